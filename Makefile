@@ -1,0 +1,59 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export LMS_ENV ?= development
+
+.PHONY: run test install lint format vendor translations clean help
+
+help:
+	@echo "make run    install, migrate, load the register and demo users, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install with test dependencies and run the whole suite (SQLite, then PostgreSQL if LMS_TEST_DATABASE_URL is set)"
+	@echo "make lint   ruff check and format check"
+	@echo "make vendor refresh Bootstrap Italia, Chart.js and axe-core from npm (needs Node; not needed to run)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependencies change, so a second `make run` starts quickly.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile --use-fuzzy -d lms/translations -f -q 2>/dev/null || $(BIN)/pybabel compile -d lms/translations -q
+
+run: install
+	$(BIN)/lms db upgrade
+	$(BIN)/lms register load
+	$(BIN)/lms demo
+	$(BIN)/lms run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install lint
+	env -u LMS_TEST_DATABASE_URL $(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$LMS_TEST_DATABASE_URL) =="; \
+		$(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "LMS_TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)"; \
+	fi
+
+vendor:
+	bash scripts/vendor.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage

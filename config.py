@@ -1,0 +1,164 @@
+"""Configuration classes, driven by ``LMS_*`` environment variables.
+
+Pick one with ``LMS_ENV`` (``development``, ``testing`` or ``production``) or pass a
+class or mapping to :func:`lms.create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, *, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "si", "sì"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _development_secret_key() -> str:
+    """Return a random key kept in ``instance/``, so sessions survive a restart.
+
+    Never a key written in the source: a development server reachable from a
+    network must not accept cookies forged with a public key.
+    """
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="ascii")
+    path.chmod(0o600)
+    return key
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("LMS_SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "LMS_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012
+    CONTENT_DIR = os.environ.get("LMS_CONTENT_DIR", str(BASE_DIR / "content"))
+    ANNUAL_HOURS_TARGET = _env_int("LMS_ANNUAL_HOURS_TARGET", 40)
+    #: Public address of the site, used in links sent by e-mail or printed by the CLI.
+    BASE_URL = os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000")
+    ALLOW_SQLITE_IN_PRODUCTION = _env_bool("LMS_ALLOW_SQLITE_IN_PRODUCTION")
+
+    # Sessions and cookies
+    SESSION_COOKIE_NAME = "lms_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", default=True)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("LMS_SESSION_HOURS", 8))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", default=True)
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+
+    # Forms
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Languages
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    LANGUAGES = ("it", "en")
+
+    # Login throttling (Flask-Limiter). Redis in production: redis://host:6379/0
+    RATELIMIT_STORAGE_URI = os.environ.get("LMS_RATELIMIT_STORAGE_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LMS_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+
+    # One-time links to set a password
+    PASSWORD_TOKEN_HOURS = _env_int("LMS_PASSWORD_TOKEN_HOURS", 72)
+    PASSWORD_MIN_LENGTH = 10
+
+    # Outgoing mail: links are e-mailed only when a host is configured.
+    SMTP_HOST = os.environ.get("LMS_SMTP_HOST", "")
+    SMTP_PORT = _env_int("LMS_SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("LMS_SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("LMS_SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _env_bool("LMS_SMTP_STARTTLS", default=True)
+    MAIL_FROM = os.environ.get("LMS_MAIL_FROM", "formazione@example.invalid")
+
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # uploads (rosters) up to 32 MiB
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Refuse settings that are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    """``make run``: SQLite under ``instance/``, plain HTTP on loopback."""
+
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", default=False)
+    REMEMBER_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", default=False)
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Give development a persistent random key when none is set."""
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _development_secret_key()
+
+
+class TestingConfig(Config):
+    """The test suite: its own database, no rate limit unless a test asks for it."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-key"  # noqa: S105 - used only by the test suite
+    SQLALCHEMY_DATABASE_URI = os.environ.get("LMS_TEST_DATABASE_URL", "sqlite://")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_ENABLED = False
+    BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    """Behind a reverse proxy with HTTPS, on PostgreSQL."""
+
+    ENV_NAME = "production"
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Refuse to start without a secret key, or on SQLite unless allowed."""
+        if not settings.get("SECRET_KEY"):
+            raise RuntimeError("LMS_SECRET_KEY must be set in production")
+        uri = str(settings.get("SQLALCHEMY_DATABASE_URI", ""))
+        if uri.startswith("sqlite") and not settings.get("ALLOW_SQLITE_IN_PRODUCTION"):
+            raise RuntimeError(
+                "production runs on PostgreSQL: set LMS_DATABASE_URL, "
+                "or LMS_ALLOW_SQLITE_IN_PRODUCTION=1 to accept SQLite knowingly"
+            )
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Return the configuration class named by ``LMS_ENV`` (development by default)."""
+    name = os.environ.get("LMS_ENV", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"LMS_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

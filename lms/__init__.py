@@ -1,0 +1,117 @@
+"""LMS Coesione: training platform for the PN Capacità per la Coesione 2021-2027."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from config import Config, config_from_env
+from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+__all__ = ["create_app"]
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    *config* is a configuration class, or a mapping of settings applied over the
+    class chosen by ``LMS_ENV``; by default ``LMS_ENV`` alone decides.
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    config_class = config if isinstance(config, type) else config_from_env()
+    app.config.from_object(config_class)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    settings: dict[str, Any] = dict(app.config)
+    config_class.validate(settings)
+    app.config.update(settings)
+    app.config["ENV_NAME"] = config_class.ENV_NAME
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _configure_logging(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from pathlib import Path  # noqa: PLC0415 - only needed here
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,  # SQLite can only alter tables by copying them
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page itself says why
+    login_manager.session_protection = "strong"
+
+    # Import every domain's models so that Alembic and create_all see them.
+    import lms.models  # noqa: F401, PLC0415
+    from lms.auth.views import load_user  # noqa: PLC0415
+
+    login_manager.user_loader(load_user)
+
+
+def _select_locale() -> str:
+    """Language chosen in this session, else the account's, else Italian."""
+    from flask import current_app  # noqa: PLC0415
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.auth.admin_views import bp as admin_bp  # noqa: PLC0415
+    from lms.auth.views import bp as auth_bp  # noqa: PLC0415
+    from lms.core.views import bp as core_bp  # noqa: PLC0415
+    from lms.core.views import register_error_handlers, security_headers  # noqa: PLC0415
+    from lms.register.views import bp as register_bp  # noqa: PLC0415
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(register_bp)
+    register_error_handlers(app)
+    app.after_request(security_headers)
+
+    from lms.core.navigation import navigation  # noqa: PLC0415
+    from lms.core.views import ROLE_LABELS  # noqa: PLC0415
+
+    app.context_processor(
+        lambda: {"navigation": navigation, "request": request, "role_labels": ROLE_LABELS}
+    )
+
+
+def _register_cli(app: Flask) -> None:
+    from lms.auth.cli import users_cli  # noqa: PLC0415
+    from lms.core.cli import demo_command  # noqa: PLC0415
+    from lms.register.cli import register_cli  # noqa: PLC0415
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(register_cli)
+    app.cli.add_command(demo_command)
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )

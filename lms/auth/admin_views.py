@@ -1,0 +1,38 @@
+"""Administrators' view of the accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import func, or_, select
+
+from lms.auth.models import Role, User
+from lms.auth.permissions import Capability, require
+from lms.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/utenti")
+@require(Capability.MANAGE_USERS)
+def users() -> str:
+    """Every account, searchable by name or e-mail and filterable by role."""
+    search = request.args.get("q", "").strip()[:100]
+    role_value = request.args.get("role", "")
+    query = select(User).order_by(User.last_name, User.first_name, User.email)
+    if role_value:
+        try:
+            query = query.where(User.role == Role(role_value))
+        except ValueError:
+            abort(400, description=f"ruolo sconosciuto: {role_value}")
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                User.email.like(pattern),
+                func.lower(User.first_name + " " + User.last_name).like(pattern),
+            )
+        )
+    page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
+    return render_template(
+        "admin/users.html", page=page, search=search, role=role_value, roles=list(Role)
+    )

@@ -1,0 +1,34 @@
+"""Sign-in and password forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password (field names are part of the product's interface)."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a password through a one-time link."""
+
+    password = PasswordField(
+        _l("Nuova password"), validators=[DataRequired(), Length(min=10, max=1024)]
+    )
+    confirm = PasswordField(
+        _l("Ripeti la password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Le password non coincidono."))],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a new one-time link by e-mail."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])

@@ -1,0 +1,128 @@
+"""Accounts, roles, HR scopes and one-time password links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.register.models import Authority, Region
+
+
+class Role(enum.StrEnum):
+    """What a person may do; each role includes nothing of the others implicitly."""
+
+    LEARNER = "learner"
+    TRAINER = "trainer"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored in lower case: e-mail addresses are compared case-insensitively.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            name="role",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda roles: [r.value for r in roles],
+        )
+    )
+    #: Argon2id hash; empty until the person sets a password through a one-time link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Bumped when the password changes or the account is deactivated, which
+    #: signs out every session and "remember me" cookie issued before.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Preferred interface language ("it" or "en"); empty means Italian.
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    scopes: Mapped[list[UserScope]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login -------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Whether the account may sign in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Identify the session by account and session version."""
+        return f"{self.id}:{self.session_version}"
+
+    # Display -----------------------------------------------------------------
+    @property
+    def full_name(self) -> str:
+        """Name and surname, or the e-mail when no name is known."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class UserScope(db.Model):
+    """One authority or one region an HR manager is responsible for."""
+
+    __tablename__ = "user_scopes"
+    __table_args__ = (
+        CheckConstraint("(authority_id IS NULL) <> (region_id IS NULL)", name="exactly_one_target"),
+        UniqueConstraint("user_id", "authority_id"),
+        UniqueConstraint("user_id", "region_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorities.id", ondelete="CASCADE"), index=True
+    )
+    region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE"), index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="scopes")
+    authority: Mapped[Authority | None] = relationship(lazy="joined")
+    region: Mapped[Region | None] = relationship(lazy="joined")
+
+
+class PasswordToken(db.Model):
+    """A one-time, expiring link to set a password. Only its hash is stored."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the token in the link: a database leak does not leak usable links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

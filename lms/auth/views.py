@@ -1,0 +1,145 @@
+"""Sign in, sign out, and set a password through a one-time link."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from lms.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from lms.auth.models import User
+from lms.auth.operations import (
+    AccountError,
+    authenticate,
+    find_valid_token,
+    set_password_with_token,
+)
+from lms.core.mail import mail_configured
+from lms.core.views import _safe_next
+from lms.extensions import db, limiter, login_account_key
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+def load_user(session_id: str) -> User | None:
+    """Flask-Login loader: the account, if the session's version is still current."""
+    user_id, _sep, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _only_failures(response: Response) -> bool:
+    """Count a sign-in attempt against the limit unless it succeeded (a redirect)."""
+    return response.status_code != 302  # noqa: PLR2004
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_only_failures,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=login_account_key,
+    methods=["POST"],
+    deduct_when=_only_failures,
+)
+def login() -> str | Response:
+    """Sign-in form; the same neutral message for an unknown e-mail and a wrong password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            login_user(user)
+            log.info("sign-in: user %s", user.id)
+            return redirect(_safe_next(form.next.data))
+        log.info("sign-in failed")
+        error = _("E-mail o password non corretti.")
+    elif request.method == "POST":
+        error = _("Inserisci e-mail e password.")
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    """Sign out (a POST with the CSRF token: a link cannot sign anyone out)."""
+    logout_user()
+    flash(_("Sei uscito dal servizio."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def set_password(token: str) -> str | Response:
+    """Choose a password with a one-time link."""
+    record = find_valid_token(token)
+    if record is None:
+        return render_template("auth/link_invalid.html"), 404  # type: ignore[return-value]
+    form = SetPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            set_password_with_token(
+                token,
+                form.password.data or "",
+                min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            )
+        except AccountError:
+            db.session.rollback()
+            error = _(
+                "La password deve avere almeno %(n)d caratteri e mescolare lettere "
+                "con cifre o simboli.",
+                n=current_app.config["PASSWORD_MIN_LENGTH"],
+            )
+        else:
+            db.session.commit()
+            flash(_("Password impostata. Ora puoi accedere."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/set_password.html", form=form, error=error, email=record.user.email
+    )
+
+
+@bp.route("/password/dimenticata", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"])
+def forgot_password() -> str | Response:
+    """Send a new one-time link by e-mail, when e-mail is configured."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit() and mail_configured():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+        if user is not None:
+            from lms.auth.links import send_password_link  # noqa: PLC0415
+
+            send_password_link(user)
+            db.session.commit()
+        # Same answer whether or not the address is known.
+        flash(_("Se l'indirizzo è registrato, riceverai a breve un'e-mail con il link."), "info")
+        return redirect(url_for("auth.login"))
+    if request.method == "POST" and not mail_configured():
+        abort(400)
+    return render_template("auth/forgot_password.html", form=form, mail=mail_configured())

@@ -1,0 +1,53 @@
+"""The main menu: each entry appears for the roles that may use it, once its page exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from lms.auth.permissions import Capability, can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A menu entry."""
+
+    endpoint: str
+    label: object  # a lazy translated string
+    capability: Capability | None  # None: every signed-in person
+
+
+#: Entries whose endpoint is not registered yet (a capability still to be built)
+#: are left out rather than shown as dead links.
+MENU: tuple[NavItem, ...] = (
+    NavItem("core.home", _l("Home"), None),
+    NavItem("courses.catalogue", _l("Corsi"), Capability.LEARN),
+    NavItem("courses.trainer_dashboard", _l("Statistiche corsi"), Capability.VIEW_COURSE_STATS),
+    NavItem("staff.staff_list", _l("Personale"), Capability.MANAGE_STAFF),
+    NavItem("register.authorities", _l("Enti"), Capability.MANAGE_STAFF),
+    NavItem("reports.home", _l("Report"), Capability.VIEW_REPORTS),
+    NavItem("admin.users", _l("Utenti"), Capability.MANAGE_USERS),
+)
+
+
+def navigation() -> list[dict[str, object]]:
+    """Menu entries for the signed-in person, with the current one marked."""
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for item in MENU:
+        if item.endpoint not in current_app.view_functions:
+            continue
+        if item.capability is not None and not can(current_user, item.capability):
+            continue
+        items.append(
+            {
+                "url": url_for(item.endpoint),
+                "label": item.label,
+                "active": request.endpoint == item.endpoint,
+            }
+        )
+    return items

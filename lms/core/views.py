@@ -1,0 +1,160 @@
+"""Home page, language switch, health check, error pages and security headers."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from lms.core.forms import LanguageForm
+from lms.extensions import db
+
+bp = Blueprint("core", __name__)
+log = logging.getLogger(__name__)
+
+ROLE_LABELS = {
+    "learner": _l("Discente"),
+    "trainer": _l("Formatore"),
+    "hr": _l("Responsabile del personale"),
+    "admin": _l("Amministratore"),
+}
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    """The signed-in person's home page."""
+    return render_template("core/home.html")
+
+
+@bp.post("/lingua")
+def set_language() -> Response:
+    """Switch the interface language for this session (and the account)."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.lang.data
+        if current_user.is_authenticated:
+            current_user.locale = form.lang.data
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a redirect target on this site (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("core.home")
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[str, int, dict[str, str]]:
+    """Liveness: ``ok`` when the database answers."""
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        log.exception("health check: database unreachable")
+        return "database unavailable", 503, headers
+    return "ok", 200, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render every HTTP error in the site's own look, without a traceback."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title=_("Richiesta non valida"),
+            message=_(
+                "Il modulo è scaduto o non proviene da questo sito. Ricarica la pagina e riprova."
+            ),
+            detail=error.description,
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        code = error.code or 500
+        titles = {
+            400: _("Richiesta non valida"),
+            403: _("Accesso non consentito"),
+            404: _("Pagina non trovata"),
+            405: _("Metodo non consentito"),
+            413: _("File troppo grande"),
+            429: _("Troppi tentativi"),
+        }
+        messages = {
+            403: _("Non hai i permessi per vedere questa pagina."),
+            404: _("La pagina che cerchi non esiste o è stata spostata."),
+            429: _("Hai fatto troppi tentativi in poco tempo. Attendi qualche minuto e riprova."),
+        }
+        return render_template(
+            "errors/error.html",
+            code=code,
+            title=titles.get(code, error.name),
+            message=messages.get(code, error.description if code == 400 else ""),  # noqa: PLR2004
+            detail=None,
+        ), code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> tuple[str, int]:
+        if isinstance(error, HTTPException):  # pragma: no cover - handled above
+            return http_error(error)
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
+        db.session.rollback()
+        return render_template(
+            "errors/error.html",
+            code=500,
+            title=_("Errore del server"),
+            message=_("Si è verificato un errore imprevisto. Riprova più tardi."),
+            detail=None,
+        ), 500
+
+
+#: Scripts and styles come only from this site: no inline script anywhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    """Add the headers every page should carry."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint != "static" and getattr(current_user, "is_authenticated", False):
+        # Pages with personal data must not be kept by shared caches or the back button.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

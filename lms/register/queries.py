@@ -1,0 +1,57 @@
+"""Reads of the register, always limited to what the reader may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+
+from lms.auth.models import User
+from lms.auth.permissions import authority_scope_clause
+from lms.register.models import Authority, AuthorityKind, Region
+
+
+def authorities_in_scope(
+    user: User,
+    *,
+    search: str = "",
+    kind: AuthorityKind | None = None,
+    region_code: str | None = None,
+) -> Select[tuple[Authority]]:
+    """Authorities *user* may see, filtered, ordered by region then name."""
+    query = (
+        select(Authority)
+        .join(Region)
+        .where(authority_scope_clause(user))
+        .order_by(Region.code, Authority.kind, Authority.name)
+    )
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Authority.name).like(pattern),
+                Authority.code == search.strip(),
+                func.lower(Authority.ipa_code) == search.strip().lower(),
+            )
+        )
+    if kind is not None:
+        query = query.where(Authority.kind == kind)
+    if region_code:
+        query = query.where(Region.code == region_code)
+    return query
+
+
+def regions_in_scope(user: User) -> list[Region]:
+    """Regions with at least one authority *user* may see, in code order."""
+    return list(
+        db_scalars(
+            select(Region)
+            .where(Region.id.in_(select(Authority.region_id).where(authority_scope_clause(user))))
+            .order_by(Region.code)
+        )
+    )
+
+
+def db_scalars(query: Select) -> list:
+    """Run *query* and return its scalars (kept here so views stay thin)."""
+    from lms.extensions import db  # noqa: PLC0415
+
+    return list(db.session.scalars(query))

@@ -1,0 +1,61 @@
+"""Browse the register of authorities (HR managers within their scope, admins)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.permissions import Capability, require, require_authority_in_scope
+from lms.extensions import db
+from lms.register.models import Authority, AuthorityKind
+from lms.register.queries import authorities_in_scope, regions_in_scope
+
+bp = Blueprint("register", __name__, url_prefix="/enti")
+
+KIND_LABELS = {
+    AuthorityKind.REGIONE: _l("Regione"),
+    AuthorityKind.PROVINCIA: _l("Provincia"),
+    AuthorityKind.CITTA_METROPOLITANA: _l("Città metropolitana"),
+    AuthorityKind.COMUNE: _l("Comune"),
+    AuthorityKind.UNIONE_DI_COMUNI: _l("Unione di comuni"),
+    AuthorityKind.ALTRO: _l("Altro ente"),
+}
+
+
+@bp.get("/")
+@require(Capability.MANAGE_STAFF)
+def authorities() -> str:
+    """Authorities in the reader's scope, searchable by name or code."""
+    search = request.args.get("q", "").strip()[:100]
+    kind_value = request.args.get("kind", "")
+    region_code = request.args.get("region", "")
+    try:
+        kind = AuthorityKind(kind_value) if kind_value else None
+    except ValueError:
+        abort(400, description=f"tipo di ente sconosciuto: {kind_value}")
+    page = db.paginate(
+        authorities_in_scope(current_user, search=search, kind=kind, region_code=region_code),
+        per_page=50,
+        max_per_page=200,
+        error_out=False,
+    )
+    return render_template(
+        "register/authorities.html",
+        page=page,
+        search=search,
+        kind=kind_value,
+        region_code=region_code,
+        regions=regions_in_scope(current_user),
+        kinds=KIND_LABELS,
+    )
+
+
+@bp.get("/<code>")
+@require(Capability.MANAGE_STAFF)
+def authority(code: str) -> str:
+    """One authority; outside the reader's scope it does not exist (404)."""
+    found = db.session.scalar(select(Authority).where(Authority.code == code))
+    found = require_authority_in_scope(current_user, found)
+    return render_template("register/authority.html", authority=found, kinds=KIND_LABELS)

@@ -1,0 +1,246 @@
+"""Shared fixtures: the app on a migrated test database, clients, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when
+``LMS_TEST_DATABASE_URL`` is set (that database is emptied: never point it at
+real data). The schema is built once per run by the Alembic migrations, so every
+run also proves that ``lms db upgrade`` builds the whole schema; every test
+starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from config import TestingConfig
+from lms import create_app
+from lms.auth.models import Role, User, UserScope
+from lms.auth.passwords import hash_password
+from lms.extensions import db as _db
+from lms.register.models import LESS_DEVELOPED_REGION_CODES, Authority, AuthorityKind, Region
+
+TEST_PASSWORD = "Prova-password-1"
+_TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
+
+REGION_NAMES = {
+    "01": "Piemonte",
+    "02": "Valle d'Aosta/Vallée d'Aoste",
+    "03": "Lombardia",
+    "04": "Trentino-Alto Adige/Südtirol",
+    "05": "Veneto",
+    "06": "Friuli-Venezia Giulia",
+    "07": "Liguria",
+    "08": "Emilia-Romagna",
+    "09": "Toscana",
+    "10": "Umbria",
+    "11": "Marche",
+    "12": "Lazio",
+    "13": "Abruzzo",
+    "14": "Molise",
+    "15": "Campania",
+    "16": "Puglia",
+    "17": "Basilicata",
+    "18": "Calabria",
+    "19": "Sicilia",
+    "20": "Sardegna",
+}
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+def make_test_app(database_url: str, **overrides: object) -> Flask:
+    """An app with the testing configuration on *database_url* (and *overrides*)."""
+    config = type(
+        "TestConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    )
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database, emptied and migrated once for the whole run."""
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    app = make_test_app(url)
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        _db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Flask:
+    """The application under test."""
+    return make_test_app(database_url)
+
+
+def _empty_tables(app: Flask) -> None:
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+
+
+@pytest.fixture(autouse=True)
+def db(app: Flask) -> Iterator[object]:
+    """Each test runs inside an app context and starts (and leaves) empty tables."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+    _empty_tables(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like client (cookies kept)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Runs ``lms`` commands against the test app (stdout and stderr apart)."""
+    return app.test_cli_runner()
+
+
+# Factories ---------------------------------------------------------------
+
+
+@pytest.fixture
+def make_region() -> Callable[..., Region]:
+    """Create (or return) a region by ISTAT code."""
+
+    def factory(code: str = "15") -> Region:
+        region = _db.session.query(Region).filter_by(code=code).one_or_none()
+        if region is None:
+            region = Region(
+                code=code,
+                name=REGION_NAMES[code],
+                nuts2=None,
+                less_developed=code in LESS_DEVELOPED_REGION_CODES,
+            )
+            _db.session.add(region)
+            _db.session.flush()
+        return region
+
+    return factory
+
+
+@pytest.fixture
+def make_authority(make_region: Callable[..., Region]) -> Callable[..., Authority]:
+    """Create an authority; by default a municipality in Campania."""
+    counter = iter(range(1, 100_000))
+
+    def factory(
+        code: str | None = None,
+        *,
+        kind: AuthorityKind = AuthorityKind.COMUNE,
+        name: str | None = None,
+        region_code: str = "15",
+        istat_code: str | None = None,
+        ipa_code: str | None = None,
+    ) -> Authority:
+        n = next(counter)
+        if code is None:
+            code = istat_code or f"{region_code}{n:04d}"
+        authority = Authority(
+            code=code,
+            kind=kind,
+            name=name or f"Comune di Prova {n}",
+            region=make_region(region_code),
+            istat_code=istat_code
+            if istat_code is not None
+            else (code if code.isdigit() and len(code) in {2, 3, 6} else None),
+            ipa_code=ipa_code,
+        )
+        _db.session.add(authority)
+        _db.session.flush()
+        return authority
+
+    return factory
+
+
+@pytest.fixture
+def make_user() -> Callable[..., User]:
+    """Create a user with the test password (hash computed once per run)."""
+    counter = iter(range(1, 100_000))
+
+    def factory(
+        role: Role | str = Role.LEARNER,
+        *,
+        email: str | None = None,
+        scope: list[Authority | Region] | tuple = (),
+        active: bool = True,
+        first_name: str = "Maria",
+        last_name: str = "Rossi",
+        password_hash: str | None = _TEST_PASSWORD_HASH,
+    ) -> User:
+        role = Role(role)
+        user = User(
+            email=email or f"{role.value}{next(counter)}@example.org",
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            active=active,
+            password_hash=password_hash,
+        )
+        user.scopes = [
+            UserScope(authority=s) if isinstance(s, Authority) else UserScope(region=s)
+            for s in scope
+        ]
+        _db.session.add(user)
+        _db.session.commit()
+        return user
+
+    return factory
+
+
+def csrf_token(client: FlaskClient, url: str = "/login") -> str:
+    """Fetch *url* and return the CSRF token of its form."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, f"no CSRF token in {url}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> object:
+    """Sign in through the real form (CSRF token included)."""
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login_as(
+    client: FlaskClient,
+    make_user: Callable[..., User],
+) -> Callable[..., User]:
+    """Create a user of *role* (an HR manager with *scope*) and sign the client in."""
+
+    def sign_in(
+        role: Role | str, scope: list[Authority | Region] | tuple = (), **kwargs: object
+    ) -> User:
+        user = make_user(role, scope=scope, **kwargs)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return sign_in
