@@ -98,6 +98,10 @@ class Config:
 
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # uploads (rosters) up to 32 MiB
 
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers
+    #: are trusted (0: none). Needed for per-address login limits behind a proxy.
+    PROXY_COUNT = _env_int("LMS_PROXY_COUNT", 0)
+
     @classmethod
     def validate(cls, settings: dict) -> None:
         """Refuse settings that are unsafe for this environment."""

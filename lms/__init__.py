@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from config import Config, config_from_env
@@ -30,6 +30,12 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     config_class.validate(settings)
     app.config.update(settings)
     app.config["ENV_NAME"] = config_class.ENV_NAME
+
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -70,6 +76,8 @@ def _select_locale() -> str:
     from flask import current_app  # noqa: PLC0415
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background work speak Italian
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -81,33 +89,48 @@ def _select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from lms.auth.admin_views import bp as admin_bp  # noqa: PLC0415
     from lms.auth.views import bp as auth_bp  # noqa: PLC0415
+    from lms.core.filters import register_filters  # noqa: PLC0415
     from lms.core.views import bp as core_bp  # noqa: PLC0415
     from lms.core.views import register_error_handlers, security_headers  # noqa: PLC0415
+    from lms.courses.views import bp as courses_bp  # noqa: PLC0415
+    from lms.courses.views import trainer_bp  # noqa: PLC0415
     from lms.register.views import bp as register_bp  # noqa: PLC0415
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(register_bp)
+    app.register_blueprint(courses_bp)
+    app.register_blueprint(trainer_bp)
+    register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)
+
+    from flask_babel import get_locale  # noqa: PLC0415
 
     from lms.core.navigation import navigation  # noqa: PLC0415
     from lms.core.views import ROLE_LABELS  # noqa: PLC0415
 
     app.context_processor(
-        lambda: {"navigation": navigation, "request": request, "role_labels": ROLE_LABELS}
+        lambda: {
+            "navigation": navigation,
+            "request": request,
+            "role_labels": ROLE_LABELS,
+            "current_locale": str(get_locale()),
+        }
     )
 
 
 def _register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli  # noqa: PLC0415
     from lms.core.cli import demo_command  # noqa: PLC0415
+    from lms.courses.cli import content_cli  # noqa: PLC0415
     from lms.register.cli import register_cli  # noqa: PLC0415
 
     app.cli.add_command(users_cli)
     app.cli.add_command(register_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(content_cli)
 
 
 def _configure_logging(app: Flask) -> None:

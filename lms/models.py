@@ -1,6 +1,19 @@
 """Import every domain's models, so that metadata (and Alembic) sees all tables."""
 
 from lms.auth.models import PasswordToken, User, UserScope
+from lms.courses.models import Course, Module, QuizVersion
+from lms.enrolments.models import CourseCompletion, ModuleProgress
 from lms.register.models import Authority, Region
 
-__all__ = ["Authority", "PasswordToken", "Region", "User", "UserScope"]
+__all__ = [
+    "Authority",
+    "Course",
+    "CourseCompletion",
+    "Module",
+    "ModuleProgress",
+    "PasswordToken",
+    "QuizVersion",
+    "Region",
+    "User",
+    "UserScope",
+]

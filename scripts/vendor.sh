@@ -20,7 +20,10 @@ for tgz in *.tgz; do mkdir -p "${tgz%.tgz}" && tar -xzf "$tgz" -C "${tgz%.tgz}";
 
 bi="$work/bootstrap-italia-$BOOTSTRAP_ITALIA/package"
 rm -rf "$dest/bootstrap-italia" && mkdir -p "$dest/bootstrap-italia"/{css,js,svg,fonts}
-cp "$bi/dist/css/bootstrap-italia.min.css" "$dest/bootstrap-italia/css/"
+# Drop the Video.js icon font (a data: URL): we embed no video player, and the
+# CSP's font-src 'self' would refuse it on every page.
+sed -E 's/@font-face\{font-family:VideoJS;src:url\(data:[^)]*\) format\("woff"\);font-weight:normal;font-style:normal\}//' \
+  "$bi/dist/css/bootstrap-italia.min.css" > "$dest/bootstrap-italia/css/bootstrap-italia.min.css"
 cp "$bi/dist/js/bootstrap-italia.bundle.min.js" "$dest/bootstrap-italia/js/"
 cp "$bi/dist/svg/sprites.svg" "$dest/bootstrap-italia/svg/"
 # woff2 and woff only: every browser we support reads one of them.

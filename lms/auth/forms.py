@@ -20,7 +20,11 @@ class SetPasswordForm(FlaskForm):
     """Choose a password through a one-time link."""
 
     password = PasswordField(
-        _l("Nuova password"), validators=[DataRequired(), Length(min=10, max=1024)]
+        _l("Nuova password"),
+        validators=[
+            DataRequired(),
+            Length(min=10, max=1024, message=_l("La password deve avere almeno 10 caratteri.")),
+        ],
     )
     confirm = PasswordField(
         _l("Ripeti la password"),

@@ -109,6 +109,9 @@ def create_user(
         last_name=last_name.strip(),
         password_hash=hash_password(password) if password else None,
     )
+    # The same authority may be named twice (by ISTAT and IPA code): keep one scope each.
+    authorities = list({a.id: a for a in authorities}.values())
+    regions = list({r.id: r for r in regions}.values())
     user.scopes = [UserScope(authority=a) for a in authorities] + [
         UserScope(region=r) for r in regions
     ]

@@ -98,7 +98,7 @@ def set_password(token: str) -> str | Response:
     """Choose a password with a one-time link."""
     record = find_valid_token(token)
     if record is None:
-        return render_template("auth/link_invalid.html"), 404  # type: ignore[return-value]
+        return render_template("auth/link_invalid.html", mail=mail_configured()), 404  # type: ignore[return-value]
     form = SetPasswordForm()
     error = None
     if form.validate_on_submit():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
-from wtforms.validators import DataRequired
+from wtforms import HiddenField, StringField
+from wtforms.validators import AnyOf, DataRequired
+
+LANGUAGES = ("it", "en")
 
 
 class LanguageForm(FlaskForm):
-    """Language switch in the header."""
+    """Language switch in the header (buttons named ``lang``)."""
 
-    lang = SelectField(
-        "Lingua", choices=[("it", "Italiano"), ("en", "English")], validators=[DataRequired()]
-    )
+    lang = StringField("Lingua", validators=[DataRequired(), AnyOf(LANGUAGES)])
     next = HiddenField()

@@ -25,7 +25,7 @@ class NavItem:
 MENU: tuple[NavItem, ...] = (
     NavItem("core.home", _l("Home"), None),
     NavItem("courses.catalogue", _l("Corsi"), Capability.LEARN),
-    NavItem("courses.trainer_dashboard", _l("Statistiche corsi"), Capability.VIEW_COURSE_STATS),
+    NavItem("trainer.dashboard", _l("Statistiche corsi"), Capability.VIEW_COURSE_STATS),
     NavItem("staff.staff_list", _l("Personale"), Capability.MANAGE_STAFF),
     NavItem("register.authorities", _l("Enti"), Capability.MANAGE_STAFF),
     NavItem("reports.home", _l("Report"), Capability.VIEW_REPORTS),
@@ -45,6 +45,7 @@ def navigation() -> list[dict[str, object]]:
             continue
         items.append(
             {
+                "endpoint": item.endpoint,
                 "url": url_for(item.endpoint),
                 "label": item.label,
                 "active": request.endpoint == item.endpoint,

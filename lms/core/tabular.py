@@ -56,7 +56,7 @@ def normalise_header(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
-def _check_header(header: list[str], required: set[str], optional: set[str]) -> None:
+def _check_header(header: list[str], required: set[str], optional: set[str], line: int) -> None:
     """Raise :class:`TableError` naming every missing, unknown or repeated column."""
     problems = []
     missing = sorted(required - set(header))
@@ -72,7 +72,7 @@ def _check_header(header: list[str], required: set[str], optional: set[str]) -> 
         expected = ", ".join(sorted(required)) + (
             f" (optional: {', '.join(sorted(optional))})" if optional else ""
         )
-        raise TableError(f"line 1: {'; '.join(problems)}; expected {expected}")
+        raise TableError(f"line {line}: {'; '.join(problems)}; expected {expected}")
 
 
 def read_csv(
@@ -90,10 +90,12 @@ def read_csv(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line))
     try:
         raw_header = next(reader)
+        while not any(cell.strip() for cell in raw_header):  # blank lines before the header
+            raw_header = next(reader)
     except csv.Error as exc:
-        raise TableError(f"line 1: {exc}") from None
+        raise TableError(f"line {reader.line_num}: {exc}") from None
     header = [normalise_header(h) for h in raw_header]
-    _check_header(header, required, set(optional))
+    _check_header(header, required, set(optional), reader.line_num)
 
     def rows() -> Iterator[Row]:
         try:

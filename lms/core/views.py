@@ -58,15 +58,14 @@ def set_language() -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a redirect target on this site (no open redirects)."""
-    if target:
+    r"""Only follow a redirect target on this site (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so
+    ``/\\evil.example`` or ``/\t/evil.example`` would leave the site: refuse them.
+    """
+    if target and target.startswith("/") and target.isprintable():
         parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
+        if not parts.scheme and not parts.netloc and "\\" not in target and "//" not in target[:2]:
             return target
     return url_for("core.home")
 
@@ -128,13 +127,26 @@ def register_error_handlers(app: Flask) -> None:
             return http_error(error)
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
         db.session.rollback()
-        return render_template(
-            "errors/error.html",
-            code=500,
-            title=_("Errore del server"),
-            message=_("Si è verificato un errore imprevisto. Riprova più tardi."),
-            detail=None,
-        ), 500
+        try:
+            page = render_template(
+                "errors/error.html",
+                code=500,
+                title=_("Errore del server"),
+                message=_("Si è verificato un errore imprevisto. Riprova più tardi."),
+                detail=None,
+            )
+        except Exception:
+            log.exception("the error page could not be rendered")
+            page = FALLBACK_ERROR_PAGE
+        return page, 500
+
+
+#: Shown when even the error page cannot be rendered (the layout needs the database).
+FALLBACK_ERROR_PAGE = (
+    '<!doctype html><html lang="it"><meta charset="utf-8"><title>Errore del server</title>'
+    "<h1>Errore del server</h1><p>Si è verificato un errore imprevisto. Riprova più tardi.</p>"
+    '<p lang="en">Server error: please try again later.</p></html>'
+)
 
 
 #: Scripts and styles come only from this site: no inline script anywhere.

@@ -172,6 +172,64 @@ def _read_authority_rows(data: bytes) -> list[_AuthorityRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class _Known:
+    """The authorities an import's rows refer to, by code, ISTAT code and IPA code."""
+
+    by_code: dict[str, Authority]
+    by_istat: dict[str, Authority]
+    by_ipa: dict[str, Authority]
+
+    @classmethod
+    def for_rows(cls, rows: list[_AuthorityRow]) -> _Known:
+        codes = {r.code for r in rows}
+        istat_codes = {r.istat_code for r in rows if r.istat_code}
+
+        def index(column: object, values: set[str], key: str) -> dict[str, Authority]:
+            found = db.session.scalars(select(Authority).where(column.in_(values)))  # type: ignore[attr-defined]
+            return {getattr(a, key): a for a in found}
+
+        return cls(
+            by_code=index(Authority.code, codes, "code"),
+            by_istat=index(Authority.istat_code, istat_codes, "istat_code"),
+            by_ipa=index(Authority.ipa_code, codes, "ipa_code"),
+        )
+
+    def target(self, row: _AuthorityRow) -> Authority | None:
+        """The authority the row updates: same code, else same ISTAT code."""
+        return self.by_code.get(row.code) or (
+            self.by_istat.get(row.istat_code) if row.istat_code else None
+        )
+
+
+def _apply_row(row: _AuthorityRow, region_id: int, known: _Known, result: LoadResult) -> None:
+    values = {"kind": AuthorityKind(row.kind), "name": row.name, "region_id": region_id}
+    target = known.target(row)
+    if target is None:
+        db.session.add(
+            Authority(
+                code=row.code,
+                istat_code=row.istat_code or None,
+                ipa_code=None if row.code.isdigit() else row.code,
+                **values,
+            )
+        )
+        result.added += 1
+    elif target.code != row.code:
+        # A register authority under another code: the row gives its IPA code.
+        if target.ipa_code == row.code:
+            result.unchanged += 1
+        else:
+            target.ipa_code = row.code
+            result.updated += 1
+    elif any(getattr(target, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(target, key, value)
+        result.updated += 1
+    else:
+        result.unchanged += 1
+
+
 def import_authorities(data: bytes) -> LoadResult:
     """Add or update authorities from CSV ``code,kind,name,region_code,istat_code``.
 
@@ -194,47 +252,17 @@ def import_authorities(data: bytes) -> LoadResult:
     if result.errors:
         return result
 
-    by_code = {
-        a.code: a
-        for a in db.session.scalars(
-            select(Authority).where(Authority.code.in_({r.code for r in rows}))
-        )
-    }
-    istat_codes = {r.istat_code for r in rows if r.istat_code}
-    by_istat = {
-        a.istat_code: a
-        for a in db.session.scalars(select(Authority).where(Authority.istat_code.in_(istat_codes)))
-    }
+    known = _Known.for_rows(rows)
     for row in rows:
-        values = {
-            "kind": AuthorityKind(row.kind),
-            "name": row.name,
-            "region_id": regions[row.region_code],
-        }
-        known = by_istat.get(row.istat_code) if row.istat_code else None
-        target = by_code.get(row.code)
-        if target is None and known is not None:
-            # A register authority under another code: the row gives its IPA code.
-            if known.ipa_code == row.code:
-                result.unchanged += 1
-            else:
-                known.ipa_code = row.code
-                result.updated += 1
-        elif target is None:
-            db.session.add(
-                Authority(
-                    code=row.code,
-                    istat_code=row.istat_code or None,
-                    ipa_code=None if row.code.isdigit() else row.code,
-                    **values,
-                )
+        owner = known.by_ipa.get(row.code)
+        if owner is not None and owner is not known.target(row):
+            result.errors.append(
+                f"line {row.line}, code: {row.code} is already the IPA code of "
+                f"{owner.name} ({owner.code})"
             )
-            result.added += 1
-        elif any(getattr(target, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(target, key, value)
-            result.updated += 1
-        else:
-            result.unchanged += 1
+    if result.errors:
+        return result
+    for row in rows:
+        _apply_row(row, regions[row.region_code], known, result)
     db.session.flush()
     return result

@@ -1,0 +1,183 @@
+"""Reads for the catalogue, course overview and trainer statistics (set-based)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, distinct, func, select
+
+from lms.auth.models import User
+from lms.auth.permissions import Capability, can
+from lms.courses.models import Course, CourseStatus, Module, ModuleKind
+from lms.enrolments.models import CourseCompletion, ModuleProgress
+from lms.extensions import db
+
+
+def visible_courses_clause(user: User):  # noqa: ANN201 - a SQLAlchemy boolean clause
+    """Courses *user* may see: published ones, and drafts for trainers and admins."""
+    clause = Course.retired_at.is_(None)
+    if can(user, Capability.VIEW_DRAFTS):
+        return clause
+    return and_(clause, Course.status == CourseStatus.PUBLISHED)
+
+
+def find_visible_course(user: User, slug: str) -> Course | None:
+    """The course called *slug*, if *user* may see it."""
+    return db.session.scalar(
+        select(Course).where(Course.slug == slug, visible_courses_clause(user))
+    )
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A course in the catalogue with the reader's progress on it."""
+
+    course: Course
+    modules: int
+    completed: int
+    completed_at: object | None
+
+    @property
+    def progress_pct(self) -> int:
+        """Share of the current modules completed, in whole percent."""
+        return round(100 * self.completed / self.modules) if self.modules else 0
+
+
+def catalogue(user: User) -> list[CatalogueEntry]:
+    """Visible courses with module counts and the reader's progress, in three queries."""
+    courses = list(
+        db.session.scalars(
+            select(Course).where(visible_courses_clause(user)).order_by(Course.title)
+        )
+    )
+    ids = [c.id for c in courses]
+    if not ids:
+        return []
+    active = and_(Module.course_id.in_(ids), Module.retired_at.is_(None))
+    counts = dict(
+        db.session.execute(
+            select(Module.course_id, func.count(Module.id)).where(active).group_by(Module.course_id)
+        ).all()
+    )
+    done = dict(
+        db.session.execute(
+            select(Module.course_id, func.count(ModuleProgress.id))
+            .join(ModuleProgress, ModuleProgress.module_id == Module.id)
+            .where(
+                active,
+                ModuleProgress.user_id == user.id,
+                ModuleProgress.completed_at.is_not(None),
+            )
+            .group_by(Module.course_id)
+        ).all()
+    )
+    completions = dict(
+        db.session.execute(
+            select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
+                CourseCompletion.user_id == user.id, CourseCompletion.course_id.in_(ids)
+            )
+        ).all()
+    )
+    return [
+        CatalogueEntry(c, counts.get(c.id, 0), done.get(c.id, 0), completions.get(c.id))
+        for c in courses
+    ]
+
+
+@dataclass(frozen=True)
+class ModuleState:
+    """A module as one learner sees it in the course overview."""
+
+    module: Module
+    started: bool
+    completed: bool
+    locked: bool
+
+
+def course_outline(user: User, course: Course) -> list[ModuleState]:
+    """The course's current modules with the reader's state; sequential courses lock ahead."""
+    rows = db.session.execute(
+        select(Module, ModuleProgress.started_at, ModuleProgress.completed_at)
+        .outerjoin(
+            ModuleProgress,
+            and_(ModuleProgress.module_id == Module.id, ModuleProgress.user_id == user.id),
+        )
+        .where(Module.course_id == course.id, Module.retired_at.is_(None))
+        .order_by(Module.position)
+    ).all()
+    preview = can(user, Capability.VIEW_DRAFTS)
+    states, open_so_far = [], True
+    for module, started_at, completed_at in rows:
+        locked = course.sequential and not open_so_far and not preview
+        states.append(ModuleState(module, started_at is not None, completed_at is not None, locked))
+        open_so_far = open_so_far and completed_at is not None
+    return states
+
+
+@dataclass(frozen=True)
+class ModuleStats:
+    """How many learners started and completed a module."""
+
+    module: Module
+    started: int
+    completed: int
+
+
+def module_statistics(course: Course) -> list[ModuleStats]:
+    """Per current module: learners who started it and who completed it (one query)."""
+    rows = db.session.execute(
+        select(
+            Module,
+            func.count(ModuleProgress.id),
+            func.count(case((ModuleProgress.completed_at.is_not(None), 1))),
+        )
+        .outerjoin(ModuleProgress, ModuleProgress.module_id == Module.id)
+        .where(Module.course_id == course.id, Module.retired_at.is_(None))
+        .group_by(Module.id)
+        .order_by(Module.position)
+    ).all()
+    return [ModuleStats(m, started, completed) for m, started, completed in rows]
+
+
+def course_activity() -> dict[int, tuple[int, int]]:
+    """Per course id: (learners who started any module, learners who completed it)."""
+    started = dict(
+        db.session.execute(
+            select(Module.course_id, func.count(distinct(ModuleProgress.user_id)))
+            .join(ModuleProgress, ModuleProgress.module_id == Module.id)
+            .group_by(Module.course_id)
+        ).all()
+    )
+    completed = dict(
+        db.session.execute(
+            select(CourseCompletion.course_id, func.count(CourseCompletion.id)).group_by(
+                CourseCompletion.course_id
+            )
+        ).all()
+    )
+    return {cid: (started.get(cid, 0), completed.get(cid, 0)) for cid in started | completed}
+
+
+def course_completions(course: Course) -> int:
+    """How many people completed *course*."""
+    return (
+        db.session.scalar(
+            select(func.count(CourseCompletion.id)).where(CourseCompletion.course_id == course.id)
+        )
+        or 0
+    )
+
+
+__all__ = [
+    "CatalogueEntry",
+    "ModuleKind",
+    "ModuleState",
+    "ModuleStats",
+    "catalogue",
+    "course_activity",
+    "course_completions",
+    "course_outline",
+    "find_visible_course",
+    "module_statistics",
+    "visible_courses_clause",
+]

@@ -1,0 +1,205 @@
+"""Synchronise validated course sources into the database.
+
+Files are the source of truth for text; the database keeps what learners did.
+A module keeps its identity (course slug + module slug) while its text changes;
+a module whose file disappears is retired, never deleted. Markdown is rendered
+here, once, not on every page view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from lms.assessments.quizparse import Question
+from lms.core.types import utcnow
+from lms.courses.content import CourseSource, ModuleSource, ModuleType, resolve_link
+from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVersion
+from lms.extensions import db
+from lms.markdown import render_markdown
+
+#: Part of every stored hash: bump it when rendering changes, and the next sync
+#: re-renders everything (without bumping module versions).
+RENDER_VERSION = "1"
+
+_ONE_PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+
+
+@dataclass
+class SyncReport:
+    """What a synchronisation added, changed and retired (as ``course`` or ``course/module``)."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_changed(self) -> bool:
+        """Whether the database was already up to date."""
+        return not (self.added or self.changed or self.retired)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _render(course_slug: str, text: str) -> str:
+    return render_markdown(text, link_resolver=lambda t: resolve_link(course_slug, t))
+
+
+def _render_inline(course_slug: str, text: str) -> str:
+    """Render a one-line Markdown fragment (an option, a question) without its <p>."""
+    html = _render(course_slug, text).strip()
+    match = _ONE_PARAGRAPH.match(html)
+    return match.group(1) if match and "<p>" not in match.group(1) else html
+
+
+def quiz_payload(course_slug: str, questions: tuple[Question, ...]) -> list[dict]:
+    """Questions as stored in a quiz version: rendered text, options, answer key."""
+    return [
+        {
+            "id": f"q{number}",
+            "kind": question.kind.value,
+            "points": question.points,
+            "text_html": _render_inline(course_slug, question.text),
+            "options": [
+                {
+                    "id": option.id,
+                    "html": _render_inline(course_slug, option.text),
+                    "correct": option.correct,
+                }
+                for option in question.options
+            ],
+            "answers": list(question.answers),
+            "explanation_html": _render(course_slug, question.explanation)
+            if question.explanation
+            else "",
+        }
+        for number, question in enumerate(questions, start=1)
+    ]
+
+
+def _course_values(source: CourseSource) -> dict[str, object]:
+    return {
+        "title": source.title,
+        "summary": source.summary,
+        "hours": Decimal(str(source.hours)).quantize(Decimal("0.01")),
+        "audience": list(source.audience),
+        "sequential": source.sequential,
+        "pass_mark": source.pass_mark,
+        "language": source.language,
+        "status": CourseStatus(source.status),
+        "overview_html": _render(source.slug, source.body),
+    }
+
+
+def _module_hash(course: CourseSource, module: ModuleSource) -> str:
+    # A quiz's effective pass mark may come from course.md: part of its identity.
+    return _digest(RENDER_VERSION, module.source_hash, course.pass_mark, course.slug)
+
+
+def _sync_module(
+    course: Course,
+    source: CourseSource,
+    module_source: ModuleSource,
+    existing: Module | None,
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    source_hash = _module_hash(source, module_source)
+    name = f"{source.slug}/{module_source.slug}"
+    is_quiz = module_source.type is ModuleType.QUIZ
+    if (
+        existing is not None
+        and existing.source_hash == source_hash
+        and existing.retired_at is None
+        and existing.position == module_source.position
+        and existing.filename == module_source.filename
+    ):
+        return
+    module = existing or Module(course=course, slug=module_source.slug, version=0)
+    content_changed = existing is None or existing.source_hash != source_hash
+    module.position = module_source.position
+    module.filename = module_source.filename
+    module.title = module_source.title
+    module.minutes = module_source.minutes
+    module.kind = ModuleKind(module_source.type.value)
+    module.pass_mark = module_source.pass_mark if is_quiz else None
+    module.max_attempts = module_source.max_attempts if is_quiz else None
+    module.time_limit = module_source.time_limit if is_quiz else None
+    module.shuffle = module_source.shuffle if is_quiz else False
+    # A quiz's body holds its answer key: only the instructions are rendered as a page.
+    module.body_html = _render(source.slug, module_source.intro if is_quiz else module_source.body)
+    module.retired_at = None
+    module.updated_at = now
+    if content_changed:
+        module.version += 1
+        module.source_hash = source_hash
+        if is_quiz:
+            db.session.add(
+                QuizVersion(
+                    module=module,
+                    version=module.version,
+                    questions=quiz_payload(source.slug, module_source.questions),
+                    pass_mark=module_source.pass_mark or source.pass_mark,
+                    created_at=now,
+                )
+            )
+    (report.added if existing is None else report.changed).append(name)
+    db.session.add(module)
+
+
+def _sync_course(
+    source: CourseSource, course: Course | None, now: datetime, report: SyncReport
+) -> Course:
+    """Create or update the course row itself (not its modules)."""
+    course_hash = _digest(RENDER_VERSION, source.source_hash)
+    if course is not None and course.source_hash == course_hash and course.retired_at is None:
+        return course
+    if course is None:
+        course = Course(slug=source.slug, created_at=now)
+        db.session.add(course)
+        report.added.append(source.slug)
+    else:
+        report.changed.append(source.slug)
+    for key, value in _course_values(source).items():
+        setattr(course, key, value)
+    course.source_hash = course_hash
+    course.retired_at = None
+    course.updated_at = now
+    db.session.flush()
+    return course
+
+
+def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> SyncReport:
+    """Bring the database in line with *sources* (already validated); idempotent."""
+    now = now or utcnow()
+    report = SyncReport()
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    for source in sources:
+        course = _sync_course(source, courses.get(source.slug), now, report)
+        modules = {
+            m.slug: m
+            for m in db.session.scalars(select(Module).where(Module.course_id == course.id))
+        }
+        for module_source in source.modules:
+            _sync_module(
+                course, source, module_source, modules.get(module_source.slug), now, report
+            )
+        present_modules = {m.slug for m in source.modules}
+        for slug, module in modules.items():
+            if slug not in present_modules and module.retired_at is None:
+                module.retired_at = now
+                report.retired.append(f"{source.slug}/{slug}")
+    present = {s.slug for s in sources}
+    for slug, course in courses.items():
+        if slug not in present and course.retired_at is None:
+            course.retired_at = now
+            report.retired.append(slug)
+    db.session.flush()
+    return report

@@ -1,0 +1,184 @@
+"""Catalogue, course overview, module pages, media, and trainers' statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.permissions import Capability, require
+from lms.courses import queries
+from lms.courses.models import Course, Module, ModuleKind
+from lms.courses.queries import course_outline, find_visible_course
+from lms.enrolments.operations import complete_module, record_visit
+from lms.extensions import db
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+trainer_bp = Blueprint("trainer", __name__, url_prefix="/formatori")
+
+#: Media are the trainer's files: an SVG may not run script or load anything.
+MEDIA_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+
+
+def _course_or_404(slug: str) -> Course:
+    course = find_visible_course(current_user, slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.get("/")
+@require(Capability.LEARN)
+def catalogue() -> str:
+    """Every course the reader may see, with their progress."""
+    return render_template("courses/catalogue.html", entries=queries.catalogue(current_user))
+
+
+@bp.get("/<course_slug>/")
+@require(Capability.LEARN)
+def overview(course_slug: str) -> str:
+    """A course's page: its modules, which are done and which are locked."""
+    course = _course_or_404(course_slug)
+    outline = course_outline(current_user, course)
+    done = sum(1 for state in outline if state.completed)
+    return render_template(
+        "courses/overview.html",
+        course=course,
+        outline=outline,
+        done=done,
+        progress_pct=round(100 * done / len(outline)) if outline else 0,
+        completion=_completion(course),
+    )
+
+
+def _completion(course: Course):  # noqa: ANN202 - a CourseCompletion or None
+    from lms.enrolments.models import CourseCompletion  # noqa: PLC0415
+
+    return db.session.scalar(
+        select(CourseCompletion).where(
+            CourseCompletion.user_id == current_user.id, CourseCompletion.course_id == course.id
+        )
+    )
+
+
+def _module_context(course_slug: str, module_slug: str) -> tuple[Course, list, int]:
+    """The course, its outline for the reader, and the index of the module in it (or 404)."""
+    course = _course_or_404(course_slug)
+    outline = course_outline(current_user, course)
+    for index, state in enumerate(outline):
+        if state.module.slug == module_slug:
+            return course, outline, index
+    abort(404)
+    return None  # unreachable: abort raises
+
+
+@bp.get("/<course_slug>/<module_slug>/")
+@require(Capability.LEARN)
+def module_page(course_slug: str, module_slug: str) -> str | Response:
+    """A module: its rendered text, previous/next, and "segna come completato"."""
+    course, outline, index = _module_context(course_slug, module_slug)
+    state = outline[index]
+    if state.locked:
+        flash(
+            _("Completa prima i moduli precedenti: questo corso va seguito in ordine."), "warning"
+        )
+        return redirect(url_for("courses.overview", course_slug=course.slug))
+    record_visit(current_user, state.module)
+    db.session.commit()
+    return render_template(
+        "courses/module.html",
+        course=course,
+        state=state,
+        module=state.module,
+        previous=outline[index - 1] if index > 0 else None,
+        following=outline[index + 1] if index + 1 < len(outline) else None,
+        position=index + 1,
+        total=len(outline),
+    )
+
+
+@bp.post("/<course_slug>/<module_slug>/completa")
+@require(Capability.LEARN)
+def complete(course_slug: str, module_slug: str) -> Response:
+    """Mark a page module as done (quizzes are completed by passing them)."""
+    course, outline, index = _module_context(course_slug, module_slug)
+    state = outline[index]
+    if state.locked:
+        abort(403)
+    if state.module.kind is ModuleKind.QUIZ:
+        abort(400, description=_("Una verifica si completa superandola."))
+    course_done = complete_module(current_user, state.module)
+    db.session.commit()
+    if course_done and not state.completed:
+        flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")
+    following = outline[index + 1] if index + 1 < len(outline) else None
+    if following is not None:
+        return redirect(
+            url_for(
+                "courses.module_page", course_slug=course.slug, module_slug=following.module.slug
+            )
+        )
+    return redirect(url_for("courses.overview", course_slug=course.slug))
+
+
+@bp.get("/<course_slug>/media/<path:filename>")
+@require(Capability.LEARN)
+def media(course_slug: str, filename: str) -> Response:
+    """A file from the course's own media/ folder (nothing outside it)."""
+    course = _course_or_404(course_slug)
+    folder = Path(current_app.config["CONTENT_DIR"]) / course.slug / "media"
+    # send_from_directory refuses paths that leave the folder (404).
+    response = send_from_directory(folder.resolve(), filename, max_age=3600)
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@trainer_bp.get("/")
+@require(Capability.VIEW_COURSE_STATS)
+def dashboard() -> str:
+    """Every course (drafts included) with how many learners started and completed it."""
+    return render_template(
+        "courses/trainer_dashboard.html",
+        entries=queries.catalogue(current_user),
+        activity=queries.course_activity(),
+    )
+
+
+@trainer_bp.get("/<course_slug>/")
+@require(Capability.VIEW_COURSE_STATS)
+def course_statistics(course_slug: str) -> str:
+    """Per module: learners who started and who completed it, as a chart and a table."""
+    course = _course_or_404(course_slug)
+    stats = queries.module_statistics(course)
+    chart = {
+        "labels": [f"{i}. {s.module.title}" for i, s in enumerate(stats, start=1)],
+        "started": [s.started for s in stats],
+        "completed": [s.completed for s in stats],
+        "startedLabel": _("Iniziato"),
+        "completedLabel": _("Completato"),
+    }
+    return render_template(
+        "courses/statistics.html",
+        course=course,
+        stats=stats,
+        completions=queries.course_completions(course),
+        chart_json=json.dumps(chart),
+    )
+
+
+__all__ = ["Module", "bp", "trainer_bp"]

@@ -1,0 +1,108 @@
+"""Progress and completion rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.auth.models import User
+from lms.core.types import utcnow
+from lms.courses.models import Course, Module
+from lms.enrolments.models import CourseCompletion, ModuleProgress
+from lms.extensions import db
+
+#: A gap longer than this between two views of a module is not counted as reading.
+MAX_COUNTED_GAP = timedelta(minutes=30)
+
+
+def _get_or_create_progress(user: User, module: Module, now: datetime) -> ModuleProgress:
+    """The person's progress row on *module*, created on first sight (race-safe)."""
+    query = select(ModuleProgress).where(
+        ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id
+    )
+    progress = db.session.scalar(query)
+    if progress is not None:
+        return progress
+    try:
+        with db.session.begin_nested():
+            progress = ModuleProgress(
+                user_id=user.id, module_id=module.id, started_at=now, last_seen_at=now
+            )
+            db.session.add(progress)
+    except IntegrityError:
+        # Another request (a second tab) created it first: use that one.
+        progress = db.session.scalar(query)
+        assert progress is not None  # noqa: S101 - the unique constraint guarantees it
+    return progress
+
+
+def record_visit(user: User, module: Module, now: datetime | None = None) -> ModuleProgress:
+    """Note that *user* opened *module*: start it, and count the reading time."""
+    now = now or utcnow()
+    progress = _get_or_create_progress(user, module, now)
+    gap = now - progress.last_seen_at
+    if timedelta(0) < gap <= MAX_COUNTED_GAP:
+        progress.seconds_spent += int(gap.total_seconds())
+    progress.last_seen_at = now
+    db.session.flush()
+    return progress
+
+
+def complete_module(user: User, module: Module, now: datetime | None = None) -> bool:
+    """Mark *module* completed for *user*; return whether the course is now complete."""
+    now = now or utcnow()
+    progress = _get_or_create_progress(user, module, now)
+    if progress.completed_at is None:
+        progress.completed_at = now
+    db.session.flush()
+    return record_course_completion_if_due(user, module.course, now)
+
+
+def course_is_complete(user: User, course: Course) -> bool:
+    """Every current module of *course* is completed by *user*.
+
+    A quiz module is completed only by a passing attempt, so this one rule also
+    says "every quiz passed". Retired modules do not count.
+    """
+    missing = (
+        select(Module.id)
+        .where(Module.course_id == course.id, Module.retired_at.is_(None))
+        .where(
+            ~exists().where(
+                ModuleProgress.module_id == Module.id,
+                ModuleProgress.user_id == user.id,
+                ModuleProgress.completed_at.is_not(None),
+            )
+        )
+    )
+    has_modules = db.session.scalar(
+        select(func.count(Module.id)).where(
+            Module.course_id == course.id, Module.retired_at.is_(None)
+        )
+    )
+    return bool(has_modules) and db.session.scalar(select(exists(missing))) is False
+
+
+def record_course_completion_if_due(
+    user: User, course: Course, now: datetime | None = None
+) -> bool:
+    """Record the course's completion when it is due; an earlier one stands."""
+    already = db.session.scalar(
+        select(CourseCompletion.id).where(
+            CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
+        )
+    )
+    if already is not None:
+        return True
+    if not course_is_complete(user, course):
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                CourseCompletion(user_id=user.id, course_id=course.id, completed_at=now or utcnow())
+            )
+    except IntegrityError:
+        pass  # recorded by a concurrent request
+    return True

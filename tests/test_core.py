@@ -1,0 +1,420 @@
+"""Site-wide behaviour: health check, headers, error pages, language, demo data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from conftest import TEST_PASSWORD, csrf_token, login, make_test_app
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+import lms
+from config import ProductionConfig
+from lms.auth import passwords
+from lms.auth.models import User
+from lms.core.demo import DEMO_USERS
+from lms.core.views import CONTENT_SECURITY_POLICY
+from lms.extensions import db as _db
+
+TRANSLATIONS = Path(lms.__file__).parent / "translations"
+
+
+#: Argon2id with the lowest cost: the web tests sign in a hundred times, and the
+#: hashing cost is not what they test (tests/test_users_cli.py checks real hashes).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST_TEST_PASSWORD_HASH = FAST_HASHER.hash(TEST_PASSWORD)
+FAST_DUMMY_HASH = FAST_HASHER.hash("not a real password")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_DUMMY_HASH)
+
+
+@pytest.fixture
+def make_user(make_user):
+    """Conftest's factory, with a cheap hash of TEST_PASSWORD (``login_as`` uses it too)."""
+
+    def factory(*args, password_hash=FAST_TEST_PASSWORD_HASH, **kwargs):
+        return make_user(*args, password_hash=password_hash, **kwargs)
+
+    return factory
+
+
+@pytest.fixture(scope="module")
+def web_app(database_url) -> Iterator[Flask]:
+    """An app of its own for the web tests.
+
+    Requests to the session ``app`` run inside the app context the autouse ``db``
+    fixture keeps open, so ``g`` (Flask-Login's current user, Flask-Babel's
+    locale) and the database session would be shared by every request and
+    every client of a test. Requests to another app get a fresh context each.
+    """
+    app = make_test_app(database_url)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def new_app(database_url) -> Iterator[Callable[..., Flask]]:
+    """Make apps with settings of their own; their connections are closed afterwards."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: object) -> Flask:
+        apps.append(make_test_app(database_url, **overrides))
+        return apps[-1]
+
+    yield factory
+    for app in apps:
+        dispose(app)
+
+
+def dispose(app: Flask) -> None:
+    """Close the pooled connections of *app* (PostgreSQL warns about leaked ones)."""
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(web_app):
+    """Overrides conftest's client (``login_as`` uses it too)."""
+    return web_app.test_client()
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# Health check ----------------------------------------------------------------------
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert text(response) == "ok"
+    assert response.mimetype == "text/plain"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_when_the_database_fails(client, db, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert text(response) == "database unavailable"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+# Security headers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/login", "/healthz", "/non-esiste"])
+def test_security_headers(client, url):
+    headers = client.get(url).headers
+    assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in headers["Permissions-Policy"]
+
+
+def test_content_security_policy_allows_no_inline_script_or_framing():
+    directives = dict(d.split(" ", 1) for d in CONTENT_SECURITY_POLICY.split("; "))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe" not in CONTENT_SECURITY_POLICY
+
+
+def test_pages_have_no_inline_script(client, login_as):
+    """The CSP forbids inline scripts, so the pages must not rely on any."""
+    pages = [text(client.get("/login"))]
+    login_as("admin")
+    pages += [text(client.get(url)) for url in ("/", "/enti/", "/admin/utenti", "/non-esiste")]
+    for html in pages:
+        for attributes, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.DOTALL):
+            assert "src=" in attributes, attributes
+            assert not body.strip()
+        assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+        assert "style=" not in html, "inline style attribute (style-src 'self')"
+
+
+def test_signed_in_pages_are_not_cached(client, login_as):
+    login_as("learner")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_are_served(client):
+    response = client.get("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css")
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != "no-store"
+    response.close()
+
+
+# Error pages ---------------------------------------------------------------------------
+
+
+def test_404_page_uses_the_site_layout(client):
+    login_page = text(client.get("/login"))
+    response = client.get("/questa/pagina/non-esiste")
+    assert response.status_code == 404
+    html = text(response)
+    assert "Pagina non trovata" in html
+    assert "Traceback" not in html
+    # Same layout as every page: the stylesheet and the page header.
+    stylesheet = re.search(r"<link[^>]+bootstrap-italia[^>]+>", login_page)
+    assert stylesheet
+    assert stylesheet.group(0) in html
+    assert "<header" in html
+    assert "<footer" in html
+
+
+def test_error_details_are_escaped(client, login_as):
+    login_as("admin")
+    response = client.get("/enti/", query_string={"kind": "<script>alert(1)</script>"})
+    assert response.status_code == 400
+    html = text(response)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_405_page(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "Metodo non consentito" in text(response)
+
+
+@pytest.fixture
+def fragile_app(new_app):
+    app = new_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/guasto")
+    def broken():
+        raise RuntimeError("secret internal detail")
+
+    return app
+
+
+def test_unhandled_exception_gives_the_500_page(fragile_app):
+    response = fragile_app.test_client().get("/guasto")
+    assert response.status_code == 500
+    html = text(response)
+    assert "Errore del server" in html
+    assert "secret internal detail" not in html
+    assert "Traceback" not in html
+    assert "RuntimeError" not in html
+    assert "<footer" in html  # the site's layout
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_unhandled_exception_is_logged(fragile_app, caplog):
+    fragile_app.test_client().get("/guasto")
+    logged = [r for r in caplog.records if "unhandled error on GET /guasto" in r.getMessage()]
+    assert logged
+    assert logged[0].exc_info is not None
+
+
+# Language ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def english_compiled():
+    mo = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
+    po = mo.with_suffix(".po")
+    assert po.exists(), f"{po} is missing"
+    assert mo.exists(), f"{mo} is missing: run `make translations` (pybabel compile)"
+    assert mo.stat().st_mtime >= po.stat().st_mtime, f"{mo} is older than {po}: recompile"
+
+
+def switch_language(client, lang, next_url="/login"):
+    token = csrf_token(client, next_url)
+    return client.post("/lingua", data={"lang": lang, "csrf_token": token, "next": next_url})
+
+
+def html_lang(html: str) -> str:
+    match = re.search(r'<html[^>]*\slang="([^"]+)"', html)
+    assert match, "no lang attribute on <html>"
+    return match.group(1)
+
+
+def test_italian_by_default(client):
+    html = text(client.get("/login"))
+    assert html_lang(html) == "it"
+    assert "Accedi" in html
+
+
+@pytest.mark.usefixtures("english_compiled")
+def test_switch_to_english(client):
+    response = switch_language(client, "en")
+    assert response.status_code == 302
+    assert response.location == "/login"
+    html = text(client.get("/login"))
+    assert html_lang(html) == "en"
+    assert "Sign in" in html
+    assert "Accedi" not in html
+    # Error pages follow too.
+    assert "Page not found" in text(client.get("/non-esiste"))
+
+    switch_language(client, "it")
+    assert html_lang(text(client.get("/login"))) == "it"
+
+
+@pytest.mark.usefixtures("english_compiled")
+def test_wrong_credentials_message_in_english(client, make_user):
+    switch_language(client, "en")
+    response = login(client, make_user().email, "Sbagliata-123")
+    assert "Incorrect e-mail or password." in text(response)
+    assert "E-mail o password non corretti." not in text(response)
+    assert html_lang(text(response)) == "en"
+
+
+def test_unknown_language_is_ignored(client):
+    response = switch_language(client, "de")
+    assert response.status_code == 302
+    assert html_lang(text(client.get("/login"))) == "it"
+
+
+def test_language_switch_redirects_only_locally(client):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/lingua", data={"lang": "it", "csrf_token": token, "next": "//evil.example/"}
+    )
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+@pytest.mark.usefixtures("english_compiled")
+def test_language_is_remembered_on_the_account(web_app, client, db, login_as):
+    user = login_as("learner")
+    assert switch_language(client, "en", next_url="/").status_code == 302
+    db.session.refresh(user)
+    assert user.locale == "en"
+    elsewhere = web_app.test_client()
+    login(elsewhere, user.email)
+    html = text(elsewhere.get("/"))
+    assert html_lang(html) == "en"
+    assert "Sign out" in html
+    assert "Esci" not in html
+
+
+def english_catalog():
+    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po)
+
+
+def test_english_catalog_is_complete_and_consistent():
+    catalog = english_catalog()
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert untranslated == []
+    assert fuzzy == []
+    # Placeholders (%(name)s, %(n)d) agree between Italian and English.
+    assert [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()] == []
+
+
+#: Source files of the parts of the product that are finished; their strings
+#: must all be in the English catalogue.
+TRANSLATED_SOURCES = re.compile(
+    r"lms/(auth|core|register)/[^/]+\.py$"
+    r"|lms/templates/(auth|core|errors|register|admin)/[^/]+\.html$"
+    r"|lms/templates/(base|macros)\.html$"
+)
+
+
+def test_every_string_of_the_finished_pages_is_in_the_english_catalog():
+    root = Path(lms.__file__).parent.parent
+    with (root / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    catalog = english_catalog()
+    missing = []
+    for filename, lineno, message, *_ in extract_from_dir(
+        str(root), method_map, options_map, keywords=keywords
+    ):
+        if not TRANSLATED_SOURCES.match(filename):
+            continue
+        msgid = message if isinstance(message, str) else message[0]
+        if msgid not in catalog or not catalog[msgid].string:
+            missing.append(f"{filename}:{lineno}: {msgid}")
+    assert missing == []
+
+
+# lms demo ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def minimal_register(db, make_region, make_authority):
+    """Just what the demo accounts refer to (the full register takes seconds to load)."""
+    make_region("18")
+    make_authority(istat_code="063049", name="Napoli", region_code="15")
+    db.session.commit()
+
+
+@pytest.mark.usefixtures("minimal_register")
+def test_demo_creates_five_accounts_once(runner, db, client):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo: 5 new account(s)" in first.stdout
+    for demo in DEMO_USERS:
+        assert demo.email in first.stdout
+        assert demo.password in first.stdout
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    assert set(users) == {d.email for d in DEMO_USERS}
+    assert {u.role.value for u in users.values()} == {"learner", "trainer", "hr", "admin"}
+    napoli_hr = users["hr.napoli@demo.example"]
+    assert [s.authority.code for s in napoli_hr.scopes] == ["063049"]
+    calabria_hr = users["hr.calabria@demo.example"]
+    assert [s.region.code for s in calabria_hr.scopes] == ["18"]
+
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert "demo: 0 new account(s)" in second.stdout
+    assert db.session.scalar(select(func.count()).select_from(User)) == 5
+
+    admin = next(d for d in DEMO_USERS if d.role == "admin")
+    assert login(client, admin.email, admin.password).status_code == 302
+
+
+def test_demo_on_an_empty_register_fails_clearly(runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: the register is empty: run `lms register load` first"
+    assert "Traceback" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.usefixtures("minimal_register")
+def test_demo_refuses_to_run_in_production(database_url, db):
+    config = type(
+        "ProdOnTestDb",
+        (ProductionConfig,),
+        {
+            "SECRET_KEY": "production-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ALLOW_SQLITE_IN_PRODUCTION": True,
+            "RATELIMIT_ENABLED": False,
+        },
+    )
+    production = lms.create_app(config)
+    try:
+        with production.app_context():  # else the command runs in the test's (testing) app
+            result = production.test_cli_runner().invoke(args=["demo"])
+    finally:
+        dispose(production)
+    assert result.exit_code == 1
+    assert "refuses to run in production" in result.stderr
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -1,0 +1,341 @@
+"""Who may open what: the permission table, HR scopes, and the permission helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from argon2 import PasswordHasher
+from conftest import TEST_PASSWORD, make_test_app
+from flask import Flask
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from lms.auth import passwords
+from lms.auth.models import Role
+from lms.auth.permissions import (
+    Capability,
+    authority_in_scope,
+    authority_scope_clause,
+    can,
+)
+from lms.extensions import db as _db
+from lms.register.models import Authority, AuthorityKind
+
+IN_SCOPE = "063049"  # Napoli, Campania: the HR manager's region
+OUT_OF_SCOPE = "079023"  # Catanzaro, Calabria
+
+ALL = (None, "learner", "trainer", "hr", "admin")
+SIGNED_IN = ("learner", "trainer", "hr", "admin")
+
+
+#: Argon2id with the lowest cost: the web tests sign in a hundred times, and the
+#: hashing cost is not what they test (tests/test_users_cli.py checks real hashes).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST_TEST_PASSWORD_HASH = FAST_HASHER.hash(TEST_PASSWORD)
+FAST_DUMMY_HASH = FAST_HASHER.hash("not a real password")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_DUMMY_HASH)
+
+
+@pytest.fixture
+def make_user(make_user):
+    """Conftest's factory, with a cheap hash of TEST_PASSWORD (``login_as`` uses it too)."""
+
+    def factory(*args, password_hash=FAST_TEST_PASSWORD_HASH, **kwargs):
+        return make_user(*args, password_hash=password_hash, **kwargs)
+
+    return factory
+
+
+@pytest.fixture(scope="module")
+def web_app(database_url) -> Iterator[Flask]:
+    """An app of its own for the web tests.
+
+    Requests to the session ``app`` run inside the app context the autouse ``db``
+    fixture keeps open, so ``g`` (Flask-Login's current user, Flask-Babel's
+    locale) and the database session would be shared by every request and
+    every client of a test. Requests to another app get a fresh context each.
+    """
+    app = make_test_app(database_url)
+    yield app
+    dispose(app)
+
+
+def dispose(app: Flask) -> None:
+    """Close the pooled connections of *app* (PostgreSQL warns about leaked ones)."""
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(web_app):
+    """Overrides conftest's client (``login_as`` uses it too)."""
+    return web_app.test_client()
+
+
+def without_tokens(response) -> str:
+    """The page's HTML with CSRF tokens (which carry a timestamp) blanked out."""
+    return re.sub(r'value="[\w.-]{40,}"', 'value=""', response.get_data(as_text=True))
+
+
+#: (method, url, {role: expected status}); None is the anonymous visitor.
+TABLE = [
+    ("GET", "/", {None: 302, **dict.fromkeys(SIGNED_IN, 200)}),
+    ("GET", "/healthz", dict.fromkeys(ALL, 200)),
+    ("GET", "/login", {None: 200, **dict.fromkeys(SIGNED_IN, 302)}),
+    ("GET", "/enti/", {None: 302, "learner": 403, "trainer": 403, "hr": 200, "admin": 200}),
+    (
+        "GET",
+        f"/enti/{IN_SCOPE}",
+        {None: 302, "learner": 403, "trainer": 403, "hr": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        f"/enti/{OUT_OF_SCOPE}",
+        {None: 302, "learner": 403, "trainer": 403, "hr": 404, "admin": 200},
+    ),
+    ("GET", "/enti/999999", {None: 302, "hr": 404, "admin": 404}),
+    ("GET", "/enti/?kind=bogus", {"learner": 403, "hr": 400, "admin": 400}),
+    (
+        "GET",
+        "/admin/utenti",
+        {None: 302, "learner": 403, "trainer": 403, "hr": 403, "admin": 200},
+    ),
+    ("GET", "/admin/utenti?role=bogus", {"hr": 403, "admin": 400}),
+    ("GET", "/logout", dict.fromkeys(ALL, 405)),
+    # Every POST needs the CSRF token, whoever sends it.
+    ("POST", "/lingua", dict.fromkeys(ALL, 400)),
+    ("POST", "/logout", dict.fromkeys(ALL, 400)),
+    ("POST", "/login", {None: 400}),
+    ("POST", "/", dict.fromkeys(ALL, 405)),
+    ("GET", "/non-esiste", dict.fromkeys(ALL, 404)),
+    ("GET", "/enti/non/esiste", {None: 404, "admin": 404}),
+]
+
+
+@pytest.fixture
+def world(db, make_region, make_authority):
+    """Two municipalities in two regions; HR managers are scoped to Campania."""
+    campania = make_region("15")
+    make_authority(istat_code=IN_SCOPE, name="Napoli", region_code="15")
+    make_authority(istat_code=OUT_OF_SCOPE, name="Catanzaro", region_code="18")
+    db.session.commit()
+    return campania
+
+
+@pytest.mark.parametrize("role", ALL, ids=[r or "anonymous" for r in ALL])
+def test_permission_table(client, login_as, world, role):
+    """Every row of TABLE for *role* (signed in once; all mismatches reported together)."""
+    if role is not None:
+        login_as(role, scope=[world] if role == "hr" else ())
+    mismatches = []
+    for method, url, expected_by_role in TABLE:
+        if role not in expected_by_role:
+            continue
+        expected = expected_by_role[role]
+        response = client.open(url, method=method)
+        body = response.get_data(as_text=True)
+        if response.status_code != expected:
+            mismatches.append(f"{method} {url}: {response.status_code}, expected {expected}")
+        elif expected == 302 and role is None and not response.location.startswith("/login"):
+            mismatches.append(f"{method} {url}: redirected to {response.location}, not /login")
+        elif expected >= 400 and (
+            response.mimetype != "text/html" or "Traceback" in body or "<html" not in body
+        ):
+            mismatches.append(f"{method} {url}: not the site's error page")
+    assert mismatches == []
+
+
+def test_anonymous_is_sent_to_login_with_next(client):
+    response = client.get("/enti/")
+    assert response.status_code == 302
+    assert response.location == "/login?next=%2Fenti%2F"
+
+
+@pytest.mark.usefixtures("world")
+def test_healthz_body(client, login_as):
+    assert client.get("/healthz").get_data(as_text=True) == "ok"
+    login_as("learner")
+    assert client.get("/healthz").get_data(as_text=True) == "ok"
+
+
+@pytest.mark.usefixtures("world")
+def test_error_pages_have_their_titles(client, login_as):
+    login_as("learner")
+    assert "Accesso non consentito" in client.get("/enti/").get_data(as_text=True)
+    assert "Pagina non trovata" in client.get("/non-esiste").get_data(as_text=True)
+
+
+def test_hr_out_of_scope_authority_looks_like_a_missing_one(client, login_as, world):
+    login_as("hr", scope=[world])
+    hidden = client.get(f"/enti/{OUT_OF_SCOPE}")
+    missing = client.get("/enti/999999")
+    assert hidden.status_code == missing.status_code == 404
+    assert "Catanzaro" not in hidden.get_data(as_text=True)
+    # The pages differ only by the address itself (kept in the language switch form).
+    assert without_tokens(hidden).replace(OUT_OF_SCOPE, "X") == without_tokens(missing).replace(
+        "999999", "X"
+    )
+
+
+# HR scopes on the register pages -------------------------------------------------------
+
+
+@pytest.fixture
+def two_regions(db, make_region, make_authority):
+    make_authority(istat_code="063049", name="Napoli", region_code="15")
+    make_authority(istat_code="065116", name="Salerno", region_code="15")
+    make_authority(istat_code="079023", name="Catanzaro", region_code="18")
+    make_authority(istat_code="078045", name="Cosenza", region_code="18")
+    db.session.commit()
+    return {"15": make_region("15"), "18": make_region("18")}
+
+
+def test_hr_scoped_to_a_region_sees_only_its_authorities(client, login_as, two_regions):
+    login_as("hr", scope=[two_regions["18"]])
+    body = client.get("/enti/").get_data(as_text=True)
+    assert "Catanzaro" in body
+    assert "Cosenza" in body
+    assert "Napoli" not in body
+    assert "Salerno" not in body
+    assert "Campania" not in body  # not even in the region filter
+    # Searching does not reach outside the scope either.
+    assert "Napoli" not in client.get("/enti/?q=napoli").get_data(as_text=True)
+    assert "Napoli" not in client.get("/enti/?q=063049").get_data(as_text=True)
+    assert "Napoli" not in client.get("/enti/?region=15").get_data(as_text=True)
+    assert client.get("/enti/079023").status_code == 200
+    assert client.get("/enti/063049").status_code == 404
+
+
+@pytest.mark.usefixtures("two_regions")
+def test_hr_scoped_to_one_authority_sees_only_it(client, login_as, db):
+    napoli = db.session.scalar(select(Authority).where(Authority.code == "063049"))
+    login_as("hr", scope=[napoli])
+    body = client.get("/enti/").get_data(as_text=True)
+    assert "Napoli" in body
+    for other in ("Salerno", "Catanzaro", "Cosenza"):
+        assert other not in body
+    assert client.get("/enti/063049").status_code == 200
+    assert client.get("/enti/065116").status_code == 404
+
+
+def test_hr_with_authority_and_region_sees_both(client, login_as, two_regions, db):
+    napoli = db.session.scalar(select(Authority).where(Authority.code == "063049"))
+    login_as("hr", scope=[napoli, two_regions["18"]])
+    body = client.get("/enti/").get_data(as_text=True)
+    for name in ("Napoli", "Catanzaro", "Cosenza"):
+        assert name in body
+    assert "Salerno" not in body
+
+
+@pytest.mark.usefixtures("two_regions")
+def test_admin_sees_every_authority(client, login_as):
+    login_as("admin")
+    body = client.get("/enti/").get_data(as_text=True)
+    for name in ("Napoli", "Salerno", "Catanzaro", "Cosenza"):
+        assert name in body
+
+
+def test_admin_users_page_lists_accounts(client, login_as, make_user):
+    make_user("learner", email="giulia.esposito@example.org", first_name="Giulia")
+    login_as("admin")
+    body = client.get("/admin/utenti").get_data(as_text=True)
+    assert "giulia.esposito@example.org" in body
+    filtered = client.get("/admin/utenti?role=trainer").get_data(as_text=True)
+    assert "giulia.esposito@example.org" not in filtered
+    searched = client.get("/admin/utenti?q=GIULIA").get_data(as_text=True)
+    assert "giulia.esposito@example.org" in searched
+
+
+# can() ---------------------------------------------------------------------------
+
+C = Capability
+EXPECTED_CAPABILITIES = {
+    "learner": {C.LEARN},
+    "trainer": {C.LEARN, C.VIEW_DRAFTS, C.VIEW_COURSE_STATS},
+    "hr": {C.LEARN, C.MANAGE_STAFF, C.ENROL, C.VIEW_REPORTS},
+    "admin": set(C),
+}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED_CAPABILITIES))
+@pytest.mark.parametrize("capability", list(Capability))
+def test_can(make_user, make_region, role, capability):
+    scope = [make_region("15")] if role == "hr" else ()
+    user = make_user(role, scope=scope)
+    assert can(user, capability) is (capability in EXPECTED_CAPABILITIES[role])
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+def test_anonymous_can_nothing(capability):
+    assert can(AnonymousUserMixin(), capability) is False
+    assert can(None, capability) is False
+
+
+# authority_in_scope() and authority_scope_clause() -----------------------------------------
+
+
+@pytest.fixture
+def authorities(make_authority):
+    return {
+        "napoli": make_authority(istat_code="063049", name="Napoli", region_code="15"),
+        "salerno": make_authority(istat_code="065116", name="Salerno", region_code="15"),
+        "catanzaro": make_authority(istat_code="079023", name="Catanzaro", region_code="18"),
+        "unione": make_authority(
+            "UC_PRESILA", kind=AuthorityKind.UNIONE_DI_COMUNI, name="Unione", region_code="18"
+        ),
+        "torino": make_authority(istat_code="001272", name="Torino", region_code="01"),
+    }
+
+
+def visible(db, user) -> set[str]:
+    names = db.session.scalars(select(Authority.name).where(authority_scope_clause(user)))
+    return set(names)
+
+
+def scope_of(spec, authorities, make_region):
+    return [authorities[s] if s in authorities else make_region(s) for s in spec]
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "expected"),
+    [
+        ("admin", [], {"napoli", "salerno", "catanzaro", "unione", "torino"}),
+        ("learner", [], set()),
+        ("trainer", [], set()),
+        ("hr", ["15"], {"napoli", "salerno"}),
+        ("hr", ["18"], {"catanzaro", "unione"}),
+        ("hr", ["napoli"], {"napoli"}),
+        ("hr", ["unione"], {"unione"}),
+        ("hr", ["napoli", "18"], {"napoli", "catanzaro", "unione"}),
+        ("hr", ["15", "01"], {"napoli", "salerno", "torino"}),
+        ("hr", [], set()),  # an HR account without scope sees nothing, not everything
+    ],
+)
+def test_scope_helpers_agree(db, make_user, make_region, authorities, role, scope, expected):
+    user = make_user(role, scope=scope_of(scope, authorities, make_region))
+    names = {key: a.name for key, a in authorities.items()}
+    assert visible(db, user) == {names[k] for k in expected}
+    for key, authority in authorities.items():
+        assert authority_in_scope(user, authority) is (key in expected), key
+
+
+def test_scope_of_learner_is_empty_even_with_scope_rows(db, make_user, make_region, authorities):
+    """A scope row left on a non-HR account (e.g. after a role change) grants nothing."""
+    user = make_user("learner", scope=[make_region("15")])
+    assert visible(db, user) == set()
+    assert not authority_in_scope(user, authorities["napoli"])
+
+
+@pytest.mark.usefixtures("authorities")
+def test_role_change_takes_effect(db, make_user, make_region):
+    user = make_user("hr", scope=[make_region("18")])
+    assert visible(db, user) == {"Catanzaro", "Unione"}
+    user.role = Role.ADMIN
+    assert len(visible(db, user)) == 5
