@@ -10,7 +10,7 @@ export LMS_ENV ?= development
 .PHONY: run test install lint format vendor translations clean help
 
 help:
-	@echo "make run    install, migrate, load the register and demo users, serve on http://$(HOST):$(PORT)"
+	@echo "make run    install, migrate, load the register, sync content/, create demo users, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install with test dependencies and run the whole suite (SQLite, then PostgreSQL if LMS_TEST_DATABASE_URL is set)"
 	@echo "make lint   ruff check and format check"
 	@echo "make vendor refresh Bootstrap Italia, Chart.js and axe-core from npm (needs Node; not needed to run)"
@@ -32,6 +32,7 @@ translations: $(STAMP)
 run: install
 	$(BIN)/lms db upgrade
 	$(BIN)/lms register load
+	$(BIN)/lms content sync
 	$(BIN)/lms demo
 	$(BIN)/lms run --host $(HOST) --port $(PORT)
 

@@ -102,6 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(register_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(trainer_bp)
+    from lms.assessments.views import bp as quiz_bp  # noqa: PLC0415
+
+    app.register_blueprint(quiz_bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)

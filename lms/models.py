@@ -1,5 +1,6 @@
 """Import every domain's models, so that metadata (and Alembic) sees all tables."""
 
+from lms.assessments.models import QuizAttempt
 from lms.auth.models import PasswordToken, User, UserScope
 from lms.courses.models import Course, Module, QuizVersion
 from lms.enrolments.models import CourseCompletion, ModuleProgress
@@ -12,6 +13,7 @@ __all__ = [
     "Module",
     "ModuleProgress",
     "PasswordToken",
+    "QuizAttempt",
     "QuizVersion",
     "Region",
     "User",

@@ -5,12 +5,25 @@ from __future__ import annotations
 import re
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from lms.auth import passwords
 from lms.auth.models import PasswordToken, Role, User
 from lms.auth.passwords import verify_password
 
 PASSWORD = "Prova-password-9"
+
+#: The hasher the application really uses (argon2-cffi's recommended cost).
+REAL_HASHER = passwords._hasher
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Cheap Argon2id for the tests about everything but the hash's cost."""
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
 
 
 def create(runner, *args: str):
@@ -34,7 +47,8 @@ def assert_one_error_line(result, *fragments: str) -> None:
         assert fragment in lines[0]
 
 
-def test_create_learner_with_password(runner, db):
+def test_create_learner_with_password(runner, db, monkeypatch):
+    monkeypatch.setattr(passwords, "_hasher", REAL_HASHER)
     result = create(
         runner,
         "--email",
@@ -55,6 +69,7 @@ def test_create_learner_with_password(runner, db):
     assert user.role is Role.LEARNER
     assert (user.first_name, user.last_name) == ("Mario", "Rossi")
     assert user.password_hash.startswith("$argon2id$")
+    assert not REAL_HASHER.check_needs_rehash(user.password_hash)  # today's full cost
     assert verify_password(user.password_hash, PASSWORD)
     assert user.active
     assert user.scopes == []

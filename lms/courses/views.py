@@ -75,7 +75,7 @@ def _completion(course: Course):  # noqa: ANN202 - a CourseCompletion or None
     )
 
 
-def _module_context(course_slug: str, module_slug: str) -> tuple[Course, list, int]:
+def module_context(course_slug: str, module_slug: str) -> tuple[Course, list, int]:
     """The course, its outline for the reader, and the index of the module in it (or 404)."""
     course = _course_or_404(course_slug)
     outline = course_outline(current_user, course)
@@ -90,7 +90,7 @@ def _module_context(course_slug: str, module_slug: str) -> tuple[Course, list, i
 @require(Capability.LEARN)
 def module_page(course_slug: str, module_slug: str) -> str | Response:
     """A module: its rendered text, previous/next, and "segna come completato"."""
-    course, outline, index = _module_context(course_slug, module_slug)
+    course, outline, index = module_context(course_slug, module_slug)
     state = outline[index]
     if state.locked:
         flash(
@@ -99,15 +99,22 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
         return redirect(url_for("courses.overview", course_slug=course.slug))
     record_visit(current_user, state.module)
     db.session.commit()
+    context = {
+        "previous": outline[index - 1] if index > 0 else None,
+        "following": outline[index + 1] if index + 1 < len(outline) else None,
+        "position": index + 1,
+        "total": len(outline),
+    }
+    if state.module.kind is ModuleKind.QUIZ:
+        from lms.assessments.views import render_quiz  # noqa: PLC0415 - avoid an import cycle
+
+        return render_quiz(course, state, **context)
     return render_template(
         "courses/module.html",
         course=course,
         state=state,
         module=state.module,
-        previous=outline[index - 1] if index > 0 else None,
-        following=outline[index + 1] if index + 1 < len(outline) else None,
-        position=index + 1,
-        total=len(outline),
+        **context,
     )
 
 
@@ -115,7 +122,7 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
 @require(Capability.LEARN)
 def complete(course_slug: str, module_slug: str) -> Response:
     """Mark a page module as done (quizzes are completed by passing them)."""
-    course, outline, index = _module_context(course_slug, module_slug)
+    course, outline, index = module_context(course_slug, module_slug)
     state = outline[index]
     if state.locked:
         abort(403)

@@ -1,0 +1,244 @@
+"""Attempt rules: start, submit, time limits, attempt limits, completion.
+
+Time-limit rule (documented in the README): an attempt may be submitted up to
+``GRACE`` after its deadline, to allow for a slow network; a submission that
+arrives later is refused, and the attempt is closed as expired, with score 0,
+as submitted at its deadline. An open attempt found past its deadline plus the
+grace is closed the same way.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.assessments.grading import ForgedAnswer, Grade, grade, parse_responses
+from lms.assessments.models import QuizAttempt
+from lms.auth.models import User
+from lms.core.types import utcnow
+from lms.courses.models import Module, ModuleKind, QuizVersion
+from lms.enrolments.operations import complete_module
+from lms.extensions import db
+
+GRACE = timedelta(seconds=60)
+
+__all__ = [
+    "GRACE",
+    "AttemptClosed",
+    "AttemptLimitReached",
+    "ForgedAnswer",
+    "QuizState",
+    "current_version",
+    "quiz_state",
+    "start_attempt",
+    "submit_attempt",
+]
+
+
+class AttemptLimitReached(Exception):
+    """No attempts left on this quiz."""
+
+
+class AttemptClosed(Exception):
+    """The attempt was already submitted (or expired): nothing is graded twice."""
+
+    def __init__(self, attempt: QuizAttempt) -> None:
+        super().__init__(f"attempt {attempt.id} is closed")
+        self.attempt = attempt
+
+
+def current_version(module: Module) -> QuizVersion:
+    """The latest version of a quiz module's questions."""
+    version = db.session.scalar(
+        select(QuizVersion)
+        .where(QuizVersion.module_id == module.id)
+        .order_by(QuizVersion.version.desc())
+        .limit(1)
+    )
+    if version is None or module.kind is not ModuleKind.QUIZ:
+        raise LookupError(f"module {module.id} is not a synchronised quiz")
+    return version
+
+
+@dataclass(frozen=True)
+class QuizState:
+    """One person's standing on one quiz."""
+
+    attempts: list[QuizAttempt]
+    open_attempt: QuizAttempt | None
+    best_score: Decimal | None
+    passed: bool
+    max_attempts: int | None
+
+    @property
+    def attempts_used(self) -> int:
+        """Attempts started, open or closed."""
+        return len(self.attempts)
+
+    @property
+    def attempts_left(self) -> int | None:
+        """Attempts still available; None when unlimited."""
+        if self.max_attempts is None:
+            return None
+        return max(0, self.max_attempts - self.attempts_used)
+
+    @property
+    def can_start(self) -> bool:
+        """Whether a new attempt may begin now."""
+        return self.open_attempt is None and self.attempts_left != 0
+
+
+def _expire_if_overdue(attempt: QuizAttempt, now: datetime) -> bool:
+    """Close an open attempt whose deadline (plus grace) has passed; return whether it did."""
+    if attempt.deadline_at is None or now <= attempt.deadline_at + GRACE:
+        return False
+    closed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .values(
+            submitted_at=attempt.deadline_at,
+            expired=True,
+            responses={},
+            results={},
+            earned=0,
+            possible=0,
+            score_pct=Decimal(0),
+            passed=False,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    return bool(closed)
+
+
+def quiz_state(user: User, module: Module, now: datetime | None = None) -> QuizState:
+    """The person's attempts at *module*, closing an overdue open one first."""
+    now = now or utcnow()
+    attempts = list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id)
+            .order_by(QuizAttempt.number)
+        )
+    )
+    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
+    if open_attempt is not None and _expire_if_overdue(open_attempt, now):
+        open_attempt = None
+    scores = [a.score_pct for a in attempts if a.score_pct is not None]
+    return QuizState(
+        attempts=attempts,
+        open_attempt=open_attempt,
+        best_score=max(scores) if scores else None,
+        passed=any(a.passed for a in attempts),
+        max_attempts=module.max_attempts,
+    )
+
+
+def _layout(questions: Sequence[Mapping], *, shuffle: bool, rng: random.Random) -> dict:
+    order = [q["id"] for q in questions]
+    options = {q["id"]: [o["id"] for o in q["options"]] for q in questions}
+    if shuffle:
+        rng.shuffle(order)
+        for ids in options.values():
+            rng.shuffle(ids)
+    return {"questions": order, "options": options}
+
+
+def start_attempt(
+    user: User, module: Module, now: datetime | None = None, rng: random.Random | None = None
+) -> QuizAttempt:
+    """Open a new attempt, or return the one already open (a double click starts one).
+
+    Raises :class:`AttemptLimitReached` when no attempt is left. Concurrent
+    starts are settled by the database's unique constraints.
+    """
+    now = now or utcnow()
+    state = quiz_state(user, module, now)
+    if state.open_attempt is not None:
+        return state.open_attempt
+    if not state.can_start:
+        raise AttemptLimitReached
+    version = current_version(module)
+    attempt = QuizAttempt(
+        user_id=user.id,
+        module_id=module.id,
+        quiz_version_id=version.id,
+        number=state.attempts_used + 1,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=module.time_limit) if module.time_limit else None,
+        layout=_layout(version.questions, shuffle=module.shuffle, rng=rng or random.SystemRandom()),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A concurrent request opened an attempt (or took the same number) first.
+        state = quiz_state(user, module, now)
+        if state.open_attempt is not None:
+            return state.open_attempt
+        raise AttemptLimitReached from None
+    return attempt
+
+
+def submit_attempt(
+    user: User, attempt: QuizAttempt, form: Mapping[str, Sequence[str]], now: datetime | None = None
+) -> Grade | None:
+    """Grade *attempt* with the submitted *form*; complete the module when passed.
+
+    Returns the grade, or None when the submission came too late (the attempt
+    is then closed as expired). Raises :class:`ForgedAnswer` for a form our page
+    could not have produced (nothing is recorded) and :class:`AttemptClosed`
+    when the attempt was already graded (a second tab, a double click, a replay).
+    """
+    now = now or utcnow()
+    if attempt.user_id != user.id:
+        raise ForgedAnswer("not your attempt")
+    if attempt.submitted_at is not None:
+        raise AttemptClosed(attempt)
+    version = attempt.quiz_version
+    responses = parse_responses(version.questions, form)
+    if _expire_if_overdue(attempt, now):
+        return None
+    result = grade(version.questions, responses, version.pass_mark)
+    # Only one submission can turn an open attempt into a graded one.
+    updated = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .values(
+            submitted_at=now,
+            responses={qid: list(values) for qid, values in responses.items()},
+            results={
+                r.question_id: {"correct": r.correct, "earned": r.earned, "points": r.points}
+                for r in result.results
+            },
+            earned=result.earned,
+            possible=result.possible,
+            score_pct=result.score_pct,
+            passed=result.passed,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if not updated:
+        raise AttemptClosed(attempt)
+    if result.passed:
+        complete_module(user, attempt.module, now)
+    return result
+
+
+def attempts_count(module: Module) -> int:
+    """How many attempts were graded on *module* (for statistics)."""
+    return (
+        db.session.scalar(
+            select(func.count(QuizAttempt.id)).where(
+                QuizAttempt.module_id == module.id, QuizAttempt.submitted_at.is_not(None)
+            )
+        )
+        or 0
+    )
