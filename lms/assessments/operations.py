@@ -242,3 +242,21 @@ def attempts_count(module: Module) -> int:
         )
         or 0
     )
+
+
+def graded_attempts(version: QuizVersion) -> list[tuple[Decimal, bool, dict, dict]]:
+    """(score, passed, results, responses) of every graded, not expired attempt of *version*."""
+    return list(
+        db.session.execute(
+            select(
+                QuizAttempt.score_pct,
+                QuizAttempt.passed,
+                QuizAttempt.results,
+                QuizAttempt.responses,
+            ).where(
+                QuizAttempt.quiz_version_id == version.id,
+                QuizAttempt.submitted_at.is_not(None),
+                QuizAttempt.expired.is_(False),
+            )
+        ).tuples()
+    )

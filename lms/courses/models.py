@@ -75,8 +75,10 @@ class Course(db.Model):
     )
     #: course.md's body, rendered and sanitised at synchronisation time.
     overview_html: Mapped[str] = mapped_column(Text, default="")
-    #: SHA-256 of course.md (and the renderer's version): unchanged means nothing to do.
+    #: SHA-256 of course.md: unchanged means nothing to do.
     source_hash: Mapped[str] = mapped_column(String(64))
+    #: The renderer that produced overview_html (see lms.courses.sync.RENDER_VERSION).
+    render_version: Mapped[str] = mapped_column(String(16), default="")
     #: Set when the folder disappears: hidden from everyone, history kept.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -113,7 +115,10 @@ class Module(db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     #: The file it was read from, relative to the course folder.
     filename: Mapped[str] = mapped_column(String(200))
+    #: SHA-256 of the file (and, for a quiz, of the course's default pass mark).
     source_hash: Mapped[str] = mapped_column(String(64))
+    #: The renderer that produced body_html: a newer one re-renders, same version.
+    render_version: Mapped[str] = mapped_column(String(16), default="")
     #: Bumped each time the file's content changes.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Quiz settings (None on pages; pass_mark None means the course's).

@@ -23,8 +23,8 @@ from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVer
 from lms.extensions import db
 from lms.markdown import render_markdown
 
-#: Part of every stored hash: bump it when rendering changes, and the next sync
-#: re-renders everything (without bumping module versions).
+#: Bump it when rendering changes: the next sync re-renders every page without
+#: bumping module versions (learners' progress and quiz versions are untouched).
 RENDER_VERSION = "1"
 
 _ONE_PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
@@ -99,8 +99,19 @@ def _course_values(source: CourseSource) -> dict[str, object]:
 
 
 def _module_hash(course: CourseSource, module: ModuleSource) -> str:
-    # A quiz's effective pass mark may come from course.md: part of its identity.
-    return _digest(RENDER_VERSION, module.source_hash, course.pass_mark, course.slug)
+    # A quiz's effective pass mark may come from course.md: part of its content.
+    return _digest(module.source_hash, course.pass_mark)
+
+
+def _up_to_date(existing: Module | None, source_hash: str, module_source: ModuleSource) -> bool:
+    return (
+        existing is not None
+        and existing.source_hash == source_hash
+        and existing.render_version == RENDER_VERSION
+        and existing.retired_at is None
+        and existing.position == module_source.position
+        and existing.filename == module_source.filename
+    )
 
 
 def _sync_module(
@@ -111,17 +122,11 @@ def _sync_module(
     now: datetime,
     report: SyncReport,
 ) -> None:
+    """Create or update one module; its version grows only when its content changes."""
     source_hash = _module_hash(source, module_source)
-    name = f"{source.slug}/{module_source.slug}"
-    is_quiz = module_source.type is ModuleType.QUIZ
-    if (
-        existing is not None
-        and existing.source_hash == source_hash
-        and existing.retired_at is None
-        and existing.position == module_source.position
-        and existing.filename == module_source.filename
-    ):
+    if _up_to_date(existing, source_hash, module_source):
         return
+    is_quiz = module_source.type is ModuleType.QUIZ
     module = existing or Module(course=course, slug=module_source.slug, version=0)
     content_changed = existing is None or existing.source_hash != source_hash
     module.position = module_source.position
@@ -135,22 +140,30 @@ def _sync_module(
     module.shuffle = module_source.shuffle if is_quiz else False
     # A quiz's body holds its answer key: only the instructions are rendered as a page.
     module.body_html = _render(source.slug, module_source.intro if is_quiz else module_source.body)
+    module.render_version = RENDER_VERSION
     module.retired_at = None
     module.updated_at = now
+    questions = quiz_payload(source.slug, module_source.questions) if is_quiz else None
     if content_changed:
         module.version += 1
         module.source_hash = source_hash
         if is_quiz:
+            pass_mark = module_source.pass_mark
             db.session.add(
                 QuizVersion(
                     module=module,
                     version=module.version,
-                    questions=quiz_payload(source.slug, module_source.questions),
-                    pass_mark=module_source.pass_mark or source.pass_mark,
+                    questions=questions,
+                    pass_mark=source.pass_mark if pass_mark is None else pass_mark,
                     created_at=now,
                 )
             )
-    (report.added if existing is None else report.changed).append(name)
+    elif is_quiz and module.quiz_versions:
+        # Same questions, new renderer: refresh the current version's HTML only.
+        module.quiz_versions[-1].questions = questions
+    (report.added if existing is None else report.changed).append(
+        f"{source.slug}/{module_source.slug}"
+    )
     db.session.add(module)
 
 
@@ -158,8 +171,13 @@ def _sync_course(
     source: CourseSource, course: Course | None, now: datetime, report: SyncReport
 ) -> Course:
     """Create or update the course row itself (not its modules)."""
-    course_hash = _digest(RENDER_VERSION, source.source_hash)
-    if course is not None and course.source_hash == course_hash and course.retired_at is None:
+    course_hash = source.source_hash
+    if (
+        course is not None
+        and course.source_hash == course_hash
+        and course.render_version == RENDER_VERSION
+        and course.retired_at is None
+    ):
         return course
     if course is None:
         course = Course(slug=source.slug, created_at=now)
@@ -170,6 +188,7 @@ def _sync_course(
     for key, value in _course_values(source).items():
         setattr(course, key, value)
     course.source_hash = course_hash
+    course.render_version = RENDER_VERSION
     course.retired_at = None
     course.updated_at = now
     db.session.flush()

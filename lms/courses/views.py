@@ -13,6 +13,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     send_from_directory,
     url_for,
 )
@@ -189,3 +190,40 @@ def course_statistics(course_slug: str) -> str:
 
 
 __all__ = ["Module", "bp", "trainer_bp"]
+
+
+@trainer_bp.get("/<course_slug>/<module_slug>/")
+@require(Capability.VIEW_COURSE_STATS)
+def quiz_statistics(course_slug: str, module_slug: str) -> str:
+    """A quiz's attempts, pass rate, score distribution and per-question indices."""
+    from lms.assessments.operations import graded_attempts  # noqa: PLC0415
+    from lms.assessments.statistics import quiz_statistics as compute  # noqa: PLC0415
+
+    course = _course_or_404(course_slug)
+    module = db.session.scalar(
+        select(Module).where(
+            Module.course_id == course.id,
+            Module.slug == module_slug,
+            Module.kind == ModuleKind.QUIZ,
+        )
+    )
+    if module is None or not module.quiz_versions:
+        abort(404)
+    versions = {v.version: v for v in module.quiz_versions}
+    wanted = request.args.get("versione", type=int) or max(versions)
+    version = versions.get(wanted) or abort(404)
+    stats = compute(version.questions, graded_attempts(version))
+    chart = {
+        "labels": [f"{low}-{low + 9}%" for low in range(0, 90, 10)] + ["90-100%"],
+        "attempts": stats.distribution,
+        "label": _("Tentativi"),
+    }
+    return render_template(
+        "courses/quiz_statistics.html",
+        course=course,
+        module=module,
+        version=version,
+        versions=sorted(versions),
+        stats=stats,
+        chart_json=json.dumps(chart),
+    )
