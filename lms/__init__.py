@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from lms.assessments.cli import quiz_cli  # noqa: PLC0415
     from lms.auth.cli import users_cli  # noqa: PLC0415
     from lms.core.cli import demo_command  # noqa: PLC0415
     from lms.courses.cli import content_cli  # noqa: PLC0415
@@ -134,6 +135,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(register_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_cli)
+    app.cli.add_command(quiz_cli)
 
 
 def _configure_logging(app: Flask) -> None:

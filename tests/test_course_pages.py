@@ -1,8 +1,8 @@
 """The course pages: catalogue, overview, modules, completion, media, trainer statistics.
 
-Requests go to an app of their own (``web_app``), as in test_auth.py: requests to
-the session ``app`` would share the test's app context, ``g`` and database
-session. Data is committed before each request for the same reason.
+Requests go to conftest's ``web_app`` (``client``), not to the ``app`` whose context
+the test runs in; so the test commits what a request must see, and expires its
+session's objects to see what a request changed.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import html
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import csrf_token, make_test_app
+from conftest import csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -36,21 +35,6 @@ from lms.courses.views import MEDIA_CSP
 from lms.enrolments.models import CourseCompletion, ModuleProgress
 from lms.enrolments.operations import complete_module, record_visit
 from lms.extensions import db as _db
-
-
-@pytest.fixture(scope="module")
-def web_app(database_url: str) -> Iterator[Flask]:
-    """An app of its own for the requests (see the module docstring)."""
-    app = make_test_app(database_url)
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
-
-
-@pytest.fixture
-def client(web_app: Flask) -> FlaskClient:
-    """Overrides conftest's client (``login_as`` uses it too)."""
-    return web_app.test_client()
 
 
 @pytest.fixture(autouse=True)
@@ -492,10 +476,6 @@ def test_a_retired_module_is_hidden_and_does_not_count_toward_completion(
     assert progress_of(learner, "percorso", "secondo") is not None  # history kept
 
 
-@pytest.mark.xfail(
-    reason="app bug: a completion becomes due when the last missing module is retired, but"
-    " nothing records it (only complete_module calls record_course_completion_if_due)",
-)
 def test_retiring_the_only_missing_module_completes_the_course(
     client: FlaskClient, login_as, content: Path
 ) -> None:
@@ -540,10 +520,6 @@ def test_media_are_served_with_their_type_cache_and_sandbox_headers(
         assert again.status_code == 304
 
 
-@pytest.mark.xfail(
-    reason="app bug: lms/courses/views.py media() trusts send_from_directory, which checks the"
-    " path only as text: a symbolic link in media/ to any file of the server is served",
-)
 def test_a_symlink_in_media_that_leaves_the_course_is_not_served(
     client: FlaskClient, login_as, content: Path
 ) -> None:
@@ -557,9 +533,6 @@ def test_a_symlink_in_media_that_leaves_the_course_is_not_served(
     assert response.status_code == 404
 
 
-@pytest.mark.xfail(
-    reason="app bug: lms/courses/views.py media() serves hidden files, which the loader skips"
-)
 def test_hidden_files_in_media_are_not_served(client: FlaskClient, login_as, content: Path) -> None:
     (content / "coesione" / "media" / ".env").write_text("NASCOSTO", encoding="utf-8")
     login_as("learner")
@@ -772,10 +745,6 @@ def test_learners_and_hr_may_not_see_statistics(client: FlaskClient, login_as, r
     assert client.get("/formatori/nessuno/").status_code == 403
 
 
-@pytest.mark.xfail(
-    reason="app bug: lms/courses/views.py course_statistics() puts json.dumps() output into"
-    " <script> with |safe, and a title containing </script> ends the element early",
-)
 def test_chart_data_survives_a_title_with_a_closing_script_tag(
     client: FlaskClient, login_as, content: Path
 ) -> None:

@@ -41,8 +41,11 @@ ROLE_LABELS = {
 @bp.get("/")
 @login_required
 def home() -> str:
-    """The signed-in person's home page."""
-    return render_template("core/home.html")
+    """The signed-in person's home page: the courses they follow, their sections."""
+    from lms.courses.queries import catalogue  # noqa: PLC0415 - core does not depend on courses
+
+    started = [e for e in catalogue(current_user) if e.completed or e.completed_at]
+    return render_template("core/home.html", my_courses=started)
 
 
 @bp.post("/lingua")

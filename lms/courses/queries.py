@@ -6,11 +6,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, distinct, func, select
 
-from lms.auth.models import User
+from lms.auth.models import Role, User
 from lms.auth.permissions import Capability, can
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind
 from lms.enrolments.models import CourseCompletion, ModuleProgress
 from lms.extensions import db
+
+#: Statistics count learners (and HR managers, who are staff too), not the
+#: trainers' and administrators' previews.
+_LEARNERS = select(User.id).where(User.role.in_([Role.LEARNER, Role.HR]))
 
 
 def visible_courses_clause(user: User):  # noqa: ANN201 - a SQLAlchemy boolean clause
@@ -108,7 +112,8 @@ def course_outline(user: User, course: Course) -> list[ModuleState]:
     preview = can(user, Capability.VIEW_DRAFTS)
     states, open_so_far = [], True
     for module, started_at, completed_at in rows:
-        locked = course.sequential and not open_so_far and not preview
+        # A module already completed stays open, even if one was inserted before it.
+        locked = course.sequential and not open_so_far and not preview and completed_at is None
         states.append(ModuleState(module, started_at is not None, completed_at is not None, locked))
         open_so_far = open_so_far and completed_at is not None
     return states
@@ -131,7 +136,10 @@ def module_statistics(course: Course) -> list[ModuleStats]:
             func.count(ModuleProgress.id),
             func.count(case((ModuleProgress.completed_at.is_not(None), 1))),
         )
-        .outerjoin(ModuleProgress, ModuleProgress.module_id == Module.id)
+        .outerjoin(
+            ModuleProgress,
+            and_(ModuleProgress.module_id == Module.id, ModuleProgress.user_id.in_(_LEARNERS)),
+        )
         .where(Module.course_id == course.id, Module.retired_at.is_(None))
         .group_by(Module.id)
         .order_by(Module.position)
@@ -145,24 +153,27 @@ def course_activity() -> dict[int, tuple[int, int]]:
         db.session.execute(
             select(Module.course_id, func.count(distinct(ModuleProgress.user_id)))
             .join(ModuleProgress, ModuleProgress.module_id == Module.id)
+            .where(ModuleProgress.user_id.in_(_LEARNERS))
             .group_by(Module.course_id)
         ).all()
     )
     completed = dict(
         db.session.execute(
-            select(CourseCompletion.course_id, func.count(CourseCompletion.id)).group_by(
-                CourseCompletion.course_id
-            )
+            select(CourseCompletion.course_id, func.count(CourseCompletion.id))
+            .where(CourseCompletion.user_id.in_(_LEARNERS))
+            .group_by(CourseCompletion.course_id)
         ).all()
     )
     return {cid: (started.get(cid, 0), completed.get(cid, 0)) for cid in started | completed}
 
 
 def course_completions(course: Course) -> int:
-    """How many people completed *course*."""
+    """How many learners completed *course*."""
     return (
         db.session.scalar(
-            select(func.count(CourseCompletion.id)).where(CourseCompletion.course_id == course.id)
+            select(func.count(CourseCompletion.id)).where(
+                CourseCompletion.course_id == course.id, CourseCompletion.user_id.in_(_LEARNERS)
+            )
         )
         or 0
     )

@@ -20,6 +20,7 @@ from lms.assessments.quizparse import Question
 from lms.core.types import utcnow
 from lms.courses.content import CourseSource, ModuleSource, ModuleType, resolve_link
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVersion
+from lms.enrolments.operations import record_due_completions
 from lms.extensions import db
 from lms.markdown import render_markdown
 
@@ -99,8 +100,10 @@ def _course_values(source: CourseSource) -> dict[str, object]:
 
 
 def _module_hash(course: CourseSource, module: ModuleSource) -> str:
-    # A quiz's effective pass mark may come from course.md: part of its content.
-    return _digest(module.source_hash, course.pass_mark)
+    # A quiz's effective pass mark may come from course.md: part of a quiz's content.
+    if module.type is ModuleType.QUIZ:
+        return _digest(module.source_hash, course.pass_mark)
+    return module.source_hash
 
 
 def _up_to_date(existing: Module | None, source_hash: str, module_source: ModuleSource) -> bool:
@@ -211,10 +214,15 @@ def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> Sy
                 course, source, module_source, modules.get(module_source.slug), now, report
             )
         present_modules = {m.slug for m in source.modules}
+        retired_here = False
         for slug, module in modules.items():
             if slug not in present_modules and module.retired_at is None:
                 module.retired_at = now
                 report.retired.append(f"{source.slug}/{slug}")
+                retired_here = True
+        if retired_here:
+            db.session.flush()
+            record_due_completions(course, now)
     present = {s.slug for s in sources}
     for slug, course in courses.items():
         if slug not in present and course.retired_at is None:

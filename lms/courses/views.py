@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import (
@@ -23,6 +22,7 @@ from sqlalchemy import select
 
 from lms.auth.permissions import Capability, require
 from lms.courses import queries
+from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
 from lms.courses.models import Course, Module, ModuleKind
 from lms.courses.queries import course_outline, find_visible_course
 from lms.enrolments.operations import complete_module, record_visit
@@ -148,9 +148,17 @@ def complete(course_slug: str, module_slug: str) -> Response:
 def media(course_slug: str, filename: str) -> Response:
     """A file from the course's own media/ folder (nothing outside it)."""
     course = _course_or_404(course_slug)
-    folder = Path(current_app.config["CONTENT_DIR"]) / course.slug / "media"
-    # send_from_directory refuses paths that leave the folder (404).
-    response = send_from_directory(folder.resolve(), filename, max_age=3600)
+    folder = (Path(current_app.config["CONTENT_DIR"]) / course.slug / "media").resolve()
+    parts = Path(filename).parts
+    if any(part.startswith(".") for part in parts) or Path(filename).suffix.lower() in (
+        ACTIVE_MEDIA_SUFFIXES
+    ):
+        abort(404)  # hidden files and files a browser would run are never media
+    target = (folder / filename).resolve()
+    # A symbolic link may point anywhere: serve only what really lies in media/.
+    if not target.is_relative_to(folder) or not target.is_file():
+        abort(404)
+    response = send_from_directory(folder, str(target.relative_to(folder)), max_age=3600)
     response.headers["Content-Security-Policy"] = MEDIA_CSP
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
@@ -185,7 +193,7 @@ def course_statistics(course_slug: str) -> str:
         course=course,
         stats=stats,
         completions=queries.course_completions(course),
-        chart_json=json.dumps(chart),
+        chart=chart,
     )
 
 
@@ -225,5 +233,5 @@ def quiz_statistics(course_slug: str, module_slug: str) -> str:
         version=version,
         versions=sorted(versions),
         stats=stats,
-        chart_json=json.dumps(chart),
+        chart=chart,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
@@ -106,3 +106,40 @@ def record_course_completion_if_due(
     except IntegrityError:
         pass  # recorded by a concurrent request
     return True
+
+
+def record_due_completions(course: Course, now: datetime | None = None) -> int:
+    """Record the completions a change of the course made due (one set-based insert).
+
+    When a learner's only missing module is retired, the course becomes complete
+    for them without any action of theirs; this records it, dated *now*.
+    """
+    now = now or utcnow()
+    current = (
+        select(func.count(Module.id))
+        .where(Module.course_id == course.id, Module.retired_at.is_(None))
+        .scalar_subquery()
+    )
+    due = (
+        select(
+            ModuleProgress.user_id,
+            literal(course.id),
+            literal(now, CourseCompletion.completed_at.type),
+        )
+        .join(Module, Module.id == ModuleProgress.module_id)
+        .where(
+            Module.course_id == course.id,
+            Module.retired_at.is_(None),
+            ModuleProgress.completed_at.is_not(None),
+            ~exists().where(
+                CourseCompletion.user_id == ModuleProgress.user_id,
+                CourseCompletion.course_id == course.id,
+            ),
+        )
+        .group_by(ModuleProgress.user_id)
+        .having(func.count(ModuleProgress.id) == current, current > 0)
+    )
+    result = db.session.execute(
+        insert(CourseCompletion).from_select(["user_id", "course_id", "completed_at"], due)
+    )
+    return result.rowcount or 0
