@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	@$(BIN)/pybabel compile --use-fuzzy -d lms/translations -f -q 2>/dev/null || $(BIN)/pybabel compile -d lms/translations -q
+	@$(BIN)/pybabel compile -d lms/translations 2>&1 | grep -v "^compiling catalog" || true
+	@test -f lms/translations/en/LC_MESSAGES/messages.mo
 
 run: install
 	$(BIN)/lms db upgrade
