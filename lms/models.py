@@ -3,19 +3,22 @@
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import PasswordToken, User, UserScope
 from lms.courses.models import Course, Module, QuizVersion
-from lms.enrolments.models import CourseCompletion, ModuleProgress
-from lms.register.models import Authority, Region
+from lms.enrolments.models import CourseCompletion, Enrolment, EnrolmentRule, ModuleProgress
+from lms.register.models import Authority, Region, StaffMember
 
 __all__ = [
     "Authority",
     "Course",
     "CourseCompletion",
+    "Enrolment",
+    "EnrolmentRule",
     "Module",
     "ModuleProgress",
     "PasswordToken",
     "QuizAttempt",
     "QuizVersion",
     "Region",
+    "StaffMember",
     "User",
     "UserScope",
 ]

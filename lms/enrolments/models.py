@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
 from lms.core.types import UTCDateTime, utcnow
 from lms.courses.models import Course, Module
 from lms.extensions import db
+from lms.register.models import Authority, Region, StaffMember
 
 
 class ModuleProgress(db.Model):
@@ -51,4 +60,55 @@ class CourseCompletion(db.Model):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
+
+
+class EnrolmentRule(db.Model):
+    """A standing enrolment: everyone of an authority (or region), now and later.
+
+    Like Moodle's cohort sync: people imported into the authority after the rule
+    was made are enrolled when they arrive.
+    """
+
+    __tablename__ = "enrolment_rules"
+    __table_args__ = (
+        CheckConstraint("(authority_id IS NULL) <> (region_id IS NULL)", name="exactly_one_target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    #: Only staff of this category ("new_hire" or "existing"); None: everyone.
+    category: Mapped[str | None] = mapped_column(String(16))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    course: Mapped[Course] = relationship()
+    authority: Mapped[Authority | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+
+
+class Enrolment(db.Model):
+    """A staff member enrolled in a course. One per person and course."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        UniqueConstraint("staff_id", "course_id"),
+        Index("ix_enrolments_course_staff", "course_id", "staff_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    #: The standing rule that made it, if any (removing the rule keeps the enrolment).
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolment_rules.id", ondelete="SET NULL")
+    )
+    enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    staff: Mapped[StaffMember] = relationship()
     course: Mapped[Course] = relationship()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 
 LESS_DEVELOPED_REGION_CODES = frozenset({"14", "15", "16", "17", "18", "19", "20"})
@@ -83,3 +85,60 @@ class Authority(db.Model):
 
     def __repr__(self) -> str:
         return f"<Authority {self.code} {self.name}>"
+
+
+class StaffCategory(enum.StrEnum):
+    """Staff categories of the programme."""
+
+    NEW_HIRE = "new_hire"
+    EXISTING = "existing"
+
+
+class StaffMember(db.Model):
+    """A person on an authority's staff, as the HR manager's roster lists them."""
+
+    __tablename__ = "staff_members"
+    __table_args__ = (
+        CheckConstraint("length(codice_fiscale) = 16", name="codice_fiscale_length"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("left_on IS NULL OR hired_on IS NULL OR left_on >= hired_on", name="dates"),
+        Index("ix_staff_members_authority_category", "authority_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The person's key: 16 characters, upper case, checked with python-codicefiscale.
+    codice_fiscale: Mapped[str] = mapped_column(String(16), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
+    category: Mapped[StaffCategory] = mapped_column(
+        Enum(
+            StaffCategory,
+            name="staff_category",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda members: [m.value for m in members],
+        )
+    )
+    #: Job profile, e.g. "specialista tecnico" (free text from the roster).
+    profile: Mapped[str | None] = mapped_column(String(200))
+    #: Empty: on the staff since before the records start.
+    hired_on: Mapped[date | None] = mapped_column(Date)
+    #: From this day on the person is out of every count (the record is kept).
+    left_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: The person's learner account (one per staff record).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    authority: Mapped[Authority] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """Name and surname."""
+        return f"{self.first_name} {self.last_name}"
+
+    def __repr__(self) -> str:
+        return f"<StaffMember {self.id}>"

@@ -1,0 +1,177 @@
+"""Enrolment rules: by authority, region or person, once per person and course.
+
+Everything here is set-based: one INSERT … SELECT enrols a whole authority or
+region, whatever its size, and enrolling someone twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, insert, literal, null, or_, select
+
+from lms.auth.models import User
+from lms.core.types import utcnow
+from lms.courses.models import Course
+from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.extensions import db
+from lms.register.models import Authority, StaffCategory, StaffMember
+
+
+@dataclass(frozen=True)
+class EnrolResult:
+    """How many people an enrolment reached."""
+
+    enrolled: int
+    already: int
+    rules_added: int = 0
+
+
+def active_staff_clause(today: date):  # noqa: ANN201 - a SQLAlchemy boolean clause
+    """Staff who have not left by *today*."""
+    return or_(StaffMember.left_on.is_(None), StaffMember.left_on > today)
+
+
+def _targets(
+    authority_ids: Iterable[int],
+    region_ids: Iterable[int],
+    staff_ids: Iterable[int],
+    category: StaffCategory | None,
+    today: date,
+) -> Select[tuple[int]]:
+    authority_ids, region_ids, staff_ids = set(authority_ids), set(region_ids), set(staff_ids)
+    who = []
+    if authority_ids:
+        who.append(StaffMember.authority_id.in_(authority_ids))
+    if region_ids:
+        who.append(
+            StaffMember.authority_id.in_(
+                select(Authority.id).where(Authority.region_id.in_(region_ids))
+            )
+        )
+    if staff_ids:
+        who.append(StaffMember.id.in_(staff_ids))
+    query = select(StaffMember.id).where(or_(*who), active_staff_clause(today))
+    if category is not None:
+        query = query.where(StaffMember.category == category)
+    return query
+
+
+def enrol(
+    course: Course,
+    *,
+    authority_ids: Iterable[int] = (),
+    region_ids: Iterable[int] = (),
+    staff_ids: Iterable[int] = (),
+    category: StaffCategory | None = None,
+    due_on: date | None = None,
+    by: User | None = None,
+    standing: bool = True,
+    now: datetime | None = None,
+) -> EnrolResult:
+    """Enrol the current staff of authorities, regions or named people in *course*.
+
+    With *standing* (the default), enrolling an authority or a region also makes
+    a rule that enrols people imported there later. People who left are skipped.
+    """
+    now = now or utcnow()
+    authority_ids, region_ids = list(authority_ids), list(region_ids)
+    targets = _targets(authority_ids, region_ids, staff_ids, category, now.date()).subquery()
+    total = db.session.scalar(select(func.count()).select_from(targets)) or 0
+    new = select(
+        targets.c.id,
+        literal(course.id),
+        literal(now, Enrolment.enrolled_at.type),
+        literal(due_on, Enrolment.due_on.type) if due_on else null(),
+        literal(by.id) if by is not None else null(),
+    ).where(~exists().where(Enrolment.staff_id == targets.c.id, Enrolment.course_id == course.id))
+    inserted = db.session.execute(
+        insert(Enrolment).from_select(
+            ["staff_id", "course_id", "enrolled_at", "due_on", "enrolled_by_id"], new
+        )
+    ).rowcount
+    rules = 0
+    if standing:
+        for column, ids in (("authority_id", authority_ids), ("region_id", region_ids)):
+            for target_id in ids:
+                rules += _add_rule(course, column, target_id, category, due_on, by, now)
+    db.session.flush()
+    return EnrolResult(enrolled=inserted, already=total - inserted, rules_added=rules)
+
+
+def _add_rule(
+    course: Course,
+    column: str,
+    target_id: int,
+    category: StaffCategory | None,
+    due_on: date | None,
+    by: User | None,
+    now: datetime,
+) -> int:
+    same = select(EnrolmentRule.id).where(
+        EnrolmentRule.course_id == course.id,
+        getattr(EnrolmentRule, column) == target_id,
+        EnrolmentRule.category.is_(None)
+        if category is None
+        else EnrolmentRule.category == category.value,
+    )
+    if db.session.scalar(same) is not None:
+        return 0
+    db.session.add(
+        EnrolmentRule(
+            course_id=course.id,
+            category=category.value if category else None,
+            due_on=due_on,
+            created_by_id=by.id if by else None,
+            created_at=now,
+            **{column: target_id},
+        )
+    )
+    return 1
+
+
+def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+    """Enrol staff as the standing rules say (all staff, or only *staff_ids*); return how many."""
+    now = now or utcnow()
+    matches = (
+        select(
+            StaffMember.id,
+            EnrolmentRule.course_id,
+            literal(now, Enrolment.enrolled_at.type),
+            func.min(EnrolmentRule.due_on),
+            func.min(EnrolmentRule.id),
+        )
+        .join(Authority, Authority.id == StaffMember.authority_id)
+        .join(
+            EnrolmentRule,
+            and_(
+                or_(
+                    EnrolmentRule.authority_id == StaffMember.authority_id,
+                    EnrolmentRule.region_id == Authority.region_id,
+                ),
+                or_(
+                    EnrolmentRule.category.is_(None), EnrolmentRule.category == StaffMember.category
+                ),
+            ),
+        )
+        .join(Course, and_(Course.id == EnrolmentRule.course_id, Course.retired_at.is_(None)))
+        .where(
+            active_staff_clause(now.date()),
+            ~exists().where(
+                Enrolment.staff_id == StaffMember.id, Enrolment.course_id == EnrolmentRule.course_id
+            ),
+        )
+        .group_by(StaffMember.id, EnrolmentRule.course_id)
+    )
+    if staff_ids is not None:
+        matches = matches.where(StaffMember.id.in_(list(staff_ids)))
+    return (
+        db.session.execute(
+            insert(Enrolment).from_select(
+                ["staff_id", "course_id", "enrolled_at", "due_on", "rule_id"], matches
+            )
+        ).rowcount
+        or 0
+    )
