@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, func, insert, literal, null, or_, select
+from sqlalchemy import Select, and_, exists, func, insert, literal, null, or_, select
 
 from lms.auth.models import User
 from lms.core.types import utcnow
