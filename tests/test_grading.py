@@ -69,12 +69,8 @@ def one(question: dict, *response: str) -> tuple[bool, int]:
 
 def form(questions: list[dict], answers: dict[str, list[str]], **extra: list[str]) -> dict:
     """The form our quiz page submits: every question's ``__shown`` field plus the answers."""
-    fields: dict[str, list[str]] = {"csrf_token": ["token"]}
-    for question in questions:
-        fields[f"{question['id']}__shown"] = ["1"]
-    for qid, values in answers.items():
-        fields[qid] = values
-    return fields | extra
+    shown = {f"{question['id']}__shown": ["1"] for question in questions}
+    return {"csrf_token": ["token"]} | shown | answers | extra
 
 
 # Single choice, true/false --------------------------------------------------------------
@@ -97,23 +93,26 @@ def test_true_false_is_right_only_with_the_checked_statement() -> None:
 # Multiple choice: set equality -------------------------------------------------------------
 
 
+RIGHT, WRONG = (True, 3), (False, 0)
+
+
 @pytest.mark.parametrize(
-    ("response", "right"),
+    ("response", "expected"),
     [
-        (("a", "c"), True),
-        (("c", "a"), True),  # the order of the choices does not matter
-        (("a",), False),  # a partial set is wrong: no partial credit
-        (("c",), False),
-        (("a", "b", "c"), False),  # every correct one plus a wrong one
-        (("a", "b", "c", "d"), False),  # ticking everything
-        (("b", "d"), False),
+        (("a", "c"), RIGHT),
+        (("c", "a"), RIGHT),  # the order of the choices does not matter
+        (("a",), WRONG),  # a partial set is wrong: no partial credit
+        (("c",), WRONG),
+        (("a", "b", "c"), WRONG),  # every correct one plus a wrong one
+        (("a", "b", "c", "d"), WRONG),  # ticking everything
+        (("b", "d"), WRONG),
     ],
 )
 def test_multiple_choice_is_right_only_when_the_sets_are_equal(
-    response: tuple[str, ...], right: bool
+    response: tuple[str, ...], expected: tuple[bool, int]
 ) -> None:
     question = choice("q1", {"a", "c"}, n=4, points=3)
-    assert one(question, *response) == (right, 3 if right else 0)
+    assert one(question, *response) == expected
 
 
 # Short answer ----------------------------------------------------------------------------------
@@ -238,13 +237,13 @@ def test_the_score_of_an_attempt_is_rounded_half_up() -> None:
 
 
 @pytest.mark.parametrize(
-    ("pass_mark", "passed"),
-    [(59, True), (60, True), (61, False), (0, True), (100, False)],
+    ("pass_mark", "outcome"),
+    [(59, "passed"), (60, "passed"), (61, "failed"), (0, "passed"), (100, "failed")],
 )
-def test_a_score_equal_to_the_pass_mark_passes(pass_mark: int, passed: bool) -> None:
+def test_a_score_equal_to_the_pass_mark_passes(pass_mark: int, outcome: str) -> None:
     result = grade(quiz(), KEY | {"q2": ()}, pass_mark)  # 3 of 5 points: 60%
     assert result.score_pct == Decimal("60.00")
-    assert result.passed is passed
+    assert result.passed is (outcome == "passed")
 
 
 def test_a_pass_mark_of_zero_passes_an_empty_attempt_and_100_needs_everything() -> None:

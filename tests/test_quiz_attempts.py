@@ -389,7 +389,7 @@ def test_a_shuffled_attempt_keeps_its_layout_and_is_graded_by_option_id(
         "Opzione sbagliata A",
     ]
     # Starting again (a second tab) gives the same attempt, in the same order.
-    again = start_attempt(learner, quiz, now=T0 + timedelta(seconds=5), rng=random.Random(1))
+    again = start_attempt(learner, quiz, now=T0 + timedelta(seconds=5), rng=random.SystemRandom())
     assert again.id == attempt.id
     assert again.layout == layout
     result = submit_attempt(learner, attempt, quiz_form(KEY), now=T0 + timedelta(minutes=1))
@@ -407,7 +407,7 @@ def test_a_random_shuffle_is_a_permutation_stored_with_the_attempt(
     tmp_path: Path, learner: User
 ) -> None:
     quiz = make_quiz(tmp_path, shuffle=True)
-    attempt = start_attempt(learner, quiz, now=T0, rng=random.Random(20260302))
+    attempt = start_attempt(learner, quiz, now=T0, rng=random.SystemRandom())
     _db.session.commit()
     layout = attempts_of(learner, quiz)[0].layout
     assert sorted(layout["questions"]) == ["q1", "q2", "q3", "q4"]
@@ -600,11 +600,18 @@ ON_POSTGRESQL = (
     make_url(os.environ.get("LMS_TEST_DATABASE_URL") or "sqlite://").get_backend_name()
     == "postgresql"
 )
-postgresql_only = pytest.mark.skipif(
+_SKIP_ON_SQLITE = pytest.mark.skipif(
     not ON_POSTGRESQL,
     reason="needs concurrent writers: SQLite serialises them with a file lock, so the race"
     " cannot happen there (the suite runs again on PostgreSQL in CI, with LMS_TEST_DATABASE_URL)",
 )
+
+
+def postgresql_only(test: Callable) -> Callable:
+    """Mark a race test: ``postgres`` (pyproject's marker), skipped on SQLite."""
+    return pytest.mark.postgres(_SKIP_ON_SQLITE(test))
+
+
 THREADS = 8
 
 

@@ -170,9 +170,7 @@ def test_the_open_attempt_shows_each_question_with_the_right_control(
     assert f'action="{START_URL}/{attempt.id}"' in page
     fields = controls(page)
     assert set(fields) == {"csrf_token"} | set(QUESTION_IDS) | {f"{q}__shown" for q in QUESTION_IDS}
-    kinds = {
-        qid: [(f["type"], f.get("value")) for f in fields[qid]] for qid in QUESTION_IDS
-    }
+    kinds = {qid: [(f["type"], f.get("value")) for f in fields[qid]] for qid in QUESTION_IDS}
     assert kinds == {
         "q1": [("radio", "a"), ("radio", "b"), ("radio", "c")],  # single choice
         "q2": [("checkbox", "a"), ("checkbox", "b"), ("checkbox", "c"), ("checkbox", "d")],
@@ -180,8 +178,10 @@ def test_the_open_attempt_shows_each_question_with_the_right_control(
         "q4": [("text", None)],  # short answer
     }
     assert fields["q4"][0]["maxlength"] == "500"
-    assert all(fields[f"{q}__shown"] == [{"type": "hidden", "name": f"{q}__shown", "value": "1"}]
-               for q in QUESTION_IDS)
+    assert all(
+        fields[f"{q}__shown"] == [{"type": "hidden", "name": f"{q}__shown", "value": "1"}]
+        for q in QUESTION_IDS
+    )
     words = plain(quiz_form_html(page))
     for label in ("OPZIONE-GIUSTA-UNO", "Opzione sbagliata D", "Vero", "Falso", "(2 punti)"):
         assert label in words

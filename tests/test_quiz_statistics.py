@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -33,6 +34,13 @@ from lms.assessments.statistics import quiz_statistics
 from lms.auth.models import User
 from lms.courses.models import Module
 from lms.extensions import db as _db
+
+#: App bug (see test_graded_attempts_use_no_deprecated_api): graded_attempts() calls a
+#: method SQLAlchemy 2.1 deprecates, and this suite turns warnings into errors. Ignored
+#: here so that the statistics themselves are still tested; the xfail test pins the bug.
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:The Result\.tuples\(\) method is deprecated:DeprecationWarning"
+)
 
 # Pure statistics -----------------------------------------------------------------------------
 
@@ -141,7 +149,8 @@ def test_most_missed_counts_wrong_choices_only_and_escapes_short_answers() -> No
 def test_most_missed_keeps_the_three_most_chosen() -> None:
     answers = ["uno", "due", "due", "tre", "tre", "tre", "quattro", "quattro", "Quattro  ", "RDC"]
     stats = quiz_statistics(QUESTIONS, [attempt({"q3": (a,)}) for a in answers])
-    assert stats.questions[2].most_missed == [("tre", 3), ("quattro", 3), ("due", 2)]  # ties: first seen first
+    # Ties keep the order in which the answers were first seen.
+    assert stats.questions[2].most_missed == [("tre", 3), ("quattro", 3), ("due", 2)]
 
 
 @pytest.mark.parametrize(
@@ -259,6 +268,20 @@ def test_graded_attempts_leave_out_expired_and_open_ones(quiz: Module) -> None:
     assert sorted(float(score) for score, *_ in rows) == [0, 40, 100]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: lms/assessments/operations.py graded_attempts() calls Result.tuples(),"
+    " deprecated since SQLAlchemy 2.1 (the version installed): under this suite's"
+    " filterwarnings=error the trainers' quiz statistics page is a 500; use .all()",
+)
+def test_graded_attempts_use_no_deprecated_api(quiz: Module) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = graded_attempts(current_version(quiz))
+    assert len(rows) == 3
+    assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []
+
+
 def test_trainers_see_the_quiz_statistics(quiz: Module, client: FlaskClient, login_as) -> None:  # noqa: ARG001
     login_as("trainer")
     response = client.get(STATS_URL)
@@ -269,7 +292,9 @@ def test_trainers_see_the_quiz_statistics(quiz: Module, client: FlaskClient, log
     assert figures["Superati"] == "1 (33.3%)"
     assert figures["Punteggio medio"] == "46.7%"  # (100 + 40 + 0) / 3
     assert figures["Soglia di superamento"] == "60%"
-    distribution = re.search(r"<caption>Tentativi per fascia.*?<tbody>(.*?)</tbody>", page, re.S)
+    distribution = re.search(
+        r"<caption>Tentativi per fascia.*?<tbody>(.*?)</tbody>", page, re.DOTALL
+    )
     assert re.findall(r"<td[^>]*>(\d+)</td>", distribution.group(1)) == [
         "1", "0", "0", "0", "1", "0", "0", "0", "0", "1"
     ]  # fmt: skip
