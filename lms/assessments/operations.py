@@ -258,5 +258,5 @@ def graded_attempts(version: QuizVersion) -> list[tuple[Decimal, bool, dict, dic
                 QuizAttempt.submitted_at.is_not(None),
                 QuizAttempt.expired.is_(False),
             )
-        ).tuples()
+        ).all()
     )

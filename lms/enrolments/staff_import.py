@@ -108,14 +108,14 @@ class _Known:
                     select(StaffMember.email, StaffMember.codice_fiscale).where(
                         StaffMember.email.in_(emails)
                     )
-                ).tuples()
+                ).all()
             )
             known.account_owner.update(
                 db.session.execute(
                     select(User.email, StaffMember.codice_fiscale)
                     .outerjoin(StaffMember, StaffMember.user_id == User.id)
                     .where(User.email.in_(emails))
-                ).tuples()
+                ).all()
             )
         return known
 

@@ -1,0 +1,728 @@
+"""Staff roster files: reading the CSV or XLSX an HR office has, and checking every row.
+
+Pure functions, no Flask and no database (``staff-and-reports.md``, "Staff roster
+import"). :func:`read_roster` turns the bytes of an upload into rows keyed by the
+spec's column names; :func:`validate_rows` turns those rows into :class:`StaffRow`
+values or into errors worded ``line N, column: reason``. The database layer builds
+the ``authority_codes`` mapping, writes the rows only when there is no error, and
+decides what an absent optional column means for a person already known
+(:attr:`RosterFile.columns` says which columns the file had).
+
+Decisions, so that the code need not be read to learn them:
+
+- The format is recognised by content, not by name: a ZIP holding
+  ``xl/workbook.xml`` is XLSX, text is CSV; Excel 97-2003 (.xls), OpenDocument,
+  password-protected workbooks and other binaries get one clear sentence.
+- CSV: UTF-8 with or without BOM, or Windows-1252; ``;`` or ``,``
+  (:mod:`lms.core.tabular`). Cells are taken as written: ``63049`` stays ``63049``
+  (the error then suggests ``063049`` if that code is known).
+- XLSX: the first sheet; the header is its first non-empty row; line numbers are
+  the sheet's row numbers. Date cells become ISO dates. A number typed in the
+  authority column has lost its leading zeros, so it is read back as an ISTAT
+  code: 1-20 as a region (``15`` → ``15``, ``1`` → ``01``), 21-999 as a province
+  (``63`` → ``063``), 1,000-999,999 as a municipality (``63049`` → ``063049``).
+  A province from ``001`` to ``020`` typed as a number therefore reads as a region:
+  such codes must be typed as text.
+- Header names are matched without regard to case, spaces or dashes, and the
+  Italian names in :data:`HEADER_ALIASES` are accepted. A column the roster does
+  not know is an error, not ignored: a misspelt ``Data assunzone`` would otherwise
+  drop every hiring date without a word.
+- Dates: ``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY``, nothing else (no
+  two-digit years), from 1900 to 2099; ``hired_on`` at most a year after today.
+- At most ``max_errors`` (default 1000) errors are listed; the last line then
+  says how many more there are, and :attr:`ValidationResult.error_count` counts
+  them all. The command line can pass ``max_errors=None``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Final, Literal
+from zoneinfo import ZoneInfo
+
+import openpyxl
+from codicefiscale import codicefiscale as cf_library
+from codicefiscale.data import get_countries_data, get_municipalities_data
+from email_validator import EmailNotValidError, validate_email
+
+from lms.core.tabular import Row, TableError, decode_text, detect_delimiter, normalise_header
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+REQUIRED_COLUMNS: Final = (
+    "codice_fiscale",
+    "first_name",
+    "last_name",
+    "email",
+    "authority_code",
+    "category",
+)
+OPTIONAL_COLUMNS: Final = ("profile", "hired_on", "left_on")
+COLUMNS: Final = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+#: Header names an Italian HR office writes, as :func:`~lms.core.tabular.normalise_header`
+#: leaves them ("Codice Fiscale" → ``codice_fiscale``, "E-mail" → ``e_mail``).
+HEADER_ALIASES: Final[Mapping[str, str]] = {
+    "cf": "codice_fiscale",
+    "c.f.": "codice_fiscale",
+    "codicefiscale": "codice_fiscale",
+    "nome": "first_name",
+    "cognome": "last_name",
+    "e_mail": "email",
+    "mail": "email",
+    "posta_elettronica": "email",
+    "codice_ente": "authority_code",
+    "ente": "authority_code",
+    "categoria": "category",
+    "profilo": "profile",
+    "profilo_professionale": "profile",
+    "data_assunzione": "hired_on",
+    "data_di_assunzione": "hired_on",
+    "assunto_il": "hired_on",
+    "assunta_il": "hired_on",
+    "data_cessazione": "left_on",
+    "data_di_cessazione": "left_on",
+    "cessato_il": "left_on",
+    "cessata_il": "left_on",
+}
+
+NEW_HIRE: Final = "new_hire"
+EXISTING: Final = "existing"
+Category = Literal["new_hire", "existing"]
+
+#: Accepted spellings of a category, after lower-casing and turning ``_``, ``-``
+#: and runs of spaces into one space.
+CATEGORY_WORDS: Final[Mapping[str, Category]] = {
+    "new hire": NEW_HIRE,
+    "neoassunto": NEW_HIRE,
+    "neoassunta": NEW_HIRE,
+    "neo assunto": NEW_HIRE,
+    "neo assunta": NEW_HIRE,
+    "nuovo assunto": NEW_HIRE,
+    "nuova assunta": NEW_HIRE,
+    "existing": EXISTING,
+    "in servizio": EXISTING,
+}
+
+NAME_MAX_LENGTH: Final = 100
+PROFILE_MAX_LENGTH: Final = 200
+EMAIL_MAX_LENGTH: Final = 254  # RFC 5321, enforced by email_validator
+DEFAULT_MAX_ERRORS: Final = 1000
+EARLIEST_DATE: Final = date(1900, 1, 1)
+LATEST_DATE: Final = date(2099, 12, 31)
+#: How far ahead a hiring date may be: new hires are often loaded before they start.
+HIRED_ON_MAX_AHEAD: Final = timedelta(days=366)
+#: An XLSX file is a ZIP; refuse one that would unpack to more than this (a "ZIP bomb").
+MAX_XLSX_UNPACKED_BYTES: Final = 512 * 1024 * 1024
+
+EXTRA_CELLS: Final = "__extra__"  # the key lms.core.tabular uses for cells beyond the header
+ROME: Final = ZoneInfo("Europe/Rome")
+
+_Fail = Callable[[str, str], None]  # records one error of a row: (column, reason)
+
+_NOT_A_TABLE = "the file is not a CSV or XLSX file"
+_OTHER_BINARIES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x05\x06", b"\x1f\x8b")
+_XLS = "Excel 97-2003 (.xls) files are not supported: save it as .xlsx or CSV"
+
+
+# Reading ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterFile:
+    """A roster whose header has been checked; iterate it (once) for its rows."""
+
+    format: Literal["csv", "xlsx"]
+    #: The spec's names of the columns the file has, required ones included.
+    columns: frozenset[str]
+    rows: Iterator[Row] = field(repr=False)
+
+    def __iter__(self) -> Iterator[Row]:
+        return self.rows
+
+
+def read_roster(data: bytes, filename: str = "") -> RosterFile:
+    """Recognise the format, check the header, and return the rows as a stream.
+
+    Raises :class:`TableError` at once for a file that cannot be a roster (wrong
+    format, empty, bad header, no rows under the header); a CSV syntax error
+    further down is raised while the rows are read. *filename* only words messages.
+    """
+    if not data.strip():
+        raise TableError("the file is empty")
+    head = data[:8]
+    file_format: Literal["csv", "xlsx"]
+    if head.startswith(b"PK\x03\x04"):
+        file_format = "xlsx"
+        header, rows = _read_xlsx(data)
+    elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2 compound file
+        raise TableError(_ole2_problem(data))
+    elif head.startswith(_OTHER_BINARIES):
+        raise TableError(_NOT_A_TABLE)
+    else:
+        file_format = "csv"
+        header, rows = _read_csv(data, filename)
+    first = next(rows, None)
+    if first is None:
+        raise TableError("no rows under the header")
+    return RosterFile(file_format, frozenset(filter(None, header)), chain([first], rows))
+
+
+def canonical_column(name: str) -> str:
+    """The spec's column name for a header cell: ``"Data Assunzione"`` → ``hired_on``."""
+    key = normalise_header(name)
+    return HEADER_ALIASES.get(key, key)
+
+
+def _check_header(raw: list[str], line: int) -> list[str]:
+    """Map a header row to the spec's names, or raise naming every problem."""
+    names = [canonical_column(cell) for cell in raw]
+    problems = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        problems.append(f"missing column(s): {', '.join(missing)}")
+    unknown = [
+        cell.strip() for cell, name in zip(raw, names, strict=True) if name and name not in COLUMNS
+    ]
+    if unknown:
+        problems.append(f"unknown column(s): {', '.join(unknown)}")
+    repeated = [c for c in COLUMNS if names.count(c) > 1]
+    if repeated:
+        problems.append(f"repeated column(s): {', '.join(repeated)}")
+    if problems:
+        raise TableError(
+            f"line {line}: {'; '.join(problems)}; expected {', '.join(REQUIRED_COLUMNS)} "
+            f"(optional: {', '.join(OPTIONAL_COLUMNS)}); Italian names such as Codice fiscale, "
+            "Nome, Cognome, E-mail, Codice ente, Categoria, Profilo, Data assunzione, "
+            "Data cessazione are accepted too"
+        )
+    return names
+
+
+def _row(line: int, header: list[str], values: list[str]) -> Row:
+    """Cells by column; values under no column are kept under :data:`EXTRA_CELLS`."""
+    cells: dict[str, str] = {}
+    extra = []
+    for name, value in zip(header, values, strict=False):
+        if name:
+            cells[name] = value
+        elif value.strip():
+            extra.append(value.strip())
+    extra.extend(value.strip() for value in values[len(header) :] if value.strip())
+    if extra:
+        cells[EXTRA_CELLS] = ",".join(extra)
+    return Row(line=line, cells=cells)
+
+
+def _text_and_first_line(data: bytes, filename: str) -> tuple[str, str]:
+    """Decode a CSV and refuse text that is clearly something else."""
+    try:
+        text = decode_text(data)
+    except TableError:
+        raise TableError(_NOT_A_TABLE) from None
+    stripped = text.lstrip()
+    if not stripped:
+        raise TableError("the file is empty")
+    if stripped.startswith("<"):  # HTML or XML, which other programs often name ".xls"
+        if filename.lower().endswith((".xls", ".xlsx")):
+            raise TableError(
+                "the file is named like an Excel workbook but is a web page or XML: "
+                "open it in Excel and save it as .xlsx or CSV"
+            )
+        raise TableError(_NOT_A_TABLE)
+    first_line = stripped.split("\n", 1)[0]
+    if "\t" in first_line and ";" not in first_line and "," not in first_line:
+        raise TableError(
+            "the columns are separated by tabs: save the file as CSV (separated by ; or ,) "
+            "or as .xlsx"
+        )
+    return text, first_line
+
+
+def _read_csv(data: bytes, filename: str) -> tuple[list[str], Iterator[Row]]:
+    """The checked header and a stream of rows: ``tabular.read_csv`` with aliases."""
+    text, first_line = _text_and_first_line(data, filename)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line))
+    try:
+        raw_header = next(reader)
+        while not any(cell.strip() for cell in raw_header):
+            raw_header = next(reader)
+    except csv.Error as exc:
+        raise TableError(f"line {reader.line_num}: {exc}") from None
+    header = _check_header(raw_header, reader.line_num)
+
+    def rows() -> Iterator[Row]:
+        try:
+            for values in reader:
+                if any(value.strip() for value in values):
+                    yield _row(reader.line_num, header, values)
+        except csv.Error as exc:
+            raise TableError(f"line {reader.line_num}: {exc}") from None
+
+    return header, rows()
+
+
+def _ole2_problem(data: bytes) -> str:
+    """What to say about an OLE2 file: an old workbook, an encrypted one, or neither."""
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return "the workbook is protected by a password: remove the password, or save it as CSV"
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return _XLS
+    return _NOT_A_TABLE
+
+
+def _check_xlsx_archive(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile:
+        raise TableError(f"{_NOT_A_TABLE} (it is a damaged ZIP archive)") from None
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" not in names:
+        if "content.xml" in names and "mimetype" in names:
+            raise TableError("OpenDocument (.ods) files are not supported: save it as .xlsx or CSV")
+        raise TableError(_NOT_A_TABLE)
+    if sum(info.file_size for info in infos) > MAX_XLSX_UNPACKED_BYTES:
+        raise TableError("the workbook is too large once unpacked: save it as CSV")
+
+
+def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
+    """The checked header and a stream of rows of the first sheet."""
+    _check_xlsx_archive(data)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways in openpyxl
+        raise TableError(f"{_NOT_A_TABLE} (the workbook cannot be read: {exc})") from None
+    try:
+        numbered, header = _xlsx_header(workbook)
+    except TableError:
+        workbook.close()
+        raise
+
+    def rows() -> Iterator[Row]:
+        try:
+            for line, values in numbered:
+                cells = [
+                    _cell_text(value, column)
+                    for value, column in zip(values, chain(header, repeat("")), strict=False)
+                ]
+                if any(cell.strip() for cell in cells):
+                    yield _row(line, header, cells)
+        finally:
+            workbook.close()
+
+    return header, rows()
+
+
+def _xlsx_header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], list[str]]:
+    """The numbered rows of the first sheet, advanced past its header, and the header."""
+    if not workbook.worksheets:
+        raise TableError("the workbook has no sheet")
+    sheet = workbook.worksheets[0]
+    # The dimension a file declares may be wrong (some programs write A1):
+    # trusting it could cut rows off.
+    sheet.reset_dimensions()
+    numbered = enumerate(_sheet_values(sheet), start=1)
+    for line, values in numbered:
+        raw = ["" if value is None else str(value) for value in values]
+        if any(cell.strip() for cell in raw):
+            return numbered, _check_header(raw, line)
+    raise TableError("the file is empty")
+
+
+def _sheet_values(sheet: ReadOnlyWorksheet) -> Iterator[tuple]:
+    """The sheet's rows as values; a damaged sheet raises :class:`TableError`."""
+    values = sheet.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(values)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - damaged sheet XML fails in many ways
+            raise TableError(f"the workbook cannot be read: {exc}") from None
+        yield row
+
+
+def _cell_text(value: object, column: str) -> str:
+    """An XLSX cell as the text a CSV would hold (dates in ISO form)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float) and float(value).is_integer():
+        number = int(value)
+        return authority_code_from_number(number) if column == "authority_code" else str(number)
+    return str(value)
+
+
+def authority_code_from_number(number: int) -> str:
+    """The ISTAT code a number cell most likely held before its leading zeros were lost.
+
+    1-20 a region (2 digits), 21-999 a province (3 digits), 1,000-999,999 a
+    municipality (6 digits); anything else as it is.
+    """
+    if 1 <= number <= 20:  # noqa: PLR2004 - Italy has 20 regions
+        return f"{number:02d}"
+    if 21 <= number <= 999:  # noqa: PLR2004 - province codes have 3 digits
+        return f"{number:03d}"
+    if 1000 <= number <= 999_999:  # noqa: PLR2004 - municipality codes have 6 digits
+        return f"{number:06d}"
+    return str(number)
+
+
+# Single values ---------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_ITALIAN_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+def parse_date(value: str | date) -> date:
+    """``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY`` → date; :class:`ValueError` otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = value.strip()
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _ITALIAN_DATE.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise ValueError(f"{_show(text)} is not a date: write DD/MM/YYYY or YYYY-MM-DD")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"{text} is not a date") from None
+
+
+def parse_category(value: str) -> Category:
+    """``new_hire`` or ``existing`` from any accepted spelling; :class:`ValueError` otherwise."""
+    key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
+    try:
+        return CATEGORY_WORDS[key]
+    except KeyError:
+        raise ValueError(
+            f"{_show(value)} is not a category: write new_hire or existing "
+            "(or neoassunto, neoassunta, nuovo assunto, nuova assunta, in servizio)"
+        ) from None
+
+
+_OMOCODIA_DIGITS = "0123456789LMNPQRSTUV"
+_CF_MONTHS = "ABCDEHLMPRST"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: What each of the 16 characters may be, and how to say it.
+_CF_LAYOUT: Final = (
+    *[(_LETTERS, "a letter (surname and name)")] * 6,
+    *[(_OMOCODIA_DIGITS, "a digit (year of birth)")] * 2,
+    (_CF_MONTHS, "a month letter (A B C D E H L M P R S T)"),
+    *[(_OMOCODIA_DIGITS, "a digit (day of birth)")] * 2,
+    (_LETTERS, "a letter (place of birth)"),
+    *[(_OMOCODIA_DIGITS, "a digit (place of birth)")] * 3,
+    (_LETTERS, "a letter (check character)"),
+)
+_FROM_OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
+CODICE_FISCALE_LENGTH: Final = 16
+
+
+@cache
+def _birthplace_codes() -> frozenset[str]:
+    """Every municipality (past or present) and foreign country code the library knows."""
+    places = chain(get_municipalities_data(), get_countries_data())
+    return frozenset(p["code"] for p in places if re.fullmatch(r"[A-Z][0-9]{3}", p["code"]))
+
+
+def check_codice_fiscale(code: str) -> str | None:
+    """Why *code* (already upper-cased) is not a valid codice fiscale, or None.
+
+    Checks the layout (omocodia letters allowed where digits go), the check
+    character (python-codicefiscale's ``encode_cin``), the birth date and that the
+    place-of-birth code is one python-codicefiscale knows. Its ``is_valid`` does
+    the same plus a check of the place's validity dates, but takes milliseconds
+    per code (minutes for a large roster), and those dates are the part its own
+    changelog keeps relaxing.
+    """
+    if problem := _codice_fiscale_layout_problem(code):
+        return problem
+    if cf_library.encode_cin(code) != code[15]:
+        return "invalid check character"
+    month = _CF_MONTHS.index(code[8]) + 1
+    day = int(code[9:11].translate(_FROM_OMOCODIA))
+    day = day - 40 if day > 40 else day  # noqa: PLR2004 - women's days are written +40
+    # 2000 + year is a leap year exactly when 1900 + year is, but for 00 (29 Feb 2000).
+    year = 2000 + int(code[6:8].translate(_FROM_OMOCODIA))
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return "the date of birth in it is not a date"
+    place = code[11] + code[12:15].translate(_FROM_OMOCODIA)
+    if place not in _birthplace_codes():
+        return f"{place} is not a known place of birth"
+    return None
+
+
+def _codice_fiscale_layout_problem(code: str) -> str | None:
+    if len(code) != CODICE_FISCALE_LENGTH:
+        if " " in code:
+            return "must be written without spaces"
+        return f"must be 16 characters, not {len(code)}"
+    for position, (char, (allowed, what)) in enumerate(zip(code, _CF_LAYOUT, strict=True), 1):
+        if char not in allowed:
+            return f'character {position} is "{char}" but should be {what}'
+    return None
+
+
+def normalise_name(value: str) -> str:
+    """Trimmed, with every run of spaces (non-breaking ones too) made one space."""
+    return " ".join(value.split())
+
+
+def _show(value: str, limit: int = 60) -> str:
+    """A cell as it may appear inside a one-line message."""
+    text = " ".join(value.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Rows ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    """One valid roster row, normalised, ready for the database layer."""
+
+    line: int
+    codice_fiscale: str
+    first_name: str
+    last_name: str
+    email: str
+    authority_id: int
+    category: Category
+    profile: str | None
+    hired_on: date | None
+    left_on: date | None
+
+
+@dataclass
+class ValidationResult:
+    """The valid rows, the errors, and counts for the answer page."""
+
+    rows: list[StaffRow] = field(default_factory=list)
+    #: ``line N, column: reason``, in file order; when more than ``max_errors``,
+    #: the first ``max_errors`` and a last line ``… and N more errors``.
+    errors: list[str] = field(default_factory=list)
+    #: Every error found, including those not listed.
+    error_count: int = 0
+    rows_read: int = 0
+    invalid_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the file may be imported: no row has an error."""
+        return self.error_count == 0
+
+    @property
+    def new_hires(self) -> int:
+        """Valid rows of category ``new_hire``."""
+        return sum(1 for row in self.rows if row.category == NEW_HIRE)
+
+    @property
+    def existing(self) -> int:
+        """Valid rows of category ``existing``."""
+        return len(self.rows) - self.new_hires
+
+
+def today_in_italy() -> date:
+    """Today's date in Italy, whatever the server's clock zone."""
+    return datetime.now(ROME).date()
+
+
+def validate_rows(
+    rows: Iterable[Row],
+    *,
+    authority_codes: Mapping[str, int],
+    scope: Container[int] | None = None,
+    today: date | None = None,
+    max_errors: int | None = DEFAULT_MAX_ERRORS,
+) -> ValidationResult:
+    """Check every cell of every row; report every error, not only a row's first.
+
+    *authority_codes* maps each accepted code (ISTAT codes, IPA codes lower-cased,
+    internal codes) to an authority id; a code is looked up as written, then
+    lower-cased. *scope*, when given, holds the authority ids the importer may
+    import staff for. *today* (default: today in Italy) bounds ``hired_on``.
+    """
+    checker = _RowChecker(authority_codes, scope, today or today_in_italy())
+    result = ValidationResult()
+    for row in rows:
+        result.rows_read += 1
+        staff, errors = checker.check(row)
+        if staff is not None:
+            result.rows.append(staff)
+            continue
+        result.invalid_rows += 1
+        result.error_count += len(errors)
+        if max_errors is None:
+            result.errors.extend(errors)
+        else:
+            result.errors.extend(errors[: max(0, max_errors - len(result.errors))])
+    if len(result.errors) < result.error_count:
+        more = result.error_count - len(result.errors)
+        result.errors.append(f"… and {more} more error{'s' if more > 1 else ''}")
+    return result
+
+
+class _RowChecker:
+    """Checks rows one at a time, remembering what it needs to find repetitions."""
+
+    def __init__(
+        self, authority_codes: Mapping[str, int], scope: Container[int] | None, today: date
+    ) -> None:
+        self.authority_codes = authority_codes
+        self.scope = scope
+        self.latest_hired_on = today + HIRED_ON_MAX_AHEAD
+        #: codice fiscale → line it first appeared on
+        self.people: dict[str, int] = {}
+        #: e-mail → (codice fiscale as written, line it first appeared on)
+        self.emails: dict[str, tuple[str, int]] = {}
+
+    def check(self, row: Row) -> tuple[StaffRow | None, list[str]]:
+        """The row as a :class:`StaffRow`, or None and every error it has."""
+        errors: list[str] = []
+
+        def fail(column: str, reason: str) -> None:
+            errors.append(f"line {row.line}, {column}: {reason}")
+
+        for column in REQUIRED_COLUMNS:
+            if not row.get(column):
+                fail(column, "required")
+        codice_fiscale = self._codice_fiscale(row, fail)
+        first_name = self._name(row, "first_name", fail)
+        last_name = self._name(row, "last_name", fail)
+        email = self._email(row, codice_fiscale, fail)
+        authority_id = self._authority(row, fail)
+        category = self._category(row, fail)
+        profile = normalise_name(row.get("profile")) or None
+        if profile and len(profile) > PROFILE_MAX_LENGTH:
+            fail("profile", f"longer than {PROFILE_MAX_LENGTH} characters")
+        hired_on, left_on = self._dates(row, fail)
+        if extra := [cell for cell in row.cells.get(EXTRA_CELLS, "").split(",") if cell.strip()]:
+            fail(
+                "extra cells",
+                f"values beyond the last column of the header: {_show(', '.join(extra))}",
+            )
+        if errors or authority_id is None or category is None:
+            return None, errors
+        staff = StaffRow(
+            line=row.line,
+            codice_fiscale=codice_fiscale,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            authority_id=authority_id,
+            category=category,
+            profile=profile,
+            hired_on=hired_on,
+            left_on=left_on,
+        )
+        return staff, errors
+
+    def _codice_fiscale(self, row: Row, fail: _Fail) -> str:
+        code = row.get("codice_fiscale").upper()
+        if code:
+            if problem := check_codice_fiscale(code):
+                fail("codice_fiscale", problem)
+            elif (first := self.people.setdefault(code, row.line)) != row.line:
+                fail("codice_fiscale", f"{code} appears again (first on line {first})")
+        return code
+
+    @staticmethod
+    def _category(row: Row, fail: _Fail) -> Category | None:
+        if text := row.get("category"):
+            try:
+                return parse_category(text)
+            except ValueError as exc:
+                fail("category", str(exc))
+        return None
+
+    def _dates(self, row: Row, fail: _Fail) -> tuple[date | None, date | None]:
+        hired_on = self._date(row, "hired_on", fail)
+        left_on = self._date(row, "left_on", fail)
+        if hired_on and hired_on > self.latest_hired_on:
+            fail("hired_on", f"{row.get('hired_on')} is more than a year from today")
+            hired_on = None
+        if hired_on and left_on and left_on < hired_on:
+            fail("left_on", f"{row.get('left_on')} is before hired_on ({row.get('hired_on')})")
+        return hired_on, left_on
+
+    @staticmethod
+    def _name(row: Row, column: str, fail: _Fail) -> str:
+        name = normalise_name(row.get(column))
+        if len(name) > NAME_MAX_LENGTH:
+            fail(column, f"longer than {NAME_MAX_LENGTH} characters")
+        return name
+
+    def _email(self, row: Row, codice_fiscale: str, fail: _Fail) -> str:
+        text = row.get("email")
+        if not text:
+            return ""
+        try:
+            # SMTPUTF8 refused: an accented local part (niccolò@…) is a typo far more
+            # often than a real mailbox, and few public-sector servers accept one.
+            checked = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError as exc:
+            fail("email", f"{_show(text)} is not a valid e-mail address: {exc}")
+            return ""
+        email = checked.normalized.lower()
+        first_cf, first_line = self.emails.setdefault(email, (codice_fiscale, row.line))
+        if first_line != row.line and first_cf != codice_fiscale:
+            fail(
+                "email",
+                f"{email} appears again for another person "
+                f"(first on line {first_line}, {first_cf or 'no codice fiscale'})",
+            )
+        return email
+
+    def _authority(self, row: Row, fail: _Fail) -> int | None:
+        code = row.get("authority_code")
+        if not code:
+            return None
+        authority_id = self.authority_codes.get(code)
+        if authority_id is None:
+            authority_id = self.authority_codes.get(code.lower())
+        if authority_id is None:
+            reason = f"{_show(code)} is not a known authority (ISTAT or IPA code)"
+            if code.isdigit():
+                padded = [code.zfill(n) for n in (2, 3, 6) if n > len(code)]
+                if known := [p for p in padded if p in self.authority_codes]:
+                    reason += f"; did the spreadsheet drop leading zeros? {known[0]} is known"
+            fail("authority_code", reason)
+        elif self.scope is not None and authority_id not in self.scope:
+            fail("authority_code", f"{code} is not among the authorities you may import staff for")
+        return authority_id
+
+    @staticmethod
+    def _date(row: Row, column: str, fail: _Fail) -> date | None:
+        text = row.get(column)
+        if not text:
+            return None
+        try:
+            value = parse_date(text)
+        except ValueError as exc:
+            fail(column, str(exc))
+            return None
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            fail(column, f"{text} is not between 1900 and 2099")
+            return None
+        return value
