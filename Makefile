@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export LMS_ENV ?= development
+export LMS_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install lint format vendor translations clean help
 
