@@ -129,6 +129,7 @@ def _register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli  # noqa: PLC0415
     from lms.core.cli import demo_command  # noqa: PLC0415
     from lms.courses.cli import content_cli  # noqa: PLC0415
+    from lms.enrolments.cli import enrol_command, staff_cli  # noqa: PLC0415
     from lms.register.cli import register_cli  # noqa: PLC0415
 
     app.cli.add_command(users_cli)
@@ -136,6 +137,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(content_cli)
     app.cli.add_command(quiz_cli)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(enrol_command)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -129,28 +129,22 @@ class _Known:
         return None
 
 
-def _scope_ids(importer: User | None) -> set[int] | None:
-    """Authority ids the importer may import into; None: anywhere."""
+def scope_ids(importer: User | None) -> set[int] | None:
+    """Authority ids *importer* may import into; None: anywhere (admins, the CLI)."""
     if importer is None or importer.role is Role.ADMIN:
         return None
     return set(db.session.scalars(select(Authority.id).where(authority_scope_clause(importer))))
 
 
-def plan_import(rows: Sequence[Any], *, importer: User | None = None) -> ImportPlan:
-    """Compare validated rows with the register; *importer* limits them to their scope.
+def plan_import(rows: Sequence[Any]) -> ImportPlan:
+    """Compare validated rows with the register: new, updated, unchanged, conflicts.
 
-    *rows* are :class:`lms.enrolments.roster.StaffRow` (with ``line``). An
-    importer of ``None`` is the command line, which may import anywhere.
+    *rows* are :class:`lms.enrolments.roster.StaffRow`, already checked (the
+    importer's scope included) by :func:`lms.enrolments.roster.validate_rows`.
     """
     plan = ImportPlan()
-    allowed = _scope_ids(importer)
     known = _Known.for_rows(rows)
     for row in rows:
-        if allowed is not None and row.authority_id not in allowed:
-            plan.errors.append(
-                f"line {row.line}, authority_code: {row.authority_code} is outside your scope"
-            )
-            continue
         problem = known.problem(row)
         if problem:
             plan.errors.append(problem)
@@ -318,5 +312,6 @@ __all__ = [
     "apply_import",
     "authority_codes",
     "plan_import",
+    "scope_ids",
     "staff_count",
 ]
