@@ -105,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assessments.views import bp as quiz_bp  # noqa: PLC0415
 
     app.register_blueprint(quiz_bp)
+    from lms.enrolments.views import bp as staff_bp  # noqa: PLC0415
+
+    app.register_blueprint(staff_bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)

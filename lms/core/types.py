@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -40,3 +41,11 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def rome_date(moment: datetime) -> date:
+    """The calendar day in Italy at *moment*: reports and leaving dates count Italian days."""
+    return moment.astimezone(ROME).date()

@@ -13,11 +13,17 @@ from datetime import date, datetime
 from sqlalchemy import Select, and_, exists, func, insert, literal, null, or_, select
 
 from lms.auth.models import User
-from lms.core.types import utcnow
+from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db
 from lms.register.models import Authority, StaffCategory, StaffMember
+
+#: psycopg reports -1 rows for INSERT … SELECT unless asked to keep the count.
+KEEP_ROWCOUNT = {"preserve_rowcount": True}
+
+#: Above this many staff ids, :func:`apply_rules` matches all staff instead.
+MAX_LISTED_IDS = 5000
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ def _targets(
     today: date,
 ) -> Select[tuple[int]]:
     authority_ids, region_ids, staff_ids = set(authority_ids), set(region_ids), set(staff_ids)
+    if not (authority_ids or region_ids or staff_ids):
+        raise ValueError("an enrolment needs at least one authority, region or person")
     who = []
     if authority_ids:
         who.append(StaffMember.authority_id.in_(authority_ids))
@@ -78,7 +86,7 @@ def enrol(
     """
     now = now or utcnow()
     authority_ids, region_ids = list(authority_ids), list(region_ids)
-    targets = _targets(authority_ids, region_ids, staff_ids, category, now.date()).subquery()
+    targets = _targets(authority_ids, region_ids, staff_ids, category, rome_date(now)).subquery()
     total = db.session.scalar(select(func.count()).select_from(targets)) or 0
     new = select(
         targets.c.id,
@@ -90,7 +98,8 @@ def enrol(
     inserted = db.session.execute(
         insert(Enrolment).from_select(
             ["staff_id", "course_id", "enrolled_at", "due_on", "enrolled_by_id"], new
-        )
+        ),
+        execution_options=KEEP_ROWCOUNT,
     ).rowcount
     rules = 0
     if standing:
@@ -158,7 +167,7 @@ def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = N
         )
         .join(Course, and_(Course.id == EnrolmentRule.course_id, Course.retired_at.is_(None)))
         .where(
-            active_staff_clause(now.date()),
+            active_staff_clause(rome_date(now)),
             ~exists().where(
                 Enrolment.staff_id == StaffMember.id, Enrolment.course_id == EnrolmentRule.course_id
             ),
@@ -166,12 +175,17 @@ def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = N
         .group_by(StaffMember.id, EnrolmentRule.course_id)
     )
     if staff_ids is not None:
-        matches = matches.where(StaffMember.id.in_(list(staff_ids)))
+        staff_ids = list(staff_ids)
+        # A long id list would exceed the databases' parameter limits; the rules are
+        # idempotent, so for a large import matching every staff member is the same.
+        if len(staff_ids) <= MAX_LISTED_IDS:
+            matches = matches.where(StaffMember.id.in_(staff_ids))
     return (
         db.session.execute(
             insert(Enrolment).from_select(
                 ["staff_id", "course_id", "enrolled_at", "due_on", "rule_id"], matches
-            )
+            ),
+            execution_options=KEEP_ROWCOUNT,
         ).rowcount
         or 0
     )

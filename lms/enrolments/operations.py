@@ -140,6 +140,7 @@ def record_due_completions(course: Course, now: datetime | None = None) -> int:
         .having(func.count(ModuleProgress.id) == current, current > 0)
     )
     result = db.session.execute(
-        insert(CourseCompletion).from_select(["user_id", "course_id", "completed_at"], due)
+        insert(CourseCompletion).from_select(["user_id", "course_id", "completed_at"], due),
+        execution_options={"preserve_rowcount": True},  # psycopg: else -1
     )
     return result.rowcount or 0

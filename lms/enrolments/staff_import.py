@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, or_, select, update
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
-from lms.core.types import utcnow
+from lms.core.types import rome_date, utcnow
 from lms.enrolments.enrol import apply_rules
 from lms.extensions import db
 from lms.register.models import Authority, StaffCategory, StaffMember
@@ -87,6 +87,8 @@ class _Known:
     email_owner: dict[str, str] = field(default_factory=dict)  # staff e-mail -> codice fiscale
     #: Account e-mail -> codice fiscale of the staff record it belongs to (None: no staff).
     account_owner: dict[str, str | None] = field(default_factory=dict)
+    #: Codice fiscale -> the id of the person's existing account.
+    account_of: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def for_rows(cls, rows: Sequence[Any]) -> _Known:
@@ -110,11 +112,25 @@ class _Known:
                     )
                 ).all()
             )
-            known.account_owner.update(
+            # Two index lookups, not a join: the plan must not depend on fresh statistics.
+            accounts = dict(
+                db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all()
+            )
+            owners = dict(
                 db.session.execute(
-                    select(User.email, StaffMember.codice_fiscale)
-                    .outerjoin(StaffMember, StaffMember.user_id == User.id)
-                    .where(User.email.in_(emails))
+                    select(StaffMember.user_id, StaffMember.codice_fiscale).where(
+                        StaffMember.user_id.in_(list(accounts.values()))
+                    )
+                ).all()
+            )
+            known.account_owner.update(
+                (email, owners.get(user_id)) for email, user_id in accounts.items()
+            )
+            known.account_of.update(
+                db.session.execute(
+                    select(StaffMember.codice_fiscale, StaffMember.user_id).where(
+                        StaffMember.codice_fiscale.in_(cfs), StaffMember.user_id.is_not(None)
+                    )
                 ).all()
             )
         return known
@@ -124,7 +140,11 @@ class _Known:
         owner = self.email_owner.get(row.email)
         if owner is not None and owner != row.codice_fiscale:
             return f"line {row.line}, email: {row.email} belongs to another person"
-        if self.account_owner.get(row.email, row.codice_fiscale) not in (None, row.codice_fiscale):
+        owner = self.account_owner.get(row.email, row.codice_fiscale)
+        if owner not in (None, row.codice_fiscale):
+            return f"line {row.line}, email: {row.email} is another person's account"
+        if owner is None and row.codice_fiscale in self.account_of:
+            # The person has an account already; the address is someone else's account.
             return f"line {row.line}, email: {row.email} is another person's account"
         return None
 
@@ -240,7 +260,7 @@ def _create_accounts(now: datetime) -> int:
         StaffMember.email,
         StaffMember.first_name,
         StaffMember.last_name,
-        or_(StaffMember.left_on.is_(None), StaffMember.left_on > now.date()),
+        or_(StaffMember.left_on.is_(None), StaffMember.left_on > rome_date(now)),
     ).where(StaffMember.user_id.is_(None))
     rows = [
         {
@@ -264,12 +284,22 @@ def _create_accounts(now: datetime) -> int:
 def _sync_account_status(now: datetime) -> int:
     """Deactivate the learner accounts of people who left; return how many were switched off."""
     left = select(StaffMember.user_id).where(
-        StaffMember.left_on.is_not(None), StaffMember.left_on <= now.date()
+        StaffMember.left_on.is_not(None), StaffMember.left_on <= rome_date(now)
     )
     result = db.session.execute(
         update(User)
         .where(User.id.in_(left), User.active.is_(True), User.role == Role.LEARNER)
         .values(active=False, session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    # Back on the staff (left_on cleared or moved ahead): the account works again.
+    back = select(StaffMember.user_id).where(
+        or_(StaffMember.left_on.is_(None), StaffMember.left_on > rome_date(now))
+    )
+    db.session.execute(
+        update(User)
+        .where(User.id.in_(back), User.active.is_(False), User.role == Role.LEARNER)
+        .values(active=True)
         .execution_options(synchronize_session=False)
     )
     # Names and e-mail of learner accounts follow the staff record.

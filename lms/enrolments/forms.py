@@ -1,0 +1,61 @@
+"""Forms of the HR managers' staff pages: roster upload, enrolment."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+CATEGORY_LABELS = {
+    "new_hire": _l("Neoassunti"),
+    "existing": _l("In servizio"),
+}
+
+
+class UploadForm(FlaskForm):
+    """A roster file (CSV or XLSX) to check and preview."""
+
+    roster = FileField(
+        _l("File del personale (CSV o XLSX)"),
+        validators=[FileRequired(message=_l("Scegli un file da caricare."))],
+    )
+
+
+class ConfirmImportForm(FlaskForm):
+    """Apply a previewed upload, named by the token of its stored copy."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (CSRF only)."""
+
+
+class EnrolPersonForm(FlaskForm):
+    """Enrol one person in a published course."""
+
+    course = SelectField(_l("Corso"), coerce=int, validators=[DataRequired()])
+    due_on = DateField(_l("Scadenza (facoltativa)"), validators=[Optional()])
+
+
+class EnrolGroupForm(FlaskForm):
+    """Enrol the staff of an authority or a region in a course."""
+
+    course = SelectField(_l("Corso"), coerce=int, validators=[DataRequired()])
+    #: "a:<authority id>" or "r:<region id>"; checked against the reader's scope in the view.
+    target = SelectField(_l("Ente o regione"), validators=[DataRequired()], validate_choice=False)
+    category = SelectField(
+        _l("Categoria"),
+        choices=[
+            SelectChoice("", _l("Tutto il personale")),
+            *(SelectChoice(value, label) for value, label in CATEGORY_LABELS.items()),
+        ],
+        validators=[Optional()],
+    )
+    due_on = DateField(_l("Scadenza (facoltativa)"), validators=[Optional()])
+    standing = BooleanField(
+        _l("Iscrizione permanente (iscrivi anche chi sarà importato in seguito)"), default=True
+    )

@@ -1,0 +1,688 @@
+"""HR managers' staff pages: roster upload, staff list, person, enrolment, links."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import contains_eager
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
+
+from lms.auth.models import Role, User
+from lms.auth.operations import issue_password_token, user_scope
+from lms.auth.permissions import (
+    Capability,
+    authority_scope_clause,
+    require,
+    require_authority_in_scope,
+)
+from lms.core.types import utcnow
+from lms.courses.models import Course, CourseStatus, Module
+from lms.enrolments.enrol import enrol
+from lms.enrolments.forms import (
+    CATEGORY_LABELS,
+    ActionForm,
+    ConfirmImportForm,
+    EnrolGroupForm,
+    EnrolPersonForm,
+    UploadForm,
+)
+from lms.enrolments.import_flow import run_import
+from lms.enrolments.models import CourseCompletion, Enrolment, EnrolmentRule, ModuleProgress
+from lms.extensions import db
+from lms.register.models import Authority, Region, StaffCategory, StaffMember
+
+bp = Blueprint("staff", __name__, url_prefix="/personale")
+
+ROME = ZoneInfo("Europe/Rome")
+#: A previewed upload waits this long for its confirmation.
+UPLOAD_TTL_SECONDS = 3600
+#: How many new and updated people the preview lists.
+PREVIEW_ROWS = 50
+MAX_ERRORS = 200
+_SESSION_KEY = "staff_uploads"
+
+FIELD_LABELS = {
+    "first_name": _l("Nome"),
+    "last_name": _l("Cognome"),
+    "email": _l("E-mail"),
+    "authority_id": _l("Ente"),
+    "category": _l("Categoria"),
+    "profile": _l("Profilo"),
+    "hired_on": _l("Data di assunzione"),
+    "left_on": _l("Data di cessazione"),
+}
+LINK_COLUMNS = (
+    "codice_fiscale",
+    "last_name",
+    "first_name",
+    "email",
+    "authority_code",
+    "link",
+    "expires_at",
+)
+
+
+def _today() -> date:
+    return datetime.now(ROME).date()
+
+
+# Upload --------------------------------------------------------------------
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _purge_old_uploads(folder: Path) -> None:
+    limit = time.time() - UPLOAD_TTL_SECONDS
+    for item in folder.glob("*.bin"):
+        try:
+            if item.stat().st_mtime < limit:
+                item.unlink()
+        except OSError:
+            continue
+
+
+def _store_upload(data: bytes, filename: str) -> str:
+    folder = _upload_dir()
+    _purge_old_uploads(folder)
+    token = secrets.token_urlsafe(24)
+    (folder / f"{token}.bin").write_bytes(data)
+    uploads = {
+        key: value
+        for key, value in session.get(_SESSION_KEY, {}).items()
+        if value.get("at", 0) > time.time() - UPLOAD_TTL_SECONDS
+    }
+    uploads[token] = {"user": current_user.id, "filename": filename[:200], "at": time.time()}
+    session[_SESSION_KEY] = uploads
+    return token
+
+
+def _load_upload(token: str) -> tuple[bytes, str] | None:
+    """The stored bytes and file name of *token*, if it is this user's and still fresh."""
+    entry = session.get(_SESSION_KEY, {}).get(token)
+    if not entry or entry.get("user") != current_user.id:
+        return None
+    if entry.get("at", 0) < time.time() - UPLOAD_TTL_SECONDS:
+        return None
+    if not token.replace("-", "").replace("_", "").isalnum():
+        return None
+    path = _upload_dir() / f"{token}.bin"
+    if not path.is_file():
+        return None
+    return path.read_bytes(), entry.get("filename", "roster.csv")
+
+
+def _drop_upload(token: str) -> None:
+    uploads = dict(session.get(_SESSION_KEY, {}))
+    uploads.pop(token, None)
+    session[_SESSION_KEY] = uploads
+    if token.replace("-", "").replace("_", "").isalnum():
+        (_upload_dir() / f"{token}.bin").unlink(missing_ok=True)
+
+
+def _preview(outcome) -> dict:  # noqa: ANN001 - an ImportOutcome
+    """New and updated people for the preview table, with authority codes and changed fields."""
+    plan = outcome.plan
+    new = plan.new[:PREVIEW_ROWS]
+    updated = plan.updated[:PREVIEW_ROWS]
+    authority_ids = {values["authority_id"] for values in new}
+    for _staff_id, values, old in updated:
+        authority_ids.update((values["authority_id"], old["authority_id"]))
+    codes = dict(
+        db.session.execute(
+            select(Authority.id, Authority.code).where(Authority.id.in_(authority_ids))
+        ).all()
+    )
+    staff_ids = [staff_id for staff_id, _values, _old in updated]
+    cfs = dict(
+        db.session.execute(
+            select(StaffMember.id, StaffMember.codice_fiscale).where(StaffMember.id.in_(staff_ids))
+        ).all()
+    )
+
+    def shown(name: str, value: object) -> str:
+        if value is None:
+            return ""
+        if name == "authority_id":
+            return codes.get(value, str(value))
+        if name == "category":
+            return str(CATEGORY_LABELS.get(str(value), value))
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        return str(value)
+
+    return {
+        "new": [
+            {
+                "codice_fiscale": values["codice_fiscale"],
+                "name": f"{values['first_name']} {values['last_name']}",
+                "authority": codes.get(values["authority_id"], ""),
+                "category": shown("category", values["category"]),
+            }
+            for values in new
+        ],
+        "updated": [
+            {
+                "codice_fiscale": cfs.get(staff_id, ""),
+                "name": f"{values['first_name']} {values['last_name']}",
+                "changes": [
+                    (FIELD_LABELS[name], shown(name, old[name]), shown(name, values[name]))
+                    for name in FIELD_LABELS
+                    if values[name] != old[name]
+                ],
+            }
+            for staff_id, values, old in updated
+        ],
+    }
+
+
+@bp.route("/importa", methods=["GET", "POST"])
+@require(Capability.MANAGE_STAFF)
+def upload() -> str:
+    """Upload a roster: every bad row listed, or a preview to confirm."""
+    form = UploadForm()
+    errors: list[str] = []
+    outcome = None
+    preview = None
+    confirm = None
+    if form.validate_on_submit():
+        storage = form.roster.data
+        filename = storage.filename or "roster.csv"
+        data = storage.read()
+        outcome = run_import(data, filename, importer=current_user, apply=False, max_errors=200)
+        db.session.rollback()
+        if outcome.errors:
+            errors = outcome.errors
+            form.roster.errors = [
+                _("Il file contiene errori: non è stato importato nulla. Vedi l'elenco qui sotto.")
+            ]
+        else:
+            preview = _preview(outcome)
+            confirm = ConfirmImportForm(token=_store_upload(data, filename))
+    return render_template(
+        "staff/upload.html",
+        form=form,
+        errors=errors,
+        outcome=outcome,
+        preview=preview,
+        confirm=confirm,
+        max_errors=MAX_ERRORS,
+    )
+
+
+@bp.post("/importa/conferma")
+@require(Capability.MANAGE_STAFF)
+def confirm_upload() -> str | BaseResponse:
+    """Apply a previewed upload (stored server-side, bound to this user's session)."""
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    stored = _load_upload(form.token.data)
+    if stored is None:
+        flash(_("Il file caricato non è più disponibile: caricalo di nuovo."), "warning")
+        return redirect(url_for("staff.upload"))
+    data, filename = stored
+    outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=200)
+    if outcome.errors:
+        db.session.rollback()
+        _drop_upload(form.token.data)
+        return render_template(
+            "staff/upload.html",
+            form=UploadForm(),
+            errors=outcome.errors,
+            outcome=outcome,
+            preview=None,
+            confirm=None,
+            max_errors=MAX_ERRORS,
+        )
+    db.session.commit()
+    _drop_upload(form.token.data)
+    return render_template("staff/import_done.html", result=outcome.result)
+
+
+# Staff list and person ------------------------------------------------------
+
+
+@bp.get("/")
+@require(Capability.MANAGE_STAFF)
+def staff_list() -> str:
+    """Staff of the authorities in the reader's scope, searchable and filtered."""
+    search = request.args.get("q", "").strip()[:100]
+    authority_code = request.args.get("authority", "").strip()[:32]
+    category = request.args.get("category", "")
+    status = request.args.get("status", "")
+    today = _today()
+    query = (
+        select(StaffMember)
+        .join(Authority, Authority.id == StaffMember.authority_id)
+        .options(contains_eager(StaffMember.authority))
+        .where(authority_scope_clause(current_user))
+        .order_by(StaffMember.last_name, StaffMember.first_name, StaffMember.id)
+    )
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                StaffMember.codice_fiscale == search.upper(),
+                func.lower(StaffMember.first_name + " " + StaffMember.last_name).like(pattern),
+                func.lower(StaffMember.last_name + " " + StaffMember.first_name).like(pattern),
+            )
+        )
+    if authority_code:
+        query = query.where(
+            or_(
+                Authority.code == authority_code,
+                func.lower(Authority.ipa_code) == authority_code.lower(),
+            )
+        )
+    if category:
+        try:
+            query = query.where(StaffMember.category == StaffCategory(category))
+        except ValueError:
+            abort(400, description=f"categoria sconosciuta: {category}")
+    if status == "active":
+        query = query.where(or_(StaffMember.left_on.is_(None), StaffMember.left_on > today))
+    elif status == "left":
+        query = query.where(StaffMember.left_on.is_not(None), StaffMember.left_on <= today)
+    elif status:
+        abort(400, description=f"stato sconosciuto: {status}")
+    page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
+    return render_template(
+        "staff/list.html",
+        page=page,
+        search=search,
+        authority_code=authority_code,
+        category=category,
+        status=status,
+        categories=CATEGORY_LABELS,
+        today=today,
+    )
+
+
+def _staff_in_scope(staff_id: int) -> StaffMember:
+    staff = db.session.get(StaffMember, staff_id)
+    if staff is None:
+        abort(404)
+    require_authority_in_scope(current_user, staff.authority)
+    return staff
+
+
+def _published_courses() -> list[Course]:
+    return list(
+        db.session.scalars(
+            select(Course)
+            .where(Course.retired_at.is_(None), Course.status == CourseStatus.PUBLISHED)
+            .order_by(Course.title)
+        )
+    )
+
+
+def _enrolments_with_progress(staff: StaffMember) -> list[dict]:
+    """The person's enrolments with course, progress and completion (four queries)."""
+    rows = db.session.execute(
+        select(Enrolment, Course)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(Enrolment.staff_id == staff.id)
+        .order_by(Course.title)
+    ).all()
+    course_ids = [course.id for _enrolment, course in rows]
+    if not course_ids:
+        return []
+    active = and_(Module.course_id.in_(course_ids), Module.retired_at.is_(None))
+    counts = dict(
+        db.session.execute(
+            select(Module.course_id, func.count(Module.id)).where(active).group_by(Module.course_id)
+        ).all()
+    )
+    done: dict[int, int] = {}
+    completions: dict[int, datetime] = {}
+    if staff.user_id is not None:
+        done = dict(
+            db.session.execute(
+                select(Module.course_id, func.count(ModuleProgress.id))
+                .join(ModuleProgress, ModuleProgress.module_id == Module.id)
+                .where(
+                    active,
+                    ModuleProgress.user_id == staff.user_id,
+                    ModuleProgress.completed_at.is_not(None),
+                )
+                .group_by(Module.course_id)
+            ).all()
+        )
+        completions = dict(
+            db.session.execute(
+                select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
+                    CourseCompletion.user_id == staff.user_id,
+                    CourseCompletion.course_id.in_(course_ids),
+                )
+            ).all()
+        )
+    entries = []
+    for enrolment, course in rows:
+        modules = counts.get(course.id, 0)
+        completed_at = completions.get(course.id)
+        pct = round(100 * done.get(course.id, 0) / modules) if modules else 0
+        entries.append(
+            {
+                "enrolment": enrolment,
+                "course": course,
+                "progress_pct": 100 if completed_at else min(pct, 100),
+                "completed_on": completed_at.astimezone(ROME).date() if completed_at else None,
+                "overdue": completed_at is None
+                and enrolment.due_on is not None
+                and enrolment.due_on < _today(),
+            }
+        )
+    return entries
+
+
+@bp.get("/<int:staff_id>")
+@require(Capability.MANAGE_STAFF)
+def person(staff_id: int) -> str:
+    """One person's record and enrolments; outside the reader's scope, 404."""
+    staff = _staff_in_scope(staff_id)
+    form = EnrolPersonForm()
+    form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
+    return _render_person(staff, form)
+
+
+def _render_person(staff: StaffMember, form: EnrolPersonForm) -> str:
+    account = db.session.get(User, staff.user_id) if staff.user_id else None
+    return render_template(
+        "staff/person.html",
+        staff=staff,
+        account=account,
+        enrolments=_enrolments_with_progress(staff),
+        form=form,
+        action_form=ActionForm(),
+        categories=CATEGORY_LABELS,
+        today=_today(),
+    )
+
+
+@bp.post("/<int:staff_id>/iscrivi")
+@require(Capability.ENROL)
+def enrol_person(staff_id: int) -> str | BaseResponse:
+    """Enrol one person in a published course."""
+    staff = _staff_in_scope(staff_id)
+    form = EnrolPersonForm()
+    form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
+    if not form.validate_on_submit():
+        return _render_person(staff, form), 400
+    course = db.session.get(Course, form.course.data)
+    result = enrol(
+        course, staff_ids=[staff.id], due_on=form.due_on.data, by=current_user, standing=False
+    )
+    db.session.commit()
+    if result.enrolled:
+        flash(_("Iscrizione a «%(course)s» registrata.", course=course.title), "success")
+    else:
+        flash(_("La persona era già iscritta a «%(course)s».", course=course.title), "info")
+    return redirect(url_for("staff.person", staff_id=staff.id))
+
+
+@bp.post("/<int:staff_id>/iscrizioni/<int:enrolment_id>/rimuovi")
+@require(Capability.ENROL)
+def unenrol(staff_id: int, enrolment_id: int) -> BaseResponse:
+    """Remove one enrolment of a person in scope."""
+    staff = _staff_in_scope(staff_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    enrolment = db.session.scalar(
+        select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.staff_id == staff.id)
+    )
+    if enrolment is None:
+        abort(404)
+    title = enrolment.course.title
+    db.session.delete(enrolment)
+    db.session.commit()
+    flash(_("Iscrizione a «%(course)s» rimossa.", course=title), "success")
+    return redirect(url_for("staff.person", staff_id=staff.id))
+
+
+# Enrolment by authority or region ------------------------------------------------
+
+
+def _region_scope_ids() -> set[int] | None:
+    """Regions the reader manages as a whole; None: every region (admins)."""
+    if current_user.role is Role.ADMIN:
+        return None
+    return set(user_scope(current_user).region_ids)
+
+
+def _target_choices() -> list[SelectChoice]:
+    authorities = db.session.execute(
+        select(Authority.id, Authority.code, Authority.name)
+        .where(
+            authority_scope_clause(current_user),
+            exists().where(StaffMember.authority_id == Authority.id),
+        )
+        .order_by(Authority.name)
+    ).all()
+    regions_query = select(Region.id, Region.code, Region.name).order_by(Region.code)
+    region_ids = _region_scope_ids()
+    if region_ids is not None:
+        regions_query = regions_query.where(Region.id.in_(region_ids))
+    else:
+        regions_query = regions_query.where(
+            exists().where(
+                Authority.region_id == Region.id, StaffMember.authority_id == Authority.id
+            )
+        )
+    regions = db.session.execute(regions_query).all()
+    return [
+        *(
+            SelectChoice(
+                f"r:{rid}", _("Tutta la regione %(name)s (%(code)s)", name=name, code=code)
+            )
+            for rid, code, name in regions
+        ),
+        *(SelectChoice(f"a:{aid}", f"{name} ({code})") for aid, code, name in authorities),
+    ]
+
+
+def _rules_in_scope():  # noqa: ANN202 - a Select
+    query = (
+        select(EnrolmentRule, Course, Authority, Region)
+        .join(Course, Course.id == EnrolmentRule.course_id)
+        .outerjoin(Authority, Authority.id == EnrolmentRule.authority_id)
+        .outerjoin(Region, Region.id == EnrolmentRule.region_id)
+        .order_by(EnrolmentRule.created_at.desc(), EnrolmentRule.id.desc())
+    )
+    if current_user.role is Role.ADMIN:
+        return query
+    region_ids = _region_scope_ids() or set()
+    authority_ok = and_(
+        EnrolmentRule.authority_id.is_not(None), authority_scope_clause(current_user)
+    )
+    region_ok = EnrolmentRule.region_id.in_(region_ids) if region_ids else None
+    return query.where(or_(authority_ok, region_ok) if region_ok is not None else authority_ok)
+
+
+def _enrol_form() -> EnrolGroupForm:
+    form = EnrolGroupForm()
+    form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
+    form.target.choices = _target_choices()
+    return form
+
+
+def _resolve_target(value: str) -> tuple[list[int], list[int]]:
+    """(authority ids, region ids) for a target value; 404 outside the reader's scope."""
+    kind, _sep, raw = (value or "").partition(":")
+    if not raw.isdigit():
+        abort(404)
+    if kind == "a":
+        authority = require_authority_in_scope(current_user, db.session.get(Authority, int(raw)))
+        return [authority.id], []
+    if kind == "r":
+        region = db.session.get(Region, int(raw))
+        allowed = _region_scope_ids()
+        if region is None or (allowed is not None and region.id not in allowed):
+            abort(404)
+        return [], [region.id]
+    raise NotFound
+
+
+@bp.route("/iscrizioni", methods=["GET", "POST"])
+@require(Capability.ENROL)
+def enrolments() -> str | BaseResponse:
+    """Enrol an authority or a region in a course; the standing rules in scope."""
+    form = _enrol_form()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            authority_ids, region_ids = _resolve_target(form.target.data)
+            course = db.session.get(Course, form.course.data)
+            result = enrol(
+                course,
+                authority_ids=authority_ids,
+                region_ids=region_ids,
+                category=StaffCategory(form.category.data) if form.category.data else None,
+                due_on=form.due_on.data,
+                by=current_user,
+                standing=form.standing.data,
+            )
+            db.session.commit()
+            message = _("%(n)d iscritti, %(m)d già iscritti.", n=result.enrolled, m=result.already)
+            if result.rules_added:
+                message += " " + _("Regola di iscrizione permanente creata.")
+            flash(message, "success")
+            return redirect(url_for("staff.enrolments"))
+        status = 400
+    rules = db.session.execute(_rules_in_scope()).all()
+    return render_template(
+        "staff/enrolments.html",
+        form=form,
+        rules=rules,
+        action_form=ActionForm(),
+        categories=CATEGORY_LABELS,
+    ), status
+
+
+@bp.post("/iscrizioni/regole/<int:rule_id>/rimuovi")
+@require(Capability.ENROL)
+def remove_rule(rule_id: int) -> BaseResponse:
+    """Delete a standing rule; the enrolments it made stay."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    rule = db.session.scalar(_rules_in_scope().where(EnrolmentRule.id == rule_id))
+    if rule is None:
+        abort(404)
+    db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.rule_id == rule.id)
+        .values(rule_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(EnrolmentRule).where(EnrolmentRule.id == rule.id))
+    db.session.commit()
+    flash(_("Regola rimossa; le iscrizioni già fatte restano."), "success")
+    return redirect(url_for("staff.enrolments"))
+
+
+# One-time links ---------------------------------------------------------------------
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _csv_line(cells: list[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([_csv_cell(c) for c in cells])
+    return buffer.getvalue()
+
+
+@bp.get("/link.csv")
+@require(Capability.MANAGE_STAFF)
+def links_csv() -> Response:
+    """One-time set-password links for the staff in scope whose account has no password."""
+    today = _today()
+    user_ids = list(
+        db.session.scalars(
+            select(User.id)
+            .join(StaffMember, StaffMember.user_id == User.id)
+            .join(Authority, Authority.id == StaffMember.authority_id)
+            .where(
+                authority_scope_clause(current_user),
+                User.password_hash.is_(None),
+                User.active.is_(True),
+                or_(StaffMember.left_on.is_(None), StaffMember.left_on > today),
+            )
+            .order_by(StaffMember.last_name, StaffMember.first_name, StaffMember.id)
+        )
+    )
+    hours = current_app.config["PASSWORD_TOKEN_HOURS"]
+    base = current_app.config["BASE_URL"].rstrip("/")
+
+    def generate() -> Iterator[str]:
+        yield "\ufeff" + _csv_line(list(LINK_COLUMNS))
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start : start + 500]
+            rows = db.session.execute(
+                select(User, StaffMember, Authority.code)
+                .join(StaffMember, StaffMember.user_id == User.id)
+                .join(Authority, Authority.id == StaffMember.authority_id)
+                .where(User.id.in_(chunk))
+                .order_by(StaffMember.last_name, StaffMember.first_name, StaffMember.id)
+            ).all()
+            lines = []
+            for user, staff, code in rows:
+                token = issue_password_token(user, hours=hours)
+                expires = (utcnow() + timedelta(hours=hours)).replace(microsecond=0)
+                lines.append(
+                    _csv_line(
+                        [
+                            staff.codice_fiscale,
+                            staff.last_name,
+                            staff.first_name,
+                            staff.email,
+                            code,
+                            f"{base}/password/{token}",
+                            expires.isoformat().replace("+00:00", "Z"),
+                        ]
+                    )
+                )
+            db.session.commit()
+            yield "".join(lines)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": 'attachment; filename="link-password.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,522 @@
+"""HR managers' staff pages: roster upload, staff list, person, enrolment, links CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import csrf_token, login, make_test_app
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from lms.auth.models import Role, User
+from lms.core.types import utcnow
+from lms.courses.models import Course, CourseStatus, Module, ModuleKind
+from lms.enrolments.models import Enrolment, EnrolmentRule, ModuleProgress
+from lms.extensions import db as _db
+from lms.register.models import Authority, AuthorityKind, StaffCategory, StaffMember
+
+ROSTER = Path(__file__).resolve().parent / "fixtures" / "roster"
+GOOD = (ROSTER / "personale_comune.csv").read_bytes()
+HEADER = "codice_fiscale,first_name,last_name,email,authority_code,category"
+
+
+@pytest.fixture(scope="module")
+def web_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app for requests whose instance folder (stored uploads) is a temporary one."""
+    app = make_test_app(database_url)
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(web_app: Flask) -> FlaskClient:
+    """Overrides conftest's client (``login_as`` uses it too)."""
+    return web_app.test_client()
+
+
+def uploads(web_app: Flask) -> list[Path]:
+    """Files waiting for a confirmation."""
+    folder = Path(web_app.instance_path) / "uploads"
+    return sorted(folder.glob("*.bin")) if folder.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def no_stored_uploads(web_app: Flask) -> None:
+    """Each test starts without uploads waiting for a confirmation."""
+    for path in uploads(web_app):
+        path.unlink()
+
+
+@pytest.fixture
+def napoli(make_authority: Callable[..., Authority]) -> Authority:
+    """Comune di Napoli (ISTAT 063049, IPA c_f839)."""
+    return make_authority(
+        "063049", istat_code="063049", ipa_code="c_f839", region_code="15", name="Comune di Napoli"
+    )
+
+
+@pytest.fixture
+def campania(make_authority: Callable[..., Authority]) -> Authority:
+    """Regione Campania (ISTAT 15)."""
+    return make_authority(
+        "15", kind=AuthorityKind.REGIONE, istat_code="15", region_code="15", name="Regione Campania"
+    )
+
+
+@pytest.fixture
+def catanzaro(make_authority: Callable[..., Authority]) -> Authority:
+    """Comune di Catanzaro, in Calabria."""
+    return make_authority("079023", region_code="18", name="Comune di Catanzaro")
+
+
+@pytest.fixture
+def authorities(napoli: Authority, campania: Authority, catanzaro: Authority) -> dict:
+    """The fixture roster's authorities and one in another region, committed."""
+    _db.session.commit()
+    return {"napoli": napoli, "campania": campania, "catanzaro": catanzaro}
+
+
+def make_course(slug: str = "fondamenti", *, modules: int = 2, **kwargs: object) -> Course:
+    """A published course with *modules* page modules, committed."""
+    course = Course(
+        slug=slug,
+        title=kwargs.pop("title", f"Corso {slug}"),
+        hours=Decimal(4),
+        source_hash="0" * 64,
+        status=kwargs.pop("status", CourseStatus.PUBLISHED),
+        **kwargs,
+    )
+    _db.session.add(course)
+    _db.session.flush()
+    for n in range(modules):
+        _db.session.add(
+            Module(
+                course_id=course.id,
+                slug=f"m{n}",
+                position=n,
+                title=f"Modulo {n}",
+                kind=ModuleKind.PAGE,
+                filename=f"m{n}.md",
+                source_hash="0" * 64,
+            )
+        )
+    _db.session.commit()
+    return course
+
+
+def add_staff(
+    authority: Authority, cf: str, last: str = "Verdi", *, left_on: date | None = None, **kw: object
+) -> StaffMember:
+    """A staff record (no account), committed."""
+    member = StaffMember(
+        codice_fiscale=cf,
+        first_name=kw.pop("first", "Anna"),
+        last_name=last,
+        email=kw.pop("email", f"{cf.lower()}@example.it"),
+        authority_id=authority.id,
+        category=kw.pop("category", StaffCategory.EXISTING),
+        left_on=left_on,
+        user_id=kw.pop("user_id", None),
+    )
+    _db.session.add(member)
+    _db.session.commit()
+    return member
+
+
+def count(model: type) -> int:
+    """Rows of *model* (fresh from the database)."""
+    _db.session.expire_all()
+    return _db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def upload(client: FlaskClient, data: bytes, filename: str = "personale.csv") -> str:
+    """Post *data* to the upload page; return the page."""
+    token = csrf_token(client, "/personale/importa")
+    response = client.post(
+        "/personale/importa",
+        data={"csrf_token": token, "roster": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def confirm(client: FlaskClient, page: str) -> str:
+    """Press "Conferma l'importazione" on a preview *page*; return the result page."""
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    response = client.post("/personale/importa/conferma", data={"csrf_token": csrf, "token": token})
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def counts(page: str) -> dict[str, int]:
+    """The numbers a preview or result page shows, by name."""
+    return {k: int(v) for k, v in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+
+
+def post(client: FlaskClient, url: str, form_url: str, **data: object) -> object:
+    """POST *data* to *url* with a CSRF token taken from *form_url*."""
+    return client.post(url, data={"csrf_token": csrf_token(client, form_url), **data})
+
+
+# Upload ---------------------------------------------------------------------------------
+
+
+def test_upload_preview_confirm_then_same_file_is_unchanged(
+    client: FlaskClient, web_app: Flask, login_as: Callable, authorities: dict
+) -> None:
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    page = upload(client, GOOD, "personale_comune.csv")
+    assert counts(page) == {"new": 9, "updated": 0, "unchanged": 0}
+    assert "Conferma l'importazione" in page
+    assert "SPSNCL85C12F839V" in page
+    assert count(StaffMember) == 0  # a preview writes nothing
+    assert len(uploads(web_app)) == 1
+
+    result = confirm(client, page)
+    assert counts(result) == {
+        "added": 9,
+        "updated": 0,
+        "unchanged": 0,
+        "accounts": 9,
+        "deactivated": 0,  # the person who left gets an inactive account from the start
+        "enrolled": 0,
+    }
+    assert "/personale/link.csv" in result
+    assert count(StaffMember) == 9
+    assert uploads(web_app) == []  # the stored copy is gone after the confirmation
+
+    again = upload(client, GOOD, "personale_comune.csv")
+    assert counts(again) == {"new": 0, "updated": 0, "unchanged": 9}
+
+
+def test_preview_lists_what_changes_for_updated_people(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    add_staff(authorities["napoli"], "SPSNCL85C12F839V", "Vecchio", email="old@example.it")
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    page = upload(client, GOOD, "personale_comune.csv")
+    assert counts(page) == {"new": 8, "updated": 1, "unchanged": 0}
+    assert "<del>Vecchio</del>" in page
+    assert "<ins>Esposito</ins>" in page
+
+
+def test_confirm_needs_the_same_session_and_user(
+    client: FlaskClient, web_app: Flask, login_as: Callable, authorities: dict, make_user
+) -> None:
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    page = upload(client, GOOD)
+    other = web_app.test_client()
+    hr = make_user(Role.HR, scope=[authorities["napoli"].region])
+    login(other, hr.email)
+    csrf = csrf_token(other, "/personale/importa")
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    response = other.post("/personale/importa/conferma", data={"csrf_token": csrf, "token": token})
+    assert response.status_code == 302
+    assert count(StaffMember) == 0
+
+
+@pytest.mark.usefixtures("authorities")
+def test_bad_rows_are_listed_and_nothing_is_written(
+    client: FlaskClient, web_app: Flask, login_as: Callable
+) -> None:
+    login_as(Role.ADMIN)
+    page = upload(client, (ROSTER / "personale_errori.csv").read_bytes(), "personale_errori.csv")
+    errors = re.findall(r"<li>(line \d+, [^<]+)</li>", page)
+    assert len(errors) >= 2
+    assert 'aria-describedby="roster-help roster-error roster-errors"' in page
+    assert 'aria-invalid="true"' in page
+    assert "Conferma" not in page
+    assert count(StaffMember) == 0
+    assert uploads(web_app) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [(b"", "vuoto.csv"), (b"nome;cognome\nAnna;Verdi\n", "a.csv"), (b"\x00\x01garbage", "x.xlsx")],
+)
+@pytest.mark.usefixtures("authorities")
+def test_a_file_that_is_not_a_roster_says_so_in_one_line(
+    client: FlaskClient, login_as: Callable, data: bytes, filename: str
+) -> None:
+    login_as(Role.ADMIN)
+    page = upload(client, data, filename)
+    errors = re.findall(r"<li>([^<]+)</li>", page.split('id="import-errors"')[1].split("</ul>")[0])
+    assert len(errors) == 1
+    assert count(StaffMember) == 0
+
+
+def test_upload_without_a_file_is_a_field_error(client: FlaskClient, login_as: Callable) -> None:
+    login_as(Role.HR)
+    token = csrf_token(client, "/personale/importa")
+    page = client.post("/personale/importa", data={"csrf_token": token}).get_data(as_text=True)
+    assert 'id="roster-error"' in page
+
+
+def test_rows_outside_the_managers_scope_are_errors(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    login_as(Role.HR, scope=[authorities["napoli"]])  # Napoli only, not Regione Campania
+    page = upload(client, GOOD)
+    errors = re.findall(r"<li>(line \d+, authority_code: [^<]+)</li>", page)
+    assert len(errors) == 3  # the three rows of Regione Campania (code 15)
+    assert count(StaffMember) == 0
+
+
+# Staff list and person -------------------------------------------------------------------
+
+
+def test_staff_list_is_scoped_searchable_and_filtered(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    napoli, catanzaro = authorities["napoli"], authorities["catanzaro"]
+    add_staff(napoli, "VRDGPP80A01F839W", "Verdi", first="Giuseppe")
+    add_staff(napoli, "BRNCRL85E50F839P", "Bruno", left_on=date(2020, 1, 1))
+    add_staff(catanzaro, "GLLMRC79C03H703R", "Gallo")
+    login_as(Role.HR, scope=[napoli.region])
+    page = client.get("/personale/").get_data(as_text=True)
+    assert "Verdi" in page
+    assert "Bruno" in page
+    assert "Gallo" not in page  # Calabria is not in the scope
+    assert "2 persone trovate" in page
+
+    page = client.get("/personale/?q=giuseppe verdi").get_data(as_text=True)
+    assert "Verdi" in page
+    assert "Bruno" not in page
+    page = client.get("/personale/?q=brncrl85e50f839p").get_data(as_text=True)
+    assert "Bruno" in page
+    assert "Verdi" not in page
+    page = client.get("/personale/?status=left").get_data(as_text=True)
+    assert "Bruno" in page
+    assert "Verdi" not in page
+    page = client.get("/personale/?status=active&authority=c_f839").get_data(as_text=True)
+    assert "Verdi" in page
+    assert "Bruno" not in page
+    page = client.get("/personale/?category=new_hire").get_data(as_text=True)
+    assert "0 persone trovate" in page
+    assert client.get("/personale/?status=nope").status_code == 400
+
+
+def test_admin_sees_every_authority(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi")
+    add_staff(authorities["catanzaro"], "GLLMRC79C03H703R", "Gallo")
+    login_as(Role.ADMIN)
+    page = client.get("/personale/").get_data(as_text=True)
+    assert "Verdi" in page
+    assert "Gallo" in page
+
+
+def test_person_page_shows_enrolments_and_is_404_out_of_scope(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course(modules=4)
+    user = User(email="verdi@example.it", role=Role.LEARNER, first_name="A", last_name="V")
+    _db.session.add(user)
+    _db.session.flush()
+    member = add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi", user_id=user.id)
+    _db.session.add(Enrolment(staff_id=member.id, course_id=course.id, due_on=date(2030, 6, 30)))
+    _db.session.add(
+        ModuleProgress(user_id=user.id, module_id=course.modules[0].id, completed_at=utcnow())
+    )
+    _db.session.commit()
+    other = add_staff(authorities["catanzaro"], "GLLMRC79C03H703R", "Gallo")
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    page = client.get(f"/personale/{member.id}").get_data(as_text=True)
+    assert "Corso fondamenti" in page
+    assert "30/06/2030" in page
+    assert "25% completato" in page
+    assert client.get(f"/personale/{other.id}").status_code == 404
+    assert client.get("/personale/999999").status_code == 404
+
+
+def test_enrol_and_unenrol_a_person(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    member = add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi")
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    url = f"/personale/{member.id}"
+    response = post(client, f"{url}/iscrivi", url, course=course.id, due_on="2030-01-31")
+    assert response.status_code == 302
+    enrolment = _db.session.scalar(select(Enrolment))
+    assert (enrolment.staff_id, enrolment.due_on) == (member.id, date(2030, 1, 31))
+    response = post(client, f"{url}/iscrizioni/{enrolment.id}/rimuovi", url)
+    assert response.status_code == 302
+    assert count(Enrolment) == 0
+
+
+def test_unenrol_out_of_scope_is_404(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    other = add_staff(authorities["catanzaro"], "GLLMRC79C03H703R", "Gallo")
+    enrolment = Enrolment(staff_id=other.id, course_id=course.id)
+    _db.session.add(enrolment)
+    _db.session.commit()
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    url = f"/personale/{other.id}/iscrizioni/{enrolment.id}/rimuovi"
+    assert post(client, url, "/personale/").status_code == 404
+    assert count(Enrolment) == 1
+
+
+# Enrolment by authority ------------------------------------------------------------------
+
+
+def test_enrol_authority_with_standing_rule_then_import_enrols_newcomers(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    napoli = authorities["napoli"]
+    add_staff(napoli, "VRDGPP80A01F839W", "Verdi")
+    add_staff(napoli, "BRNCRL85E50F839P", "Bruno", left_on=date(2020, 1, 1))
+    login_as(Role.HR, scope=[napoli.region])
+    response = post(
+        client,
+        "/personale/iscrizioni",
+        "/personale/iscrizioni",
+        course=course.id,
+        target=f"a:{napoli.id}",
+        category="",
+        standing="y",
+    )
+    assert response.status_code == 302
+    page = client.get("/personale/iscrizioni").get_data(as_text=True)
+    assert "1 iscritti, 0 già iscritti." in page
+    assert "Comune di Napoli" in page
+    assert "Corso fondamenti" in page
+    assert count(EnrolmentRule) == 1
+
+    result = confirm(client, upload(client, GOOD))
+    assert counts(result)["enrolled"] == 5  # Napoli's active newcomers (c_f839 included)
+
+    rule = _db.session.scalar(select(EnrolmentRule))
+    response = post(
+        client, f"/personale/iscrizioni/regole/{rule.id}/rimuovi", "/personale/iscrizioni"
+    )
+    assert response.status_code == 302
+    assert count(EnrolmentRule) == 0
+    assert count(Enrolment) == 6  # the enrolments stay
+
+
+def test_enrol_region_without_standing_rule(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi")
+    add_staff(authorities["campania"], "BRNCRL85E50F839P", "Bruno", category=StaffCategory.NEW_HIRE)
+    region = authorities["napoli"].region
+    login_as(Role.HR, scope=[region])
+    response = post(
+        client,
+        "/personale/iscrizioni",
+        "/personale/iscrizioni",
+        course=course.id,
+        target=f"r:{region.id}",
+        category="new_hire",
+    )
+    assert response.status_code == 302
+    assert count(Enrolment) == 1
+    assert count(EnrolmentRule) == 0
+
+
+def test_enrol_out_of_scope_targets_and_rules_are_404(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    catanzaro = authorities["catanzaro"]
+    add_staff(catanzaro, "GLLMRC79C03H703R", "Gallo")
+    rule = EnrolmentRule(course_id=course.id, authority_id=catanzaro.id)
+    _db.session.add(rule)
+    _db.session.commit()
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    form = "/personale/iscrizioni"
+    page = client.get(form).get_data(as_text=True)
+    assert "Catanzaro" not in page
+    for target in (f"a:{catanzaro.id}", f"r:{catanzaro.region_id}", "x:1"):
+        assert post(client, form, form, course=course.id, target=target).status_code == 404
+    assert post(client, f"/personale/iscrizioni/regole/{rule.id}/rimuovi", form).status_code == 404
+    assert count(Enrolment) == 0
+    assert count(EnrolmentRule) == 1
+
+
+# Links CSV --------------------------------------------------------------------------------
+
+
+def test_links_csv_has_one_row_per_person_without_password(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    napoli = authorities["napoli"]
+    users = []
+    for email, password_hash in (
+        ("a@example.it", None),
+        ("b@example.it", "x"),
+        ("c@example.it", None),
+    ):
+        user = User(email=email, role=Role.LEARNER, first_name="A", last_name="B")
+        user.password_hash = password_hash
+        _db.session.add(user)
+        users.append(user)
+    _db.session.flush()
+    add_staff(
+        napoli, "VRDGPP80A01F839W", "=cmd|' /C calc'!A0", email="a@example.it", user_id=users[0].id
+    )
+    add_staff(napoli, "BRNCRL85E50F839P", "Bruno", email="b@example.it", user_id=users[1].id)
+    add_staff(
+        authorities["catanzaro"],
+        "GLLMRC79C03H703R",
+        "Gallo",
+        email="c@example.it",
+        user_id=users[2].id,
+    )
+    login_as(Role.HR, scope=[napoli.region])
+    response = client.get("/personale/link.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "codice_fiscale",
+        "last_name",
+        "first_name",
+        "email",
+        "authority_code",
+        "link",
+        "expires_at",
+    ]
+    assert len(rows) == 2  # Bruno has a password, Gallo is out of scope
+    assert rows[1][0] == "VRDGPP80A01F839W"
+    assert rows[1][1] == "'=cmd|' /C calc'!A0"
+    assert rows[1][4] == "063049"
+    assert rows[1][5].startswith("http://localhost/password/")
+
+
+# Permissions ------------------------------------------------------------------------------
+
+PAGES = ("/personale/", "/personale/importa", "/personale/iscrizioni", "/personale/link.csv")
+
+
+@pytest.mark.parametrize("role", [None, "learner", "trainer", "hr", "admin"])
+def test_permission_table(
+    client: FlaskClient, login_as: Callable, authorities: dict, role: str | None
+) -> None:
+    member = add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi")
+    if role:
+        login_as(role, scope=[authorities["napoli"]] if role == "hr" else ())
+    for url in (*PAGES, f"/personale/{member.id}"):
+        status = client.get(url).status_code
+        expected = {None: 302, "learner": 403, "trainer": 403}.get(role, 200)
+        assert status == expected, (role, url, status)
