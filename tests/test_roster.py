@@ -485,23 +485,41 @@ def test_xlsx_without_header_or_rows(rows, message):
         read_roster(xlsx_data(rows))
 
 
-def test_xlsx_damaged_half_way_down_raises_while_the_rows_are_read():
-    rows = [XLSX_HEADER] + [VALID.split(";")] * 50
-    source = zipfile.ZipFile(io.BytesIO(xlsx_data(rows)))
+def _rewrite_sheet(data: bytes, change) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as damaged:
+    with zipfile.ZipFile(out, "w") as rewritten:
         for name in source.namelist():
             content = source.read(name)
             if name == "xl/worksheets/sheet1.xml":
-                content = content[: len(content) * 2 // 3]  # cut off in the middle of a row
-            damaged.writestr(name, content)
-    roster_file = read_roster(out.getvalue())
-    with pytest.raises(TableError, match="^the workbook cannot be read: "):
+                content = change(content)
+            rewritten.writestr(name, content)
+    return out.getvalue()
+
+
+def test_xlsx_with_a_wrong_declared_dimension_is_read_whole():
+    """Some programs declare the sheet as A1 only; the rows are there all the same."""
+    data = (FIXTURES / "personale_comune.xlsx").read_bytes()
+    wrong = _rewrite_sheet(
+        data, lambda xml: xml.replace(b'<dimension ref="A1:I10"/>', b'<dimension ref="A1:B2"/>')
+    )
+    assert wrong != data
+    result = validate_rows(read_roster(wrong), authority_codes=CODES, today=TODAY)
+    assert result.errors == []
+    assert result.rows == FIXTURE_ROWS
+
+
+def test_xlsx_damaged_half_way_down_raises_while_the_rows_are_read():
+    rows = [XLSX_HEADER] + [VALID.split(";")] * 50
+    # Cut off in the middle of a row.
+    damaged = _rewrite_sheet(xlsx_data(rows), lambda xml: xml[: len(xml) * 2 // 3])
+    roster_file = read_roster(damaged)
+    with pytest.raises(TableError, match=r"^the workbook cannot be read: "):
         list(roster_file)
 
 
 def test_csv_header_too_broken_to_parse():
-    with pytest.raises(TableError, match="^line 1: field larger than field limit"):
+    with pytest.raises(TableError, match=r"^line 1: field larger than field limit"):
         read_roster(b'"' + b"x" * 200_000 + b'"\n')
 
 

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lms.core.demo import DEMO_USERS, load_demo
+from lms.core.demo import DEMO_USERS, load_demo, load_demo_staff
 from lms.extensions import db
 
 
@@ -18,10 +18,12 @@ def demo_command() -> None:
         raise click.ClickException("lms demo refuses to run in production (LMS_ENV=production)")
     try:
         created = load_demo()
+        staff = load_demo_staff()
     except LookupError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     db.session.commit()
+    click.echo(f"demo: {staff} new staff member(s) in Napoli and Calabria, enrolled in the courses")
     click.echo(
         f"demo: {created} new account(s). Sign in at {current_app.config['BASE_URL']}/login with:"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -69,3 +70,86 @@ def db_user_exists(email: str) -> bool:
     from lms.extensions import db  # noqa: PLC0415
 
     return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+# Demo staff ---------------------------------------------------------------
+
+#: (first name, last name, sex, birth date, authority ISTAT code, category)
+DEMO_STAFF = (
+    ("Giulia", "Esposito", "F", "1991-03-12", "063049", "new_hire"),  # the demo learner
+    ("Ciro", "Russo", "M", "1985-07-02", "063049", "new_hire"),
+    ("Carmela", "Romano", "F", "1979-11-23", "063049", "existing"),
+    ("Gennaro", "De Luca", "M", "1990-01-30", "063049", "new_hire"),
+    ("Assunta", "Marino", "F", "1983-05-17", "063049", "existing"),
+    ("Francesco", "Greco", "M", "1988-09-09", "079023", "new_hire"),  # Catanzaro
+    ("Rosaria", "Bruno", "F", "1976-02-14", "079023", "existing"),
+    ("Domenico", "Gallo", "M", "1993-12-01", "078045", "new_hire"),  # Cosenza
+    ("Teresa", "Costa", "F", "1981-08-25", "080063", "existing"),  # Reggio Calabria
+    ("Pasquale", "Ferrari", "M", "1987-04-04", "080063", "new_hire"),
+)
+
+
+def _demo_codice_fiscale(first: str, last: str, sex: str, born: str) -> str:
+    """A valid codice fiscale (born in Napoli) built with python-codicefiscale's parts."""
+    from codicefiscale import codicefiscale as cf  # noqa: PLC0415
+
+    day = date.fromisoformat(born).strftime("%d/%m/%Y")
+    stem = cf.encode_lastname(last) + cf.encode_firstname(first) + cf.encode_birthdate(day, sex)
+    stem += "F839"
+    return stem + cf.encode_cin(stem)
+
+
+def load_demo_staff() -> int:
+    """Import the demo staff (idempotent) and enrol them; return how many were new."""
+    from lms.enrolments.roster import StaffRow  # noqa: PLC0415
+    from lms.enrolments.staff_import import apply_import, plan_import  # noqa: PLC0415
+
+    rows = []
+    for line, (first, last, sex, born, code, category) in enumerate(DEMO_STAFF, start=2):
+        authority = find_authority(code)
+        if authority is None:
+            raise LookupError(f"authority {code} is not in the register: run `lms register load`")
+        email = (
+            "discente@demo.example"
+            if line == 2  # noqa: PLR2004 - the first row is the demo learner
+            else f"{first}.{last}".lower().replace(" ", "") + "@demo.example"
+        )
+        rows.append(
+            StaffRow(
+                line=line,
+                codice_fiscale=_demo_codice_fiscale(first, last, sex, born),
+                first_name=first,
+                last_name=last,
+                email=email,
+                authority_id=authority.id,
+                category=category,
+                profile="specialista tecnico" if category == "new_hire" else None,
+                hired_on=date(2025, 3, 1) if category == "new_hire" else date(2012, 9, 1),
+                left_on=None,
+            )
+        )
+    plan = plan_import(rows)
+    if plan.errors:
+        raise LookupError("; ".join(plan.errors))
+    result = apply_import(plan)
+    _enrol_demo()
+    return result.added
+
+
+def _enrol_demo() -> None:
+    """Standing enrolments for the demo authorities, when the courses are synchronised."""
+    from lms.courses.models import Course  # noqa: PLC0415
+    from lms.enrolments.enrol import enrol  # noqa: PLC0415
+    from lms.extensions import db  # noqa: PLC0415
+
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    napoli, calabria = find_authority("063049"), find_region("18")
+    today = date.today()  # noqa: DTZ011 - a demo due date, a day either way is fine
+    plans = (
+        ("fondamenti-coesione", {"authority_ids": [napoli.id]}, today + timedelta(days=60)),
+        ("appalti-pubblici", {"authority_ids": [napoli.id]}, today - timedelta(days=10)),
+        ("monitoraggio-controlli", {"region_ids": [calabria.id]}, today + timedelta(days=90)),
+    )
+    for slug, target, due_on in plans:
+        if slug in courses:
+            enrol(courses[slug], due_on=due_on, **target)

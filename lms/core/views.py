@@ -42,10 +42,17 @@ ROLE_LABELS = {
 @login_required
 def home() -> str:
     """The signed-in person's home page: the courses they follow, their sections."""
-    from lms.courses.queries import catalogue  # noqa: PLC0415 - core does not depend on courses
+    from lms.core.types import rome_date, utcnow  # noqa: PLC0415
+    from lms.courses.queries import catalogue, enrolled_courses  # noqa: PLC0415
 
-    started = [e for e in catalogue(current_user) if e.completed or e.completed_at]
-    return render_template("core/home.html", my_courses=started)
+    enrolled = enrolled_courses(current_user, rome_date(utcnow()))
+    enrolled_ids = {c.entry.course.id for c in enrolled}
+    started = [
+        e
+        for e in catalogue(current_user)
+        if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
+    ]
+    return render_template("core/home.html", enrolled=enrolled, my_courses=started)
 
 
 @bp.post("/lingua")

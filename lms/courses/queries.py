@@ -192,3 +192,40 @@ __all__ = [
     "module_statistics",
     "visible_courses_clause",
 ]
+
+
+@dataclass(frozen=True)
+class EnrolledCourse:
+    """A course the person is enrolled in, with its due date and their progress."""
+
+    entry: CatalogueEntry
+    due_on: object | None
+    overdue: bool
+
+
+def enrolled_courses(user: User, today: object) -> list[EnrolledCourse]:
+    """The person's enrolments (through their staff record), soonest due first."""
+    from lms.enrolments.models import Enrolment  # noqa: PLC0415 - enrolments build on courses
+    from lms.register.models import StaffMember  # noqa: PLC0415
+
+    due = dict(
+        db.session.execute(
+            select(Enrolment.course_id, Enrolment.due_on)
+            .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+            .where(StaffMember.user_id == user.id)
+        ).all()
+    )
+    if not due:
+        return []
+    entries = [e for e in catalogue(user) if e.course.id in due]
+    courses = [
+        EnrolledCourse(
+            entry=e,
+            due_on=due[e.course.id],
+            overdue=bool(due[e.course.id] and due[e.course.id] < today and not e.completed_at),
+        )
+        for e in entries
+    ]
+    return sorted(
+        courses, key=lambda c: (c.entry.completed_at is not None, c.due_on is None, c.due_on or 0)
+    )

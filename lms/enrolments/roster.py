@@ -379,8 +379,6 @@ def _cell_text(value: object, column: str) -> str:
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float) and float(value).is_integer():
@@ -500,11 +498,14 @@ def _codice_fiscale_layout_problem(code: str) -> str | None:
         if " " in code:
             return "must be written without spaces"
         return f"must be 16 characters, not {len(code)}"
-    for position, (char, (allowed, what)) in enumerate(zip(code, _CF_LAYOUT, strict=True), 1):
-        if char not in allowed:
-            shown = char if char.isprintable() else f"U+{ord(char):04X}"
-            return f'character {position} is "{shown}" but should be {what}'
-    return None
+    # The pattern failed on a code of the right length: some character is wrong.
+    position, char, what = next(
+        (position, char, what)
+        for position, (char, (allowed, what)) in enumerate(zip(code, _CF_LAYOUT, strict=True), 1)
+        if char not in allowed
+    )
+    shown = char if char.isprintable() else f"U+{ord(char):04X}"
+    return f'character {position} is "{shown}" but should be {what}'
 
 
 #: A plain ASCII local part: a subset of what email_validator accepts as it is.
