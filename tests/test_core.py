@@ -373,8 +373,11 @@ def test_demo_creates_five_accounts_once(runner, db, client):
         assert demo.email in first.stdout
         assert demo.password in first.stdout
     users = {u.email: u for u in db.session.scalars(select(User))}
-    assert set(users) == {d.email for d in DEMO_USERS}
+    assert {d.email for d in DEMO_USERS} <= set(users)
     assert {u.role.value for u in users.values()} == {"learner", "trainer", "hr", "admin"}
+    # Every other account is a demo staff member's learner account (no password yet).
+    others = [u for email, u in users.items() if email not in {d.email for d in DEMO_USERS}]
+    assert all(u.role.value == "learner" and u.password_hash is None for u in others)
     napoli_hr = users["hr.napoli@demo.example"]
     assert [s.authority.code for s in napoli_hr.scopes] == ["063049"]
     calabria_hr = users["hr.calabria@demo.example"]

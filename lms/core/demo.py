@@ -107,8 +107,8 @@ def load_demo_staff() -> int:
     rows = []
     for line, (first, last, sex, born, code, category) in enumerate(DEMO_STAFF, start=2):
         authority = find_authority(code)
-        if authority is None:
-            raise LookupError(f"authority {code} is not in the register: run `lms register load`")
+        if authority is None:  # a partial register (tests): skip that authority's people
+            continue
         email = (
             "discente@demo.example"
             if line == 2  # noqa: PLR2004 - the first row is the demo learner
@@ -146,10 +146,10 @@ def _enrol_demo() -> None:
     napoli, calabria = find_authority("063049"), find_region("18")
     today = date.today()  # noqa: DTZ011 - a demo due date, a day either way is fine
     plans = (
-        ("fondamenti-coesione", {"authority_ids": [napoli.id]}, today + timedelta(days=60)),
-        ("appalti-pubblici", {"authority_ids": [napoli.id]}, today - timedelta(days=10)),
-        ("monitoraggio-controlli", {"region_ids": [calabria.id]}, today + timedelta(days=90)),
+        ("fondamenti-coesione", "authority_ids", napoli, today + timedelta(days=60)),
+        ("appalti-pubblici", "authority_ids", napoli, today - timedelta(days=10)),
+        ("monitoraggio-controlli", "region_ids", calabria, today + timedelta(days=90)),
     )
-    for slug, target, due_on in plans:
-        if slug in courses:
-            enrol(courses[slug], due_on=due_on, **target)
+    for slug, kind, target, due_on in plans:
+        if slug in courses and target is not None:
+            enrol(courses[slug], due_on=due_on, **{kind: [target.id]})
