@@ -123,3 +123,58 @@ def import_command(file: Path, *, dry_run: bool) -> None:
         f"{result.accounts_deactivated} deactivated, "
         f"{result.enrolled_by_rules} enrolment(s) from standing rules"
     )
+
+
+@staff_cli.command("send-links")
+@click.option(
+    "--authority",
+    "authorities",
+    multiple=True,
+    metavar="CODE",
+    help="Only staff of these authorities (ISTAT or IPA code); default: everyone.",
+)
+@click.option(
+    "--print",
+    "print_only",
+    is_flag=True,
+    help="Print the links (codice fiscale, e-mail, link) instead of e-mailing them.",
+)
+@with_appcontext
+def send_links_command(authorities: tuple[str, ...], *, print_only: bool) -> None:
+    """Send a one-time set-password link to every active staff member without a password."""
+    from lms.auth.links import send_password_link  # noqa: PLC0415
+    from lms.auth.models import User  # noqa: PLC0415
+    from lms.core.mail import mail_configured  # noqa: PLC0415
+
+    if not print_only and not mail_configured():
+        raise click.ClickException(
+            "e-mail is not configured (LMS_SMTP_HOST): use --print, or the HR page's links CSV"
+        )
+    query = (
+        select(StaffMember.codice_fiscale, User)
+        .join(User, User.id == StaffMember.user_id)
+        .where(User.password_hash.is_(None), User.active.is_(True))
+        .order_by(StaffMember.id)
+    )
+    if authorities:
+        ids = []
+        for code in authorities:
+            authority = find_authority(code)
+            if authority is None:
+                raise click.ClickException(f"unknown authority code {code!r}")
+            ids.append(authority.id)
+        query = query.where(StaffMember.authority_id.in_(ids))
+    sent = failed = 0
+    for codice_fiscale, user in db.session.execute(query).all():
+        if print_only:
+            from lms.auth.links import password_link  # noqa: PLC0415
+
+            click.echo(f"{codice_fiscale},{user.email},{password_link(user)}")
+            continue
+        _link, ok = send_password_link(user)
+        sent, failed = sent + ok, failed + (not ok)
+    db.session.commit()
+    if not print_only:
+        click.echo(f"links: {sent} e-mailed, {failed} failed (see the log)")
+        if failed:
+            raise click.exceptions.Exit(1)
