@@ -52,7 +52,7 @@ def test_without_smtp_it_refuses_and_sends_nothing(runner, db):
 
 
 @pytest.mark.usefixtures("staff")
-def test_with_smtp_every_person_without_password_gets_a_link(runner, staff, db, app, monkeypatch):
+def test_with_smtp_every_person_without_password_gets_a_link(runner, db, app, monkeypatch):
     FakeSMTP.sent = []
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.example.org")
