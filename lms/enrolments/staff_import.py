@@ -241,10 +241,13 @@ def _ids_of(codes: Iterable[str]) -> list[int]:
 
 def _link_accounts() -> None:
     """Link staff records to the account with their e-mail, where there is one."""
+    account = select(User.id).where(User.email == StaffMember.email)
     db.session.execute(
         update(StaffMember)
-        .where(StaffMember.user_id.is_(None))
-        .values(user_id=select(User.id).where(User.email == StaffMember.email).scalar_subquery())
+        # Only rows that have an account to link: rewriting the others (to NULL)
+        # would cost a row version each on PostgreSQL.
+        .where(StaffMember.user_id.is_(None), account.exists())
+        .values(user_id=account.scalar_subquery())
         .execution_options(synchronize_session=False)
     )
 
