@@ -89,7 +89,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _dispose(app: Flask) -> None:
+def dispose_app(app: Flask) -> None:
     with app.app_context():
         _db.engine.dispose()
 
@@ -99,7 +99,7 @@ def app(database_url: str) -> Iterator[Flask]:
     """The application under test (its context is open during each test: see ``db``)."""
     app = make_test_app(database_url)
     yield app
-    _dispose(app)
+    dispose_app(app)
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +114,7 @@ def web_app(database_url: str) -> Iterator[Flask]:
     """
     app = make_test_app(database_url)
     yield app
-    _dispose(app)
+    dispose_app(app)
 
 
 def _empty_tables(app: Flask) -> None:
@@ -134,6 +134,20 @@ def db(app: Flask) -> Iterator[object]:
         yield _db
         _db.session.remove()
     _empty_tables(app)
+
+
+@pytest.fixture
+def new_app(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Make apps with settings of their own; their connections are closed afterwards."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: object) -> Flask:
+        apps.append(make_test_app(database_url, **overrides))
+        return apps[-1]
+
+    yield factory
+    for made in apps:
+        dispose_app(made)
 
 
 @pytest.fixture

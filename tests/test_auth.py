@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
-from conftest import TEST_PASSWORD, csrf_token, login, make_test_app
+from conftest import TEST_PASSWORD, csrf_token, login
 from flask import Flask
 from sqlalchemy import select
 
-from lms.auth import passwords
 from lms.auth.models import PasswordToken, User
 from lms.auth.operations import deactivate_user, issue_password_token
 from lms.auth.passwords import verify_password
 from lms.core.types import utcnow
 from lms.core.views import _safe_next
-from lms.extensions import db as _db
 from lms.extensions import limiter
 
 BAD_CREDENTIALS = "E-mail o password non corretti."
@@ -35,69 +31,6 @@ def neutral(html: str, *values: str) -> str:
     for value in values:
         html = html.replace(value, "")
     return html
-
-
-#: Argon2id with the lowest cost: the web tests sign in a hundred times, and the
-#: hashing cost is not what they test (tests/test_users_cli.py checks real hashes).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-FAST_TEST_PASSWORD_HASH = FAST_HASHER.hash(TEST_PASSWORD)
-FAST_DUMMY_HASH = FAST_HASHER.hash("not a real password")
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_DUMMY_HASH)
-
-
-@pytest.fixture
-def make_user(make_user):
-    """Conftest's factory, with a cheap hash of TEST_PASSWORD (``login_as`` uses it too)."""
-
-    def factory(*args, password_hash=FAST_TEST_PASSWORD_HASH, **kwargs):
-        return make_user(*args, password_hash=password_hash, **kwargs)
-
-    return factory
-
-
-@pytest.fixture(scope="module")
-def web_app(database_url) -> Iterator[Flask]:
-    """An app of its own for the web tests.
-
-    Requests to the session ``app`` run inside the app context the autouse ``db``
-    fixture keeps open, so ``g`` (Flask-Login's current user, Flask-Babel's
-    locale) and the database session would be shared by every request and
-    every client of a test. Requests to another app get a fresh context each.
-    """
-    app = make_test_app(database_url)
-    yield app
-    dispose(app)
-
-
-@pytest.fixture
-def new_app(database_url) -> Iterator[Callable[..., Flask]]:
-    """Make apps with settings of their own; their connections are closed afterwards."""
-    apps: list[Flask] = []
-
-    def factory(**overrides: object) -> Flask:
-        apps.append(make_test_app(database_url, **overrides))
-        return apps[-1]
-
-    yield factory
-    for app in apps:
-        dispose(app)
-
-
-def dispose(app: Flask) -> None:
-    """Close the pooled connections of *app* (PostgreSQL warns about leaked ones)."""
-    with app.app_context():
-        _db.engine.dispose()
-
-
-@pytest.fixture
-def client(web_app):
-    """Overrides conftest's client (``login_as`` uses it too)."""
-    return web_app.test_client()
 
 
 # Sign in -------------------------------------------------------------------------
