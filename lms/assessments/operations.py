@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.assessments.grading import ForgedAnswer, Grade, grade, parse_responses
@@ -230,18 +230,6 @@ def submit_attempt(
     if result.passed:
         complete_module(user, attempt.module, now)
     return result
-
-
-def attempts_count(module: Module) -> int:
-    """How many attempts were graded on *module* (for statistics)."""
-    return (
-        db.session.scalar(
-            select(func.count(QuizAttempt.id)).where(
-                QuizAttempt.module_id == module.id, QuizAttempt.submitted_at.is_not(None)
-            )
-        )
-        or 0
-    )
 
 
 def graded_attempts(version: QuizVersion) -> list[tuple[Decimal, bool, dict, dict]]:

@@ -48,12 +48,20 @@ class CatalogueEntry:
 
 
 def catalogue(user: User) -> list[CatalogueEntry]:
-    """Visible courses with module counts and the reader's progress, in three queries."""
+    """Visible courses with module counts and the reader's progress, in four queries."""
     courses = list(
         db.session.scalars(
             select(Course).where(visible_courses_clause(user)).order_by(Course.title)
         )
     )
+    return progress_on(user.id, courses)
+
+
+def progress_on(user_id: int | None, courses: list[Course]) -> list[CatalogueEntry]:
+    """*courses* with their current module counts and one person's progress (set-based).
+
+    *user_id* None (a staff member without an account) means no progress at all.
+    """
     ids = [c.id for c in courses]
     if not ids:
         return []
@@ -63,25 +71,28 @@ def catalogue(user: User) -> list[CatalogueEntry]:
             select(Module.course_id, func.count(Module.id)).where(active).group_by(Module.course_id)
         ).all()
     )
-    done = dict(
-        db.session.execute(
-            select(Module.course_id, func.count(ModuleProgress.id))
-            .join(ModuleProgress, ModuleProgress.module_id == Module.id)
-            .where(
-                active,
-                ModuleProgress.user_id == user.id,
-                ModuleProgress.completed_at.is_not(None),
-            )
-            .group_by(Module.course_id)
-        ).all()
-    )
-    completions = dict(
-        db.session.execute(
-            select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
-                CourseCompletion.user_id == user.id, CourseCompletion.course_id.in_(ids)
-            )
-        ).all()
-    )
+    done: dict[int, int] = {}
+    completions: dict[int, object] = {}
+    if user_id is not None:
+        done = dict(
+            db.session.execute(
+                select(Module.course_id, func.count(ModuleProgress.id))
+                .join(ModuleProgress, ModuleProgress.module_id == Module.id)
+                .where(
+                    active,
+                    ModuleProgress.user_id == user_id,
+                    ModuleProgress.completed_at.is_not(None),
+                )
+                .group_by(Module.course_id)
+            ).all()
+        )
+        completions = dict(
+            db.session.execute(
+                select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
+                    CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(ids)
+                )
+            ).all()
+        )
     return [
         CatalogueEntry(c, counts.get(c.id, 0), done.get(c.id, 0), completions.get(c.id))
         for c in courses
@@ -190,6 +201,7 @@ __all__ = [
     "course_outline",
     "find_visible_course",
     "module_statistics",
+    "progress_on",
     "visible_courses_clause",
 ]
 

@@ -55,7 +55,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Final, Literal
-from zoneinfo import ZoneInfo
 
 import openpyxl
 from codicefiscale import codicefiscale as cf_library
@@ -63,6 +62,7 @@ from codicefiscale.data import get_countries_data, get_municipalities_data
 from email_validator import EmailNotValidError, validate_email
 
 from lms.core.tabular import Row, TableError, decode_text, detect_delimiter, normalise_header
+from lms.core.types import rome_date, utcnow
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -135,7 +135,6 @@ HIRED_ON_MAX_AHEAD: Final = timedelta(days=366)
 MAX_XLSX_UNPACKED_BYTES: Final = 512 * 1024 * 1024
 
 EXTRA_CELLS: Final = "__extra__"  # the key lms.core.tabular uses for cells beyond the header
-ROME: Final = ZoneInfo("Europe/Rome")
 
 _Fail = Callable[[str, str], None]  # records one error of a row: (column, reason)
 
@@ -605,7 +604,7 @@ class ValidationResult:
 
 def today_in_italy() -> date:
     """Today's date in Italy, whatever the server's clock zone."""
-    return datetime.now(ROME).date()
+    return rome_date(utcnow())
 
 
 def validate_rows(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
@@ -327,18 +327,6 @@ def _sync_account_status(now: datetime) -> int:
     return result.rowcount or 0
 
 
-def staff_count(authority_ids: Iterable[int]) -> int:
-    """How many staff records the authorities have (any status)."""
-    return (
-        db.session.scalar(
-            select(func.count(StaffMember.id)).where(
-                StaffMember.authority_id.in_(list(authority_ids))
-            )
-        )
-        or 0
-    )
-
-
 __all__ = [
     "ImportPlan",
     "ImportResult",
@@ -346,5 +334,4 @@ __all__ = [
     "authority_codes",
     "plan_import",
     "scope_ids",
-    "staff_count",
 ]

@@ -7,9 +7,8 @@ import io
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -41,8 +40,9 @@ from lms.auth.permissions import (
     require,
     require_authority_in_scope,
 )
-from lms.core.types import utcnow
-from lms.courses.models import Course, CourseStatus, Module
+from lms.core.types import rome_date, utcnow
+from lms.courses.models import Course, CourseStatus
+from lms.courses.queries import progress_on
 from lms.enrolments.enrol import enrol
 from lms.enrolments.forms import (
     CATEGORY_LABELS,
@@ -53,13 +53,12 @@ from lms.enrolments.forms import (
     UploadForm,
 )
 from lms.enrolments.import_flow import run_import
-from lms.enrolments.models import CourseCompletion, Enrolment, EnrolmentRule, ModuleProgress
+from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
 bp = Blueprint("staff", __name__, url_prefix="/personale")
 
-ROME = ZoneInfo("Europe/Rome")
 #: A previewed upload waits this long for its confirmation.
 UPLOAD_TTL_SECONDS = 3600
 #: How many new and updated people the preview lists.
@@ -89,7 +88,7 @@ LINK_COLUMNS = (
 
 
 def _today() -> date:
-    return datetime.now(ROME).date()
+    return rome_date(utcnow())
 
 
 # Upload --------------------------------------------------------------------
@@ -354,49 +353,17 @@ def _enrolments_with_progress(staff: StaffMember) -> list[dict]:
         .where(Enrolment.staff_id == staff.id)
         .order_by(Course.title)
     ).all()
-    course_ids = [course.id for _enrolment, course in rows]
-    if not course_ids:
-        return []
-    active = and_(Module.course_id.in_(course_ids), Module.retired_at.is_(None))
-    counts = dict(
-        db.session.execute(
-            select(Module.course_id, func.count(Module.id)).where(active).group_by(Module.course_id)
-        ).all()
-    )
-    done: dict[int, int] = {}
-    completions: dict[int, datetime] = {}
-    if staff.user_id is not None:
-        done = dict(
-            db.session.execute(
-                select(Module.course_id, func.count(ModuleProgress.id))
-                .join(ModuleProgress, ModuleProgress.module_id == Module.id)
-                .where(
-                    active,
-                    ModuleProgress.user_id == staff.user_id,
-                    ModuleProgress.completed_at.is_not(None),
-                )
-                .group_by(Module.course_id)
-            ).all()
-        )
-        completions = dict(
-            db.session.execute(
-                select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
-                    CourseCompletion.user_id == staff.user_id,
-                    CourseCompletion.course_id.in_(course_ids),
-                )
-            ).all()
-        )
+    progress = {e.course.id: e for e in progress_on(staff.user_id, [c for _e, c in rows])}
     entries = []
     for enrolment, course in rows:
-        modules = counts.get(course.id, 0)
-        completed_at = completions.get(course.id)
-        pct = round(100 * done.get(course.id, 0) / modules) if modules else 0
+        completed_at = progress[course.id].completed_at
+        pct = progress[course.id].progress_pct
         entries.append(
             {
                 "enrolment": enrolment,
                 "course": course,
                 "progress_pct": 100 if completed_at else min(pct, 100),
-                "completed_on": completed_at.astimezone(ROME).date() if completed_at else None,
+                "completed_on": rome_date(completed_at) if completed_at else None,
                 "overdue": completed_at is None
                 and enrolment.due_on is not None
                 and enrolment.due_on < _today(),

@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, or_, select
 
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause
+from lms.extensions import db
 from lms.register.models import Authority, AuthorityKind, Region
 
 
@@ -42,16 +43,9 @@ def authorities_in_scope(
 def regions_in_scope(user: User) -> list[Region]:
     """Regions with at least one authority *user* may see, in code order."""
     return list(
-        db_scalars(
+        db.session.scalars(
             select(Region)
             .where(Region.id.in_(select(Authority.region_id).where(authority_scope_clause(user))))
             .order_by(Region.code)
         )
     )
-
-
-def db_scalars(query: Select) -> list:
-    """Run *query* and return its scalars (kept here so views stay thin)."""
-    from lms.extensions import db  # noqa: PLC0415
-
-    return list(db.session.scalars(query))
