@@ -15,6 +15,22 @@ def format_hours(value: Decimal | float | None) -> str:
     return format_decimal(value, format="#,##0.##")
 
 
+def format_number(value: int | None) -> str:
+    """A count with the language's thousands separator: ``12.345`` in Italian."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0")
+
+
+def format_pct(value: Decimal | float | None) -> str:
+    """A percentage with one decimal: ``66,7 %`` in Italian."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.0") + "\u00a0%"
+
+
 def register_filters(app: Flask) -> None:
     """Install the filters on *app*'s Jinja environment."""
     app.jinja_env.filters["hours"] = format_hours
+    app.jinja_env.filters["num"] = format_number
+    app.jinja_env.filters["pct"] = format_pct

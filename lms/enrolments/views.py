@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import time
 from collections.abc import Iterator
@@ -40,6 +38,7 @@ from lms.auth.permissions import (
     require,
     require_authority_in_scope,
 )
+from lms.core.export import csv_line
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
@@ -579,19 +578,6 @@ def remove_rule(rule_id: int) -> BaseResponse:
 # One-time links ---------------------------------------------------------------------
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _csv_line(cells: list[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([_csv_cell(c) for c in cells])
-    return buffer.getvalue()
-
-
 @bp.get("/link.csv")
 @require(Capability.MANAGE_STAFF)
 def links_csv() -> Response:
@@ -615,7 +601,7 @@ def links_csv() -> Response:
     base = current_app.config["BASE_URL"].rstrip("/")
 
     def generate() -> Iterator[str]:
-        yield "\ufeff" + _csv_line(list(LINK_COLUMNS))
+        yield "\ufeff" + csv_line(list(LINK_COLUMNS))
         for start in range(0, len(user_ids), 500):
             chunk = user_ids[start : start + 500]
             rows = db.session.execute(
@@ -630,7 +616,7 @@ def links_csv() -> Response:
                 token = issue_password_token(user, hours=hours)
                 expires = (utcnow() + timedelta(hours=hours)).replace(microsecond=0)
                 lines.append(
-                    _csv_line(
+                    csv_line(
                         [
                             staff.codice_fiscale,
                             staff.last_name,

@@ -8,6 +8,8 @@
 //                       horizontal bars, two per module (course statistics)
 //   distribution-chart  {labels, attempts, label}
 //                       vertical bars, one per score band (quiz statistics)
+//   coverage-chart      {labels, coverage, enrolled, coverageLabel, enrolledLabel}
+//                       horizontal bars, two per region, in percent (reports home)
 //
 // Sizes are set through the CSSOM (element.style), which the CSP allows;
 // style="" attributes in the markup are what it forbids.
@@ -135,11 +137,56 @@
     });
   }
 
+  function coverageChart() {
+    var canvas = document.getElementById("coverage-chart");
+    var data = canvas && readData("coverage-chart");
+    if (!data) { return; }
+    canvas.parentNode.style.height = (data.labels.length * 44 + 110) + "px";
+    var percent = function (value) { return value + " %"; };
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: [
+          {
+            label: data.coverageLabel, data: data.coverage,
+            backgroundColor: GREEN, borderColor: GREEN, borderWidth: 2
+          },
+          {
+            label: data.enrolledLabel, data: data.enrolled,
+            backgroundColor: LIGHT_BLUE, borderColor: BLUE, borderWidth: 2
+          }
+        ]
+      },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { position: "top", align: "start" },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                var value = item.raw === null ? "–" : percent(item.raw);
+                return item.dataset.label + ": " + value;
+              }
+            }
+          }
+        },
+        scales: {
+          x: { beginAtZero: true, max: 100, ticks: { callback: percent } },
+          y: { ticks: { autoSkip: false }, grid: { display: false } }
+        }
+      }
+    });
+  }
+
   function draw() {
     if (typeof Chart === "undefined") { return; }
     setDefaults();
     moduleChart();
     distributionChart();
+    coverageChart();
   }
 
   // Canvas text does not wait for web fonts: load the page's font first.

@@ -1,0 +1,182 @@
+"""Writing the CSV and XLSX files that people open in a spreadsheet, streamed.
+
+- CSV: UTF-8 with a BOM (so Excel shows accents right), comma-separated, CRLF;
+  a text cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage
+  return gets a leading ``'`` so that a spreadsheet never runs it as a formula.
+- XLSX (XlsxWriter in ``constant_memory`` mode, rows flushed to disk as they
+  are written): numbers as numbers, dates as dates, text always as text (never a
+  formula), the header row frozen, an autofilter and column widths.
+
+Both produce chunks of bytes from an iterator of rows, so memory stays flat
+however many rows there are. The standard library and XlsxWriter do the
+writing; only the cell conversions are ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_FLUSH_ROWS = 500
+FILE_CHUNK = 64 * 1024
+#: Excel's limit per sheet; longer reports go on to a second sheet.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_SAMPLE_ROWS = 200
+XLSX_MAX_WIDTH = 60
+
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def escape_text(text: str) -> str:
+    """*text* made safe to open in a spreadsheet: formula starts get a leading ``'``."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_value(value: object) -> str:
+    """One cell as CSV text: dates ISO, decimals without exponent, booleans true/false."""
+    match value:
+        case None:
+            text = ""
+        case bool():
+            text = "true" if value else "false"
+        case datetime():
+            text = value.isoformat(timespec="seconds")
+        case date():
+            text = value.isoformat()
+        case Decimal():
+            text = format(value, "f")
+        case int() | float():
+            text = str(value)
+        case _:
+            text = escape_text(str(value))
+    return text
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
+    """The CSV file, BOM first, in chunks of a few hundred rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield "\ufeff".encode() + buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([csv_value(cell) for cell in row])
+        if count % CSV_FLUSH_ROWS == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+def csv_line(cells: Sequence[object]) -> str:
+    """One CSV line (CRLF), cells escaped as in :func:`csv_chunks`."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([csv_value(c) for c in cells])
+    return buffer.getvalue()
+
+
+class _Sheets:
+    """Worksheets of one workbook, a new one each time Excel's row limit is reached."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook, title: str, header: Sequence[str]) -> None:
+        self.workbook = workbook
+        self.title = title[:25]
+        self.header = list(header)
+        self.bold = workbook.add_format({"bold": True, "bg_color": "#E6EEF7", "bottom": 1})
+        self.date = workbook.add_format({"num_format": "dd/mm/yyyy"})
+        self.widths = [len(name) + 2 for name in self.header]
+        self.sheets: list[tuple[object, int]] = []
+        self.sheet = None
+        self.row = 0
+        self.rows_seen = 0
+
+    def new_sheet(self) -> None:
+        if self.sheet is not None:
+            self.sheets.append((self.sheet, self.row))
+        number = len(self.sheets) + 1
+        name = self.title if number == 1 else f"{self.title} ({number})"
+        self.sheet = self.workbook.add_worksheet(name)
+        self.sheet.freeze_panes(1, 0)
+        for column, name in enumerate(self.header):
+            self.sheet.write_string(0, column, name, self.bold)
+        self.row = 1
+
+    def write(self, cells: Sequence[object]) -> None:
+        if self.sheet is None or self.row >= XLSX_MAX_ROWS:
+            self.new_sheet()
+        sheet, row = self.sheet, self.row
+        for column, value in enumerate(cells):
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(row, column, value)
+            elif isinstance(value, int | float | Decimal):
+                sheet.write_number(row, column, float(value))
+            elif isinstance(value, date):
+                sheet.write_datetime(row, column, value, self.date)
+            else:
+                # write_string, never write(): a text is never read as a formula.
+                sheet.write_string(row, column, str(value))
+            if self.rows_seen < XLSX_SAMPLE_ROWS:
+                shown = 10 if isinstance(value, date) else len(str(value))
+                self.widths[column] = min(max(self.widths[column], shown + 2), XLSX_MAX_WIDTH)
+        self.rows_seen += 1
+        self.row += 1
+
+    def finish(self) -> None:
+        if self.sheet is None:
+            self.new_sheet()
+        self.sheets.append((self.sheet, self.row))
+        last_column = len(self.header) - 1
+        for sheet, rows in self.sheets:
+            for column, width in enumerate(self.widths):
+                sheet.set_column(column, column, width)
+            sheet.autofilter(0, 0, max(rows - 1, 0), last_column)
+
+
+def write_xlsx(
+    target: str | os.PathLike[str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str = "report",
+) -> int:
+    """Write the rows to an XLSX file at *target*; return how many data rows."""
+    workbook = xlsxwriter.Workbook(
+        os.fspath(target),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    sheets = _Sheets(workbook, title, header)
+    for cells in rows:
+        sheets.write(cells)
+    sheets.finish()
+    workbook.close()
+    return sheets.rows_seen
+
+
+def xlsx_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "report"
+) -> Iterator[bytes]:
+    """The XLSX file in chunks: written to a temporary file first (a ZIP needs its end)."""
+    handle, name = tempfile.mkstemp(suffix=".xlsx", prefix="lms-report-")
+    os.close(handle)
+    path = Path(name)
+    try:
+        write_xlsx(path, header, rows, title=title)
+        with path.open("rb") as file:
+            while chunk := file.read(FILE_CHUNK):
+                yield chunk
+    finally:
+        path.unlink(missing_ok=True)

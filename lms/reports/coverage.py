@@ -1,0 +1,344 @@
+"""Coverage by region and by authority, as ``staff-and-reports.md`` defines it.
+
+Every number comes from one set-based query: a per-person summary (the staff
+at the as-of date, their counted enrolments, completions, overdue enrolments,
+hours and best quiz scores) grouped by region or by authority. No Python loop
+over people. Ratios are computed afterwards from exact integers and rounded
+half up, the way a spreadsheet rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from sqlalchemy import Integer, Select, and_, case, cast, func, or_, select
+from sqlalchemy.sql.selectable import Subquery
+
+from lms.assessments.models import QuizAttempt
+from lms.courses.models import Course, Module, ModuleKind
+from lms.enrolments.models import CourseCompletion, Enrolment
+from lms.extensions import db
+from lms.register.models import Authority, Region, StaffCategory, StaffMember
+from lms.reports.filters import ReportFilters
+
+By = Literal["region", "authority"]
+ONE_DECIMAL = Decimal("0.1")
+
+REGION_COLUMNS = (
+    "region_code",
+    "region",
+    "less_developed",
+    "staff",
+    "new_hires",
+    "enrolled",
+    "completed",
+    "coverage_pct",
+    "avg_score_pct",
+    "hours_completed",
+    "overdue",
+)
+AUTHORITY_COLUMNS = (
+    "authority_code",
+    "authority",
+    "kind",
+    "region_code",
+    "staff",
+    "new_hires",
+    "enrolled",
+    "completed",
+    "coverage_pct",
+    "avg_score_pct",
+    "hours_completed",
+    "overdue",
+)
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    """``numerator / denominator × 100``, one decimal, rounded half up; None when undefined."""
+    if not denominator:
+        return None
+    tenths = Fraction(numerator * 1000, denominator) + Fraction(1, 2)
+    return (Decimal(tenths.__floor__()) / 10).quantize(ONE_DECIMAL)
+
+
+def hundredths(value: int) -> Decimal:
+    """An integer count of hundredths as a plain decimal (``850`` → ``8.5``)."""
+    amount = Decimal(value).scaleb(-2)
+    return (
+        amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
+    )
+
+
+@dataclass
+class Totals:
+    """The additive counts behind one report row (ratios derive from them)."""
+
+    staff: int = 0
+    new_hires: int = 0
+    enrolled: int = 0
+    completed: int = 0
+    overdue: int = 0
+    hours_hundredths: int = 0
+    score_hundredths: int = 0
+    scored_pairs: int = 0
+
+    def add(self, other: Totals) -> None:
+        """Add *other*'s counts to these (the TOTAL row)."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def coverage_pct(self) -> Decimal | None:
+        """Completed over staff, in percent."""
+        return percent(self.completed, self.staff)
+
+    @property
+    def enrolled_pct(self) -> Decimal | None:
+        """Enrolled over staff, in percent (for the chart)."""
+        return percent(self.enrolled, self.staff)
+
+    @property
+    def avg_score_pct(self) -> Decimal | None:
+        """Mean of the best scores per (person, quiz), in percent."""
+        if not self.scored_pairs:
+            return None
+        return percent(self.score_hundredths, self.scored_pairs * 10_000)
+
+    @property
+    def hours_completed(self) -> Decimal:
+        """Hours of the completed enrolments."""
+        return hundredths(self.hours_hundredths)
+
+
+@dataclass
+class CoverageRow:
+    """One row of a coverage report: a region, an authority, or the TOTAL."""
+
+    code: str
+    name: str
+    totals: Totals = field(default_factory=Totals)
+    less_developed: bool = False
+    kind: str = ""
+    region_code: str = ""
+    is_total: bool = False
+
+    def cells(self, by: By) -> list[object]:
+        """The row's values in the order of the report's columns."""
+        t = self.totals
+        counts = [
+            t.staff,
+            t.new_hires,
+            t.enrolled,
+            t.completed,
+            t.coverage_pct,
+            t.avg_score_pct,
+            t.hours_completed,
+            t.overdue,
+        ]
+        if by == "region":
+            less = "" if self.is_total else ("true" if self.less_developed else "false")
+            return [self.code, self.name, less, *counts]
+        return [self.code, self.name, self.kind, self.region_code, *counts]
+
+
+# The per-person summary ------------------------------------------------------------
+
+
+def _staff(filters: ReportFilters) -> Subquery:
+    """The staff at the end of the as-of day, in scope and of the category."""
+    return (
+        select(
+            StaffMember.id.label("staff_id"),
+            StaffMember.user_id,
+            StaffMember.authority_id,
+            Authority.region_id,
+            case((StaffMember.category == StaffCategory.NEW_HIRE, 1), else_=0).label("new_hire"),
+        )
+        .join(Authority, Authority.id == StaffMember.authority_id)
+        .where(filters.authority_clause(), filters.staff_clause())
+        .subquery("staff")
+    )
+
+
+def _enrolments(filters: ReportFilters, staff: Subquery) -> Subquery:
+    """Per person: counted enrolments, completed ones, overdue ones, hours completed."""
+    end = filters.day_end
+    done = CourseCompletion.id.is_not(None)
+    query = (
+        select(
+            Enrolment.staff_id,
+            func.count().label("enrolments"),
+            func.sum(case((done, 1), else_=0)).label("completed"),
+            func.sum(case((and_(~done, Enrolment.due_on < filters.as_of), 1), else_=0)).label(
+                "overdue"
+            ),
+            func.sum(case((done, cast(func.round(Course.hours * 100), Integer)), else_=0)).label(
+                "hours"
+            ),
+        )
+        .join(staff, staff.c.staff_id == Enrolment.staff_id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .outerjoin(
+            CourseCompletion,
+            and_(
+                CourseCompletion.user_id == staff.c.user_id,
+                CourseCompletion.course_id == Enrolment.course_id,
+                CourseCompletion.completed_at < end,
+            ),
+        )
+        .where(Enrolment.enrolled_at < end)
+        .group_by(Enrolment.staff_id)
+    )
+    if filters.course is not None:
+        query = query.where(Enrolment.course_id == filters.course.id)
+    return query.subquery("per_enrolments")
+
+
+def _scores(filters: ReportFilters, staff: Subquery) -> Subquery:
+    """Per person: the sum of their best score on each quiz, and how many quizzes."""
+    end = filters.day_end
+    best = (
+        select(
+            QuizAttempt.user_id,
+            cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
+        )
+        .join(staff, staff.c.user_id == QuizAttempt.user_id)
+        .join(Module, Module.id == QuizAttempt.module_id)
+        .where(
+            QuizAttempt.submitted_at < end,
+            QuizAttempt.score_pct.is_not(None),
+            Module.kind == ModuleKind.QUIZ,
+            or_(Module.retired_at.is_(None), Module.retired_at >= end),
+        )
+        .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
+    )
+    if filters.course is not None:
+        best = best.where(Module.course_id == filters.course.id)
+    best = best.subquery("best")
+    return (
+        select(
+            best.c.user_id,
+            func.sum(best.c.best).label("score"),
+            func.count().label("pairs"),
+        )
+        .group_by(best.c.user_id)
+        .subquery("per_scores")
+    )
+
+
+def _grouped(filters: ReportFilters, key: str) -> Select:
+    """The totals per *key* (``region_id`` or ``authority_id``) of the staff in scope."""
+    staff = _staff(filters)
+    enrolments = _enrolments(filters, staff)
+    scores = _scores(filters, staff)
+    return (
+        select(
+            staff.c[key].label("key"),
+            func.count().label("staff"),
+            func.sum(staff.c.new_hire).label("new_hires"),
+            func.count(enrolments.c.staff_id).label("enrolled"),
+            func.sum(case((enrolments.c.completed == enrolments.c.enrolments, 1), else_=0)).label(
+                "completed"
+            ),
+            func.coalesce(func.sum(enrolments.c.overdue), 0).label("overdue"),
+            func.coalesce(func.sum(enrolments.c.hours), 0).label("hours"),
+            func.coalesce(func.sum(scores.c.score), 0).label("score"),
+            func.coalesce(func.sum(scores.c.pairs), 0).label("pairs"),
+        )
+        .select_from(staff)
+        .outerjoin(enrolments, enrolments.c.staff_id == staff.c.staff_id)
+        .outerjoin(scores, scores.c.user_id == staff.c.user_id)
+        .group_by(staff.c[key])
+    )
+
+
+def _totals(row: object) -> Totals:
+    return Totals(
+        staff=int(row.staff),
+        new_hires=int(row.new_hires or 0),
+        enrolled=int(row.enrolled),
+        completed=int(row.completed or 0),
+        overdue=int(row.overdue),
+        hours_hundredths=int(row.hours),
+        score_hundredths=int(row.score),
+        scored_pairs=int(row.pairs),
+    )
+
+
+# The reports ------------------------------------------------------------------------
+
+
+def regions_in_scope(filters: ReportFilters) -> list[Region]:
+    """The regions the report lists: less developed first, then by code."""
+    query = select(Region).order_by(Region.less_developed.desc(), Region.code)
+    if filters.region is not None:
+        query = query.where(Region.id == filters.region.id)
+    if filters.reader is not None or filters.authority is not None:
+        visible = select(Authority.region_id).where(filters.authority_clause())
+        query = query.where(Region.id.in_(visible))
+    return list(db.session.scalars(query))
+
+
+def coverage_by_region(filters: ReportFilters) -> tuple[list[CoverageRow], CoverageRow]:
+    """One row per region in scope (regions without staff included), and the TOTAL."""
+    counts = {row.key: _totals(row) for row in db.session.execute(_grouped(filters, "region_id"))}
+    rows = [
+        CoverageRow(
+            code=region.code,
+            name=region.name,
+            less_developed=region.less_developed,
+            totals=counts.get(region.id, Totals()),
+        )
+        for region in regions_in_scope(filters)
+    ]
+    total = CoverageRow(code="TOTAL", name="", is_total=True)
+    for row in rows:
+        total.totals.add(row.totals)
+    return rows, total
+
+
+def coverage_by_authority(filters: ReportFilters) -> list[CoverageRow]:
+    """One row per authority in scope with at least one staff member at the as-of date."""
+    grouped = _grouped(filters, "authority_id").subquery("grouped")
+    query = (
+        select(
+            grouped,
+            Authority.code.label("authority_code"),
+            Authority.name.label("authority_name"),
+            Authority.kind.label("authority_kind"),
+            Region.code.label("region_code"),
+        )
+        .join(Authority, Authority.id == grouped.c.key)
+        .join(Region, Region.id == Authority.region_id)
+        .order_by(Region.less_developed.desc(), Region.code, Authority.code)
+    )
+    return [
+        CoverageRow(
+            code=row.authority_code,
+            name=row.authority_name,
+            kind=row.authority_kind.value,
+            region_code=row.region_code,
+            totals=_totals(row),
+        )
+        for row in db.session.execute(query)
+    ]
+
+
+def coverage_rows(filters: ReportFilters, by: By) -> Iterator[list[object]]:
+    """The report's cells, row by row, header excluded (TOTAL last for regions)."""
+    if by == "region":
+        rows, total = coverage_by_region(filters)
+        for row in [*rows, total]:
+            yield row.cells(by)
+    else:
+        for row in coverage_by_authority(filters):
+            yield row.cells(by)
+
+
+def columns(by: By) -> tuple[str, ...]:
+    """The report's header."""
+    return REGION_COLUMNS if by == "region" else AUTHORITY_COLUMNS

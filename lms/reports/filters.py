@@ -1,0 +1,185 @@
+"""What a report is about: reader, as-of date, course, category, region, authority.
+
+One parser serves the web pages, the downloads and ``lms report``, so a bad
+value gets the same clear message everywhere (never an empty report that looks
+real).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, or_, select, true
+
+from lms.auth.models import Role, User
+from lms.auth.operations import find_authority, find_region
+from lms.auth.permissions import authority_in_scope, authority_scope_clause
+from lms.core.types import ROME, rome_date, utcnow
+from lms.courses.models import Course
+from lms.enrolments.roster import parse_category, parse_date
+from lms.extensions import db
+from lms.register.models import Authority, Region, StaffCategory, StaffMember
+
+
+class ReportInputError(ValueError):
+    """A filter value that does not name anything (answer 400, or exit 2 on the CLI)."""
+
+
+class OutOfScopeError(PermissionError):
+    """A region or authority the reader may not see (answer 403)."""
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """A report's question. ``reader`` None means everything (the command line)."""
+
+    reader: User | None
+    as_of: date
+    course: Course | None = None
+    category: StaffCategory | None = None
+    region: Region | None = None
+    authority: Authority | None = None
+
+    @property
+    def day_end(self) -> datetime:
+        """The first instant after day ``as_of`` in Italy, in UTC: events before it count."""
+        return datetime.combine(self.as_of + timedelta(days=1), time(0), ROME).astimezone(UTC)
+
+    def query_args(self, *, place: bool = True) -> dict[str, str]:
+        """The filters as URL query arguments (for links and downloads).
+
+        ``place=False`` leaves out the region and the authority (for links to
+        pages that name them in their path).
+        """
+        args = {"as_of": self.as_of.isoformat()}
+        if self.course is not None:
+            args["course"] = self.course.slug
+        if self.category is not None:
+            args["category"] = self.category.value
+        if place and self.region is not None:
+            args["region"] = self.region.code
+        if place and self.authority is not None:
+            args["authority"] = self.authority.code
+        return args
+
+    def authority_clause(self) -> ColumnElement[bool]:
+        """WHERE clause on :class:`Authority`: the reader's scope, then region/authority."""
+        clauses = [true() if self.reader is None else authority_scope_clause(self.reader)]
+        if self.region is not None:
+            clauses.append(Authority.region_id == self.region.id)
+        if self.authority is not None:
+            clauses.append(Authority.id == self.authority.id)
+        return and_(*clauses)
+
+    def staff_clause(self) -> ColumnElement[bool]:
+        """WHERE clause on :class:`StaffMember`: the *staff* at the end of ``as_of``."""
+        clauses = [
+            or_(StaffMember.hired_on.is_(None), StaffMember.hired_on <= self.as_of),
+            or_(StaffMember.left_on.is_(None), StaffMember.left_on > self.as_of),
+        ]
+        if self.category is not None:
+            clauses.append(StaffMember.category == self.category)
+        return and_(*clauses)
+
+
+def today() -> date:
+    """Today in Italy, the default as-of date."""
+    return rome_date(utcnow())
+
+
+def parse_filters(reader: User | None, args: Mapping[str, str | None]) -> ReportFilters:
+    """Build filters from ``as_of``, ``course``, ``category``, ``region``, ``authority``.
+
+    Raises :class:`ReportInputError` for a value that names nothing and
+    :class:`OutOfScopeError` for a region or authority outside the reader's scope.
+    """
+
+    def arg(name: str) -> str:
+        return (args.get(name) or "").strip()
+
+    filters = ReportFilters(
+        reader,
+        as_of=_as_of(arg("as_of")),
+        course=_course(arg("course")),
+        category=_category(arg("category")),
+        region=_region(arg("region")),
+        authority=_authority(arg("authority")),
+    )
+    _check_scope(filters)
+    return filters
+
+
+def _as_of(raw: str) -> date:
+    if not raw:
+        return today()
+    try:
+        return parse_date(raw)
+    except ValueError:
+        raise ReportInputError(
+            _("Data non valida: %(value)s (scrivi AAAA-MM-GG o GG/MM/AAAA).", value=raw)
+        ) from None
+
+
+def _course(slug: str) -> Course | None:
+    if not slug:
+        return None
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise ReportInputError(_("Corso sconosciuto: %(value)s.", value=slug))
+    return course
+
+
+def _category(raw: str) -> StaffCategory | None:
+    if not raw:
+        return None
+    try:
+        return StaffCategory(parse_category(raw))
+    except ValueError:
+        raise ReportInputError(
+            _("Categoria sconosciuta: %(value)s (new_hire o existing).", value=raw)
+        ) from None
+
+
+def _region(code: str) -> Region | None:
+    if not code:
+        return None
+    region = find_region(code)
+    if region is None:
+        raise ReportInputError(_("Regione sconosciuta: %(value)s.", value=code))
+    return region
+
+
+def _authority(code: str) -> Authority | None:
+    if not code:
+        return None
+    authority = find_authority(code)
+    if authority is None:
+        raise ReportInputError(_("Ente sconosciuto: %(value)s.", value=code))
+    return authority
+
+
+def _check_scope(filters: ReportFilters) -> None:
+    reader = filters.reader
+    if reader is None or reader.role is Role.ADMIN:
+        return
+    if filters.authority is not None and not authority_in_scope(reader, filters.authority):
+        raise OutOfScopeError(
+            _("L'ente %(code)s non è nella tua area.", code=filters.authority.code)
+        )
+    if filters.region is not None and not _region_in_scope(reader, filters.region):
+        raise OutOfScopeError(
+            _("La regione %(code)s non è nella tua area.", code=filters.region.code)
+        )
+
+
+def _region_in_scope(reader: User, region: Region) -> bool:
+    """Whether *reader* sees at least one authority of *region*."""
+    found = db.session.scalar(
+        select(Authority.id)
+        .where(Authority.region_id == region.id, authority_scope_clause(reader))
+        .limit(1)
+    )
+    return found is not None

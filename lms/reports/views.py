@@ -1,0 +1,292 @@
+"""Reports pages and downloads for HR managers and admins (``/reports/``).
+
+Thin views: the filters come from :func:`parse_filters`, the numbers from
+:mod:`lms.reports.coverage`, :mod:`lms.reports.learners` and
+:mod:`lms.reports.hours`, the files from :mod:`lms.core.export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.permissions import Capability, require
+from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.courses.models import Course
+from lms.enrolments.forms import CATEGORY_LABELS
+from lms.extensions import db
+from lms.reports.coverage import (
+    By,
+    columns,
+    coverage_by_authority,
+    coverage_by_region,
+    coverage_rows,
+)
+from lms.reports.filters import (
+    OutOfScopeError,
+    ReportFilters,
+    ReportInputError,
+    parse_filters,
+)
+from lms.reports.hours import HOURS_COLUMNS, hours_by_authority
+from lms.reports.learners import COLUMNS as LEARNER_COLUMNS
+from lms.reports.learners import (
+    COMPLETED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    OVERDUE,
+    learner_page,
+    learner_rows,
+)
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+PER_PAGE = 50
+FORMATS = ("csv", "xlsx")
+STATUS_LABELS = {
+    NOT_STARTED: _l("Non iniziato"),
+    IN_PROGRESS: _l("In corso"),
+    COMPLETED: _l("Completato"),
+    OVERDUE: _l("In ritardo"),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of rows, shaped like Flask-SQLAlchemy's pagination for the macro."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages in all (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether there is a page before this one."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether there is a page after this one."""
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        """The previous page's number."""
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        """The next page's number."""
+        return self.page + 1
+
+
+def _filters(**extra: str) -> ReportFilters:
+    """The request's filters; 400 for a value that names nothing, 403 outside the scope."""
+    args = {**request.args.to_dict(), **extra}
+    try:
+        return parse_filters(current_user, args)
+    except ReportInputError as error:
+        abort(400, description=str(error))
+    except OutOfScopeError:
+        abort(403)
+
+
+def _filter_choices() -> dict[str, object]:
+    courses = db.session.execute(select(Course.slug, Course.title).order_by(Course.title)).all()
+    return {"courses": courses, "categories": CATEGORY_LABELS}
+
+
+def _download(
+    name: str, fmt: str, header: Sequence[str], rows: Callable[[], Iterable[Sequence[object]]]
+) -> Response:
+    """Stream a report as CSV or XLSX; the rows are produced while the response is sent."""
+    if fmt == "csv":
+        body, mimetype = csv_chunks(header, rows()), CSV_MIMETYPE
+    else:
+        body, mimetype = xlsx_chunks(header, rows(), title=name), XLSX_MIMETYPE
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _file_name(base: str, filters: ReportFilters, by: str = "") -> str:
+    parts = [base, by, filters.course.slug if filters.course else ""]
+    parts += [filters.region.code if filters.region else ""]
+    parts += [filters.authority.code if filters.authority else ""]
+    parts += [filters.as_of.isoformat()]
+    return "-".join(part for part in parts if part)
+
+
+# Pages --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@require(Capability.VIEW_REPORTS)
+def home() -> str:
+    """Coverage per region as a chart and a table, headline numbers, downloads."""
+    filters = _filters()
+    rows, total = coverage_by_region(filters)
+    chart = {
+        "labels": [row.name for row in rows],
+        "coverage": [_number(row.totals.coverage_pct) for row in rows],
+        "enrolled": [_number(row.totals.enrolled_pct) for row in rows],
+        "coverageLabel": _("Copertura (% completato)"),
+        "enrolledLabel": _("Iscritti (% del personale)"),
+    }
+    return render_template(
+        "reports/home.html",
+        filters=filters,
+        rows=rows,
+        total=total,
+        chart=chart,
+        **_filter_choices(),
+    )
+
+
+@bp.get("/regioni/<code>")
+@require(Capability.VIEW_REPORTS)
+def region(code: str) -> str:
+    """Coverage by authority within one region."""
+    filters = _filters(region=code)
+    rows = coverage_by_authority(filters)
+    region_rows, total = coverage_by_region(filters)
+    return render_template(
+        "reports/region.html",
+        filters=filters,
+        rows=rows,
+        region_row=region_rows[0] if region_rows else total,
+        **_filter_choices(),
+    )
+
+
+@bp.get("/enti/<code>")
+@require(Capability.VIEW_REPORTS)
+def authority(code: str) -> str:
+    """One authority: its coverage row and its learners, a page at a time."""
+    filters = _filters(authority=code)
+    page = request.args.get("page", 1, type=int) or 1
+    if page < 1:
+        abort(404)
+    rows, count = learner_page(filters, page=page, per_page=PER_PAGE)
+    if page > 1 and not rows:
+        abort(404)
+    summary = coverage_by_authority(filters)
+    return render_template(
+        "reports/authority.html",
+        filters=filters,
+        summary=summary[0] if summary else None,
+        rows=rows,
+        count=count,
+        page=Page(page, PER_PAGE, count),
+        status_labels=STATUS_LABELS,
+        **_filter_choices(),
+    )
+
+
+@bp.get("/ore")
+@require(Capability.VIEW_REPORTS)
+def hours() -> str:
+    """How many staff of each authority reached the yearly hours target."""
+    filters = _filters()
+    year = _year(filters)
+    target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
+    rows = hours_by_authority(filters, year, target)
+    staff = sum(row.staff for row in rows)
+    reached = sum(row.reached for row in rows)
+    return render_template(
+        "reports/hours.html",
+        filters=filters,
+        year=year,
+        years=list(range(filters.as_of.year, filters.as_of.year - 6, -1)),
+        target=target,
+        rows=rows,
+        staff=staff,
+        reached=reached,
+        **_filter_choices(),
+    )
+
+
+def _year(filters: ReportFilters) -> int:
+    raw = request.args.get("year", "").strip()
+    if not raw:
+        return filters.as_of.year
+    if not raw.isdigit() or not 2000 <= int(raw) <= filters.as_of.year:  # noqa: PLR2004
+        abort(400, description=_("Anno non valido: %(value)s.", value=raw))
+    return int(raw)
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# Downloads ------------------------------------------------------------------------------
+
+
+@bp.get("/coverage.<fmt>")
+@require(Capability.VIEW_REPORTS)
+def coverage_download(fmt: str) -> Response:
+    """Coverage by region (with a TOTAL row) or by authority, as CSV or XLSX."""
+    if fmt not in FORMATS:
+        abort(404)
+    by = request.args.get("by", "region")
+    if by not in ("region", "authority"):
+        abort(
+            400,
+            description=_("Raggruppamento non valido: %(value)s (region o authority).", value=by),
+        )
+    filters = _filters()
+    name = _file_name("copertura", filters, "regioni" if by == "region" else "enti")
+    typed_by: By = "region" if by == "region" else "authority"
+    return _download(name, fmt, columns(typed_by), lambda: coverage_rows(filters, typed_by))
+
+
+@bp.get("/learners.<fmt>")
+@require(Capability.VIEW_REPORTS)
+def learners_download(fmt: str) -> Response:
+    """Learner detail, one row per enrolment, as CSV or XLSX (streamed)."""
+    if fmt not in FORMATS:
+        abort(404)
+    filters = _filters()
+    name = _file_name("discenti", filters)
+    return _download(
+        name, fmt, LEARNER_COLUMNS, lambda: (row.cells() for row in learner_rows(filters))
+    )
+
+
+@bp.get("/hours.<fmt>")
+@require(Capability.VIEW_REPORTS)
+def hours_download(fmt: str) -> Response:
+    """Yearly hours per authority, as CSV or XLSX."""
+    if fmt not in FORMATS:
+        abort(404)
+    filters = _filters()
+    year = _year(filters)
+    target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
+    name = f"ore-formazione-{year}"
+    rows = hours_by_authority(filters, year, target)
+    return _download(name, fmt, HOURS_COLUMNS, lambda: (row.cells() for row in rows))
