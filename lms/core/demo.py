@@ -133,6 +133,7 @@ def load_demo_staff() -> int:
         raise LookupError("; ".join(plan.errors))
     result = apply_import(plan)
     _enrol_demo()
+    _demo_progress()
     return result.added
 
 
@@ -153,3 +154,71 @@ def _enrol_demo() -> None:
     for slug, kind, target, due_on in plans:
         if slug in courses and target is not None:
             enrol(courses[slug], due_on=due_on, **{kind: [target.id]})
+
+
+#: (demo staff e-mail, course, modules done (None: all), days ago, wrong answers per quiz)
+DEMO_PROGRESS = (
+    ("discente@demo.example", "appalti-pubblici", None, 20, 0),
+    ("ciro.russo@demo.example", "fondamenti-coesione", None, 5, 1),
+    ("carmela.romano@demo.example", "appalti-pubblici", None, 12, 1),
+    ("carmela.romano@demo.example", "fondamenti-coesione", 3, 2, 0),
+    ("gennaro.deluca@demo.example", "fondamenti-coesione", 2, 1, 0),
+    ("francesco.greco@demo.example", "monitoraggio-controlli", None, 8, 0),
+    ("rosaria.bruno@demo.example", "monitoraggio-controlli", 3, 3, 0),
+)
+
+
+def _quiz_form(questions: list[dict], wrong: int) -> dict[str, list[str]]:
+    """The form a learner would submit: right answers, except the first *wrong* ones left blank."""
+    form: dict[str, list[str]] = {}
+    for number, question in enumerate(questions):
+        qid = question["id"]
+        form[f"{qid}__shown"] = ["1"]
+        if number < wrong:
+            continue
+        if question["kind"] == "short":
+            form[qid] = [question["answers"][0]]
+        else:
+            form[qid] = [o["id"] for o in question["options"] if o["correct"]]
+    return form
+
+
+def _demo_progress() -> None:
+    """Some demo people read modules, pass quizzes and complete courses.
+
+    Through the same operations as the web pages, so that reports, hours and
+    certificates have data. People who already have progress are left alone:
+    running it again changes nothing.
+    """
+    from lms.assessments.operations import current_version, start_attempt, submit_attempt  # noqa: PLC0415
+    from lms.core.types import utcnow  # noqa: PLC0415
+    from lms.courses.models import Course, ModuleKind  # noqa: PLC0415
+    from lms.enrolments.models import ModuleProgress  # noqa: PLC0415
+    from lms.enrolments.operations import complete_module, record_visit  # noqa: PLC0415
+    from lms.extensions import db  # noqa: PLC0415
+
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    for email, slug, done, days_ago, wrong in DEMO_PROGRESS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        course = courses.get(slug)
+        if user is None or course is None:
+            continue
+        modules = [m for m in course.modules if m.retired_at is None]
+        started = db.session.scalar(
+            select(ModuleProgress.id).where(
+                ModuleProgress.user_id == user.id,
+                ModuleProgress.module_id.in_([m.id for m in modules]),
+            )
+        )
+        if started is not None:
+            continue
+        when = utcnow() - timedelta(days=days_ago)
+        for step, module in enumerate(modules[:done]):
+            now = when + timedelta(minutes=20 * step)
+            record_visit(user, module, now)
+            if module.kind is ModuleKind.QUIZ:
+                attempt = start_attempt(user, module, now)
+                questions = current_version(module).questions
+                submit_attempt(user, attempt, _quiz_form(questions, wrong), now)
+            else:
+                complete_module(user, module, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import (
@@ -44,15 +45,28 @@ def home() -> str:
     """The signed-in person's home page: the courses they follow, their sections."""
     from lms.core.types import rome_date, utcnow  # noqa: PLC0415
     from lms.courses.queries import catalogue, enrolled_courses  # noqa: PLC0415
+    from lms.reports.hours import YearHours, hours_per_year  # noqa: PLC0415
 
-    enrolled = enrolled_courses(current_user, rome_date(utcnow()))
+    today = rome_date(utcnow())
+    enrolled = enrolled_courses(current_user, today)
     enrolled_ids = {c.entry.course.id for c in enrolled}
     started = [
         e
         for e in catalogue(current_user)
         if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
     ]
-    return render_template("core/home.html", enrolled=enrolled, my_courses=started)
+    target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
+    years = hours_per_year(current_user.id, target)
+    this_year = next(
+        (y for y in years if y.year == today.year), YearHours(today.year, Decimal(0), target)
+    )
+    return render_template(
+        "core/home.html",
+        enrolled=enrolled,
+        my_courses=started,
+        this_year=this_year,
+        past_years=[y for y in years if y.year < today.year][:4],
+    )
 
 
 @bp.post("/lingua")

@@ -81,14 +81,6 @@ def hours_per_year(user_id: int, target: Decimal) -> list[YearHours]:
     ]
 
 
-def hours_this_year(user_id: int, target: Decimal, today: date) -> YearHours:
-    """*user_id*'s hours in the current year (zero when nothing was completed yet)."""
-    for year_hours in hours_per_year(user_id, target):
-        if year_hours.year == today.year:
-            return year_hours
-    return YearHours(today.year, Decimal(0), target)
-
-
 @dataclass(frozen=True)
 class AuthorityHours:
     """How many of an authority's staff reached the yearly target."""

@@ -241,7 +241,8 @@ def _row(filters: ReportFilters, row: object) -> LearnerRow:
     if completed_at is not None:
         progress = Decimal("100.0")
     else:
-        progress = percent(int(row.done), int(row.modules)) or Decimal(0)
+        ratio = percent(int(row.done), int(row.modules))
+        progress = Decimal("0.0") if ratio is None else ratio
     score = percent(int(row.score), int(row.quizzes) * 10_000) if row.quizzes else None
     return LearnerRow(
         staff_id=row.staff_id,
