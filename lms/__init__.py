@@ -114,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.enrolments.views import bp as staff_bp  # noqa: PLC0415
 
     app.register_blueprint(staff_bp)
+    from lms.certificates.views import bp as certificates_bp  # noqa: PLC0415
+
+    app.register_blueprint(certificates_bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)

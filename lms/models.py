@@ -2,12 +2,14 @@
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import PasswordToken, User, UserScope
+from lms.certificates.models import Certificate
 from lms.courses.models import Course, Module, QuizVersion
 from lms.enrolments.models import CourseCompletion, Enrolment, EnrolmentRule, ModuleProgress
 from lms.register.models import Authority, Region, StaffMember
 
 __all__ = [
     "Authority",
+    "Certificate",
     "Course",
     "CourseCompletion",
     "Enrolment",
