@@ -15,10 +15,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, or_, select
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, or_, select
 
 from lms.assessments.models import QuizAttempt
+from lms.auth.models import Role
 from lms.courses.models import Course, Module, ModuleKind
 from lms.enrolments.models import CourseCompletion, Enrolment
 from lms.extensions import db
@@ -145,32 +145,45 @@ class CoverageRow:
         return [self.code, self.name, self.kind, self.region_code, *counts]
 
 
-# The per-person summary ------------------------------------------------------------
+# The three aggregates ----------------------------------------------------------------
+#
+# Each aggregate is grouped by the report's key (a region or an authority id)
+# in one pass over its table, driven by that table's own index order, so that
+# neither database materialises a per-person table and joins it back: staff
+# counts, enrolment counts (per person first: "completed" means all of a
+# person's counted enrolments), and best quiz scores (per person and quiz
+# first). The three small results are merged by key.
 
 
-def _staff(filters: ReportFilters) -> Subquery:
-    """The staff at the end of the as-of day, in scope and of the category."""
+def _key(by: By) -> ColumnElement[int]:
+    return Authority.region_id if by == "region" else StaffMember.authority_id
+
+
+def _staff_counts(filters: ReportFilters, by: By) -> Select:
+    key = _key(by)
     return (
         select(
-            StaffMember.id.label("staff_id"),
-            StaffMember.user_id,
-            StaffMember.authority_id,
-            Authority.region_id,
-            case((StaffMember.category == StaffCategory.NEW_HIRE, 1), else_=0).label("new_hire"),
+            key.label("key"),
+            func.count().label("staff"),
+            func.sum(case((StaffMember.category == StaffCategory.NEW_HIRE, 1), else_=0)).label(
+                "new_hires"
+            ),
         )
+        .select_from(StaffMember)
         .join(Authority, Authority.id == StaffMember.authority_id)
         .where(filters.authority_clause(), filters.staff_clause())
-        .subquery("staff")
+        .group_by(key)
     )
 
 
-def _enrolments(filters: ReportFilters, staff: Subquery) -> Subquery:
-    """Per person: counted enrolments, completed ones, overdue ones, hours completed."""
+def _enrolment_counts(filters: ReportFilters, by: By) -> Select:
     end = filters.day_end
     done = CourseCompletion.id.is_not(None)
-    query = (
+    per_person = (
         select(
-            Enrolment.staff_id,
+            # The key depends on the person only: an aggregate, not a GROUP BY
+            # column, keeps the grouping in the enrolments index's order.
+            func.min(_key(by)).label("key"),
             func.count().label("enrolments"),
             func.sum(case((done, 1), else_=0)).label("completed"),
             func.sum(case((and_(~done, Enrolment.due_on < filters.as_of), 1), else_=0)).label(
@@ -180,35 +193,49 @@ def _enrolments(filters: ReportFilters, staff: Subquery) -> Subquery:
                 "hours"
             ),
         )
-        .join(staff, staff.c.staff_id == Enrolment.staff_id)
+        .select_from(Enrolment)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .join(Authority, Authority.id == StaffMember.authority_id)
         .join(Course, Course.id == Enrolment.course_id)
         .outerjoin(
             CourseCompletion,
             and_(
-                CourseCompletion.user_id == staff.c.user_id,
+                CourseCompletion.user_id == StaffMember.user_id,
                 CourseCompletion.course_id == Enrolment.course_id,
                 CourseCompletion.completed_at < end,
             ),
         )
-        .where(Enrolment.enrolled_at < end)
+        .where(filters.authority_clause(), filters.staff_clause(), Enrolment.enrolled_at < end)
         .group_by(Enrolment.staff_id)
     )
     if filters.course is not None:
-        query = query.where(Enrolment.course_id == filters.course.id)
-    return query.subquery("per_enrolments")
+        per_person = per_person.where(Enrolment.course_id == filters.course.id)
+    per_person = per_person.subquery("per_person")
+    return select(
+        per_person.c.key,
+        func.count().label("enrolled"),
+        func.sum(case((per_person.c.completed == per_person.c.enrolments, 1), else_=0)).label(
+            "completed"
+        ),
+        func.sum(per_person.c.overdue).label("overdue"),
+        func.sum(per_person.c.hours).label("hours"),
+    ).group_by(per_person.c.key)
 
 
-def _scores(filters: ReportFilters, staff: Subquery) -> Subquery:
-    """Per person: the sum of their best score on each quiz, and how many quizzes."""
+def _score_counts(filters: ReportFilters, by: By) -> Select:
     end = filters.day_end
     best = (
         select(
-            QuizAttempt.user_id,
+            func.min(_key(by)).label("key"),
             cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
         )
-        .join(staff, staff.c.user_id == QuizAttempt.user_id)
+        .select_from(QuizAttempt)
+        .join(StaffMember, StaffMember.user_id == QuizAttempt.user_id)
+        .join(Authority, Authority.id == StaffMember.authority_id)
         .join(Module, Module.id == QuizAttempt.module_id)
         .where(
+            filters.authority_clause(),
+            filters.staff_clause(),
             QuizAttempt.submitted_at < end,
             QuizAttempt.score_pct.is_not(None),
             Module.kind == ModuleKind.QUIZ,
@@ -219,54 +246,24 @@ def _scores(filters: ReportFilters, staff: Subquery) -> Subquery:
     if filters.course is not None:
         best = best.where(Module.course_id == filters.course.id)
     best = best.subquery("best")
-    return (
-        select(
-            best.c.user_id,
-            func.sum(best.c.best).label("score"),
-            func.count().label("pairs"),
-        )
-        .group_by(best.c.user_id)
-        .subquery("per_scores")
-    )
+    return select(
+        best.c.key, func.sum(best.c.best).label("score"), func.count().label("pairs")
+    ).group_by(best.c.key)
 
 
-def _grouped(filters: ReportFilters, key: str) -> Select:
-    """The totals per *key* (``region_id`` or ``authority_id``) of the staff in scope."""
-    staff = _staff(filters)
-    enrolments = _enrolments(filters, staff)
-    scores = _scores(filters, staff)
-    return (
-        select(
-            staff.c[key].label("key"),
-            func.count().label("staff"),
-            func.sum(staff.c.new_hire).label("new_hires"),
-            func.count(enrolments.c.staff_id).label("enrolled"),
-            func.sum(case((enrolments.c.completed == enrolments.c.enrolments, 1), else_=0)).label(
-                "completed"
-            ),
-            func.coalesce(func.sum(enrolments.c.overdue), 0).label("overdue"),
-            func.coalesce(func.sum(enrolments.c.hours), 0).label("hours"),
-            func.coalesce(func.sum(scores.c.score), 0).label("score"),
-            func.coalesce(func.sum(scores.c.pairs), 0).label("pairs"),
-        )
-        .select_from(staff)
-        .outerjoin(enrolments, enrolments.c.staff_id == staff.c.staff_id)
-        .outerjoin(scores, scores.c.user_id == staff.c.user_id)
-        .group_by(staff.c[key])
-    )
-
-
-def _totals(row: object) -> Totals:
-    return Totals(
-        staff=int(row.staff),
-        new_hires=int(row.new_hires or 0),
-        enrolled=int(row.enrolled),
-        completed=int(row.completed or 0),
-        overdue=int(row.overdue),
-        hours_hundredths=int(row.hours),
-        score_hundredths=int(row.score),
-        scored_pairs=int(row.pairs),
-    )
+def totals_by(filters: ReportFilters, by: By) -> dict[int, Totals]:
+    """The counts of every region (or authority) id in scope that has staff."""
+    totals: dict[int, Totals] = {}
+    for row in db.session.execute(_staff_counts(filters, by)):
+        totals[row.key] = Totals(staff=int(row.staff), new_hires=int(row.new_hires or 0))
+    for row in db.session.execute(_enrolment_counts(filters, by)):
+        if (t := totals.get(row.key)) is not None:
+            t.enrolled, t.completed = int(row.enrolled), int(row.completed or 0)
+            t.overdue, t.hours_hundredths = int(row.overdue or 0), int(row.hours or 0)
+    for row in db.session.execute(_score_counts(filters, by)):
+        if (t := totals.get(row.key)) is not None:
+            t.score_hundredths, t.scored_pairs = int(row.score or 0), int(row.pairs)
+    return totals
 
 
 # The reports ------------------------------------------------------------------------
@@ -277,7 +274,9 @@ def regions_in_scope(filters: ReportFilters) -> list[Region]:
     query = select(Region).order_by(Region.less_developed.desc(), Region.code)
     if filters.region is not None:
         query = query.where(Region.id == filters.region.id)
-    if filters.reader is not None or filters.authority is not None:
+    # An admin, like the command line, sees every region (even one without authorities).
+    sees_all = filters.reader is None or filters.reader.role is Role.ADMIN
+    if not sees_all or filters.authority is not None:
         visible = select(Authority.region_id).where(filters.authority_clause())
         query = query.where(Region.id.in_(visible))
     return list(db.session.scalars(query))
@@ -285,7 +284,7 @@ def regions_in_scope(filters: ReportFilters) -> list[Region]:
 
 def coverage_by_region(filters: ReportFilters) -> tuple[list[CoverageRow], CoverageRow]:
     """One row per region in scope (regions without staff included), and the TOTAL."""
-    counts = {row.key: _totals(row) for row in db.session.execute(_grouped(filters, "region_id"))}
+    counts = totals_by(filters, "region")
     rows = [
         CoverageRow(
             code=region.code,
@@ -303,28 +302,25 @@ def coverage_by_region(filters: ReportFilters) -> tuple[list[CoverageRow], Cover
 
 def coverage_by_authority(filters: ReportFilters) -> list[CoverageRow]:
     """One row per authority in scope with at least one staff member at the as-of date."""
-    grouped = _grouped(filters, "authority_id").subquery("grouped")
+    counts = totals_by(filters, "authority")
+    if not counts:
+        return []
     query = (
-        select(
-            grouped,
-            Authority.code.label("authority_code"),
-            Authority.name.label("authority_name"),
-            Authority.kind.label("authority_kind"),
-            Region.code.label("region_code"),
-        )
-        .join(Authority, Authority.id == grouped.c.key)
+        select(Authority.id, Authority.code, Authority.name, Authority.kind, Region.code)
         .join(Region, Region.id == Authority.region_id)
+        .where(filters.authority_clause())
         .order_by(Region.less_developed.desc(), Region.code, Authority.code)
     )
     return [
         CoverageRow(
-            code=row.authority_code,
-            name=row.authority_name,
-            kind=row.authority_kind.value,
-            region_code=row.region_code,
-            totals=_totals(row),
+            code=code,
+            name=name,
+            kind=kind.value,
+            region_code=region_code,
+            totals=counts[authority_id],
         )
-        for row in db.session.execute(query)
+        for authority_id, code, name, kind, region_code in db.session.execute(query)
+        if authority_id in counts
     ]
 
 

@@ -1,19 +1,20 @@
 """The learner detail report: one row per enrolment, as ``staff-and-reports.md`` defines it.
 
-One query, streamed: the enrolments of the staff in scope joined to per-person,
-per-course summaries of module progress and quiz scores. Only the dates and the
-status are worked out in Python, row by row, while streaming.
+One query streams the enrolments of the staff in scope, in order; for each
+batch of rows, two set-based queries fetch the batch's people's module progress
+and best quiz scores per course (no query per row, and the first rows go out at
+once instead of after an aggregate over every person). The dates in Italy, the
+status and the ratios are worked out in Python while streaming.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, or_, select
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy import Integer, Row, Select, and_, case, cast, func, or_, select
 
 from lms.assessments.models import QuizAttempt
 from lms.core.types import rome_date
@@ -80,40 +81,43 @@ class LearnerRow:
         return [getattr(self, name) for name in COLUMNS]
 
 
-def _active_modules(filters: ReportFilters) -> Subquery:
-    """Per course: modules not retired at the end of the as-of day."""
+def _active_modules(filters: ReportFilters) -> dict[int, int]:
+    """Per course id: how many modules were not retired at the end of the as-of day."""
     end = filters.day_end
-    return (
-        select(Module.course_id, func.count().label("modules"))
+    rows = db.session.execute(
+        select(Module.course_id, func.count())
         .where(or_(Module.retired_at.is_(None), Module.retired_at >= end))
         .group_by(Module.course_id)
-        .subquery("active_modules")
     )
+    return {course_id: int(count) for course_id, count in rows}
 
 
-def _progress(filters: ReportFilters, staff: Subquery) -> Subquery:
-    """Per person and course: modules started and completed by the end of the as-of day."""
+Lookup = dict[tuple[int, int], tuple[int, int]]
+
+
+def _progress(filters: ReportFilters, user_ids: list[int]) -> Lookup:
+    """Per (user, course): modules started and completed by the end of the as-of day."""
     end = filters.day_end
-    return (
+    rows = db.session.execute(
         select(
             ModuleProgress.user_id,
             Module.course_id,
-            func.count().label("started"),
-            func.sum(case((ModuleProgress.completed_at < end, 1), else_=0)).label("done"),
+            func.count(),
+            func.sum(case((ModuleProgress.completed_at < end, 1), else_=0)),
         )
-        .join(staff, staff.c.user_id == ModuleProgress.user_id)
         .join(Module, Module.id == ModuleProgress.module_id)
         .where(
+            ModuleProgress.user_id.in_(user_ids),
             ModuleProgress.started_at < end,
             or_(Module.retired_at.is_(None), Module.retired_at >= end),
         )
         .group_by(ModuleProgress.user_id, Module.course_id)
-        .subquery("progress")
     )
+    return {(user, course): (int(started), int(done or 0)) for user, course, started, done in rows}
 
 
-def _scores(filters: ReportFilters, staff: Subquery) -> Subquery:
-    """Per person and course: the sum of the best score on each quiz, and how many quizzes."""
+def _scores(filters: ReportFilters, user_ids: list[int]) -> Lookup:
+    """Per (user, course): the sum of the best score on each quiz (hundredths), and how many."""
     end = filters.day_end
     best = (
         select(
@@ -121,9 +125,9 @@ def _scores(filters: ReportFilters, staff: Subquery) -> Subquery:
             Module.course_id,
             cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
         )
-        .join(staff, staff.c.user_id == QuizAttempt.user_id)
         .join(Module, Module.id == QuizAttempt.module_id)
         .where(
+            QuizAttempt.user_id.in_(user_ids),
             QuizAttempt.submitted_at < end,
             QuizAttempt.score_pct.is_not(None),
             Module.kind == ModuleKind.QUIZ,
@@ -132,37 +136,26 @@ def _scores(filters: ReportFilters, staff: Subquery) -> Subquery:
         .group_by(QuizAttempt.user_id, Module.course_id, QuizAttempt.module_id)
         .subquery("best_per_quiz")
     )
-    return (
-        select(
-            best.c.user_id,
-            best.c.course_id,
-            func.sum(best.c.best).label("score"),
-            func.count().label("quizzes"),
+    rows = db.session.execute(
+        select(best.c.user_id, best.c.course_id, func.sum(best.c.best), func.count()).group_by(
+            best.c.user_id, best.c.course_id
         )
-        .group_by(best.c.user_id, best.c.course_id)
-        .subquery("scores")
     )
-
-
-def _staff(filters: ReportFilters) -> Subquery:
-    return (
-        select(StaffMember.id.label("staff_id"), StaffMember.user_id)
-        .join(Authority, Authority.id == StaffMember.authority_id)
-        .where(filters.authority_clause(), filters.staff_clause())
-        .subquery("staff")
-    )
+    return {(user, course): (int(score), int(count)) for user, course, score, count in rows}
 
 
 def learner_query(filters: ReportFilters) -> Select:
-    """The report's rows, in order: region, authority, person, course."""
+    """The report's enrolments, in order: region, authority, person, course.
+
+    Progress and scores are not joined here: they are looked up for a batch of
+    rows at a time (:func:`_rows`), so the first rows stream at once instead of
+    after an aggregate over every person.
+    """
     end = filters.day_end
-    staff = _staff(filters)
-    active = _active_modules(filters)
-    progress = _progress(filters, staff)
-    scores = _scores(filters, staff)
     query = (
         select(
             StaffMember.id.label("staff_id"),
+            StaffMember.user_id,
             StaffMember.codice_fiscale,
             StaffMember.last_name,
             StaffMember.first_name,
@@ -171,25 +164,19 @@ def learner_query(filters: ReportFilters) -> Select:
             Authority.code.label("authority_code"),
             Authority.name.label("authority_name"),
             Region.code.label("region_code"),
+            Enrolment.course_id,
             Course.slug.label("course_slug"),
             Course.title.label("course_title"),
             cast(func.round(Course.hours * 100), Integer).label("course_hours"),
             Enrolment.enrolled_at,
             Enrolment.due_on,
             CourseCompletion.completed_at,
-            func.coalesce(active.c.modules, 0).label("modules"),
-            func.coalesce(progress.c.started, 0).label("started"),
-            func.coalesce(progress.c.done, 0).label("done"),
-            scores.c.score,
-            scores.c.quizzes,
         )
         .select_from(Enrolment)
-        .join(staff, staff.c.staff_id == Enrolment.staff_id)
         .join(StaffMember, StaffMember.id == Enrolment.staff_id)
         .join(Authority, Authority.id == StaffMember.authority_id)
         .join(Region, Region.id == Authority.region_id)
         .join(Course, Course.id == Enrolment.course_id)
-        .outerjoin(active, active.c.course_id == Enrolment.course_id)
         .outerjoin(
             CourseCompletion,
             and_(
@@ -198,21 +185,7 @@ def learner_query(filters: ReportFilters) -> Select:
                 CourseCompletion.completed_at < end,
             ),
         )
-        .outerjoin(
-            progress,
-            and_(
-                progress.c.user_id == StaffMember.user_id,
-                progress.c.course_id == Enrolment.course_id,
-            ),
-        )
-        .outerjoin(
-            scores,
-            and_(
-                scores.c.user_id == StaffMember.user_id,
-                scores.c.course_id == Enrolment.course_id,
-            ),
-        )
-        .where(Enrolment.enrolled_at < end)
+        .where(filters.authority_clause(), filters.staff_clause(), Enrolment.enrolled_at < end)
         .order_by(
             Region.less_developed.desc(),
             Region.code,
@@ -228,22 +201,52 @@ def learner_query(filters: ReportFilters) -> Select:
     return query
 
 
-def _row(filters: ReportFilters, row: object) -> LearnerRow:
+@dataclass(frozen=True)
+class _Context:
+    """What shaping a batch of rows needs besides the rows."""
+
+    filters: ReportFilters
+    modules: dict[int, int]
+    progress: Lookup
+    scores: Lookup
+
+
+def _rows(
+    filters: ReportFilters, batch: Sequence[Row], modules: dict[int, int]
+) -> list[LearnerRow]:
+    """A batch of report rows: two set-based lookups for the batch's people, then shaping."""
+    user_ids = sorted({row.user_id for row in batch if row.user_id is not None})
+    context = _Context(
+        filters,
+        modules,
+        _progress(filters, user_ids) if user_ids else {},
+        _scores(filters, user_ids) if user_ids else {},
+    )
+    return [_row(context, row) for row in batch]
+
+
+def _row(context: _Context, row: Row) -> LearnerRow:
+    """Shape one enrolment: status, progress and score from the batch's lookups."""
+    filters = context.filters
+    key = (row.user_id, row.course_id)
+    started, done = context.progress.get(key, (0, 0))
+    score_total, quizzes = context.scores.get(key, (0, 0))
     completed_at: datetime | None = row.completed_at
     if completed_at is not None:
         status = COMPLETED
     elif row.due_on is not None and row.due_on < filters.as_of:
         status = OVERDUE
-    elif row.started or row.quizzes:
+    elif started or quizzes:
         status = IN_PROGRESS
     else:
         status = NOT_STARTED
     if completed_at is not None:
         progress = Decimal("100.0")
     else:
-        ratio = percent(int(row.done), int(row.modules))
+        ratio = percent(done, context.modules.get(row.course_id, 0))
         progress = Decimal("0.0") if ratio is None else ratio
-    score = percent(int(row.score), int(row.quizzes) * 10_000) if row.quizzes else None
+    # A mean of hundredths of a percent: sum / (quizzes × 100), × 100 again by percent().
+    score = percent(score_total, quizzes * 10_000) if quizzes else None
     return LearnerRow(
         staff_id=row.staff_id,
         codice_fiscale=row.codice_fiscale,
@@ -268,9 +271,10 @@ def _row(filters: ReportFilters, row: object) -> LearnerRow:
 
 def learner_rows(filters: ReportFilters) -> Iterator[LearnerRow]:
     """Every row of the report, streamed from the database in batches."""
-    query = learner_query(filters).execution_options(yield_per=BATCH)
-    for row in db.session.execute(query):
-        yield _row(filters, row)
+    modules = _active_modules(filters)
+    result = db.session.execute(learner_query(filters).execution_options(yield_per=BATCH))
+    for batch in result.partitions():
+        yield from _rows(filters, batch, modules)
 
 
 def learner_page(
@@ -279,5 +283,5 @@ def learner_page(
     """One page of the report (for the authority page) and the number of rows in all."""
     query = learner_query(filters)
     count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
-    return [_row(filters, row) for row in rows], int(count or 0)
+    batch = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return _rows(filters, batch, _active_modules(filters)), int(count or 0)

@@ -121,12 +121,13 @@ def _download(
 ) -> Response:
     """Stream a report as CSV or XLSX; the rows are produced while the response is sent."""
     if fmt == "csv":
-        body, mimetype = csv_chunks(header, rows()), CSV_MIMETYPE
+        body, content_type = csv_chunks(header, rows()), CSV_MIMETYPE
     else:
-        body, mimetype = xlsx_chunks(header, rows(), title=name), XLSX_MIMETYPE
+        body, content_type = xlsx_chunks(header, rows(), title=name), XLSX_MIMETYPE
     return Response(
         stream_with_context(body),
-        mimetype=mimetype,
+        # content_type, not mimetype: CSV_MIMETYPE carries its charset already
+        content_type=content_type,
         headers={
             "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
             "Cache-Control": "no-store",
@@ -189,7 +190,7 @@ def region(code: str) -> str:
 def authority(code: str) -> str:
     """One authority: its coverage row and its learners, a page at a time."""
     filters = _filters(authority=code)
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=int)
     if page < 1:
         abort(404)
     rows, count = learner_page(filters, page=page, per_page=PER_PAGE)

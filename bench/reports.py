@@ -1,0 +1,162 @@
+"""Benchmark: coverage reports and learner exports at programme scale.
+
+    .venv/bin/python bench/reports.py [--database-url URL] [--generate] [--repeat 5]
+        [--export-rows 1000000]
+
+Runs against a database made by ``bench/generate.py`` (by default the SQLite
+file ``bench/data/programme.sqlite3``; ``--generate`` makes it first, 100,000
+staff and 1,000,000 enrolments). Measures, as the reports run in the app (as an
+administrator: every authority, as of the generator's last day):
+
+- coverage by region and by authority: the best of ``--repeat`` runs, against
+  a *floor* taken in the same run: one hand-written SQL aggregate over the same
+  tables (staff, enrolments, completions grouped by region) that computes only
+  staff, enrolled and completed. The ratio says how much the full definitions
+  (as-of dates, overdue, hours, best scores) cost over the bare join;
+- learner detail CSV and XLSX: rows per second, and the peak of Python's
+  allocations while writing (tracemalloc), at a tenth of the rows and at all of
+  them: "flat" means the second is not ten times the first.
+
+Prints a table; not a test (timings depend on the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from datetime import date
+from itertools import islice
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select, text
+
+from config import TestingConfig
+from lms import create_app
+from lms.core.export import csv_chunks, write_xlsx
+from lms.enrolments.models import Enrolment
+from lms.extensions import db
+from lms.reports.coverage import coverage_by_authority, coverage_by_region
+from lms.reports.filters import ReportFilters
+from lms.reports.learners import COLUMNS, learner_rows
+
+DEFAULT_DATABASE = Path(__file__).resolve().parent / "data" / "programme.sqlite3"
+
+FLOOR_SQL = """
+SELECT a.region_id,
+       COUNT(*) AS staff,
+       SUM(CASE WHEN e.n > 0 THEN 1 ELSE 0 END) AS enrolled,
+       SUM(CASE WHEN e.n > 0 AND e.n = e.done THEN 1 ELSE 0 END) AS completed
+FROM staff_members s
+JOIN authorities a ON a.id = s.authority_id
+LEFT JOIN (
+    SELECT en.staff_id, COUNT(*) AS n, COUNT(cc.id) AS done
+    FROM enrolments en
+    JOIN staff_members sm ON sm.id = en.staff_id
+    LEFT JOIN course_completions cc
+           ON cc.user_id = sm.user_id AND cc.course_id = en.course_id
+    GROUP BY en.staff_id
+) e ON e.staff_id = s.id
+GROUP BY a.region_id
+"""
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    """The fastest of *repeat* runs of *work*, in seconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def measure_export(
+    write: Callable[[Iterator[list[object]]], None], filters: ReportFilters, rows: int
+) -> tuple[float, float]:
+    """Seconds and peak traced MiB to write the first *rows* learner rows."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    write(islice((row.cells() for row in learner_rows(filters)), rows))
+    seconds = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    db.session.rollback()
+    return seconds, peak / 2**20
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_DATABASE}")
+    parser.add_argument("--generate", action="store_true", help="generate the data first")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    parser.add_argument("--as-of", default="2026-06-30", help="as-of date (YYYY-MM-DD)")
+    args = parser.parse_args()
+    if args.generate:
+        from generate import generate  # noqa: PLC0415 - bench/generate.py, beside this file
+
+        generate(args.database_url)
+    config = type("Bench", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": args.database_url})
+    app = create_app(config)
+    results: list[tuple[str, str, str]] = []
+    with app.app_context():
+        enrolments = db.session.scalar(select(func.count()).select_from(Enrolment)) or 0
+        if not enrolments:
+            sys.exit("no data: run bench/generate.py first, or pass --generate")
+        filters = ReportFilters(reader=None, as_of=date.fromisoformat(args.as_of))
+        print(f"database: {db.engine.dialect.name}; enrolments: {enrolments:,}")
+
+        floor = best_of(args.repeat, lambda: db.session.execute(text(FLOOR_SQL)).all())
+        results.append(("floor: hand-written SQL aggregate", f"{floor:.3f} s", "1.0x"))
+        for label, work in (
+            ("coverage by region", lambda: coverage_by_region(filters)),
+            ("coverage by authority", lambda: coverage_by_authority(filters)),
+        ):
+            seconds = best_of(args.repeat, work)
+            results.append((label, f"{seconds:.3f} s", f"{seconds / floor:.1f}x floor"))
+
+        target = min(args.export_rows, enrolments)
+        with tempfile.TemporaryDirectory() as work_dir:
+            out = Path(work_dir)
+
+            def write_csv(rows: Iterator[list[object]]) -> None:
+                with (out / "learners.csv").open("wb") as file:
+                    for chunk in csv_chunks(COLUMNS, rows):
+                        file.write(chunk)
+
+            def write_excel(rows: Iterator[list[object]]) -> None:
+                write_xlsx(out / "learners.xlsx", COLUMNS, rows, title="learners")
+
+            for label, write in (("learners CSV", write_csv), ("learners XLSX", write_excel)):
+                peaks = []
+                for rows in (target // 10, target):
+                    seconds, peak = measure_export(write, filters, rows)
+                    peaks.append(peak)
+                    results.append(
+                        (
+                            f"{label}, {rows:,} rows",
+                            f"{rows / seconds:,.0f} rows/s",
+                            f"peak {peak:.1f} MiB traced",
+                        )
+                    )
+                flat = "flat" if peaks[1] < 2 * peaks[0] + 1 else "GROWS"
+                results.append(
+                    (f"{label}: memory, 10x the rows", flat, f"{peaks[1] / peaks[0]:.2f}x")
+                )
+        db.engine.dispose()
+
+    width = max(len(r[0]) for r in results) + 2
+    print(f"\n{'measure':<{width}}{'result':>20}{'':>4}{'against':<24}")
+    for label, value, against in results:
+        print(f"{label:<{width}}{value:>20}    {against:<24}")
+
+
+if __name__ == "__main__":
+    main()
