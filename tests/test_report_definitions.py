@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from report_world import D, World, world_fixture  # noqa: F401 - the world fixture
 
 from lms.auth.models import Role, User
