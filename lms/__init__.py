@@ -117,6 +117,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.certificates.views import bp as certificates_bp  # noqa: PLC0415
 
     app.register_blueprint(certificates_bp)
+    from lms.reports.views import bp as reports_bp  # noqa: PLC0415
+
+    app.register_blueprint(reports_bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)
@@ -143,8 +146,10 @@ def _register_cli(app: Flask) -> None:
     from lms.courses.cli import content_cli  # noqa: PLC0415
     from lms.enrolments.cli import enrol_command, staff_cli  # noqa: PLC0415
     from lms.register.cli import register_cli  # noqa: PLC0415
+    from lms.reports.cli import report_group  # noqa: PLC0415
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(report_group)
     app.cli.add_command(register_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(content_cli)
