@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from datetime import date
 from functools import cache
@@ -15,6 +16,9 @@ from fpdf import FPDF
 from lms.certificates.models import Certificate
 from lms.core.filters import format_hours
 from lms.core.types import rome_date
+
+# fpdf2 subsets the font with fontTools, which logs every glyph list at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 #: Issuing programme, as printed on every certificate (a proper name: not translated).
 PROGRAMME = "PN Capacità per la Coesione 2021-2027"
