@@ -1,0 +1,134 @@
+"""bench/generate.py at tiny scale, into the (empty, migrated) test database."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from codicefiscale import codicefiscale
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from lms.assessments.models import QuizAttempt
+from lms.auth.models import Role, User
+from lms.courses.models import Module, ModuleKind
+from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.extensions import db
+from lms.register.models import LESS_DEVELOPED_REGION_CODES, Authority, Region, StaffMember
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_generate", Path(__file__).resolve().parent.parent / "bench" / "generate.py"
+)
+assert _spec
+assert _spec.loader
+bench = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = bench  # dataclasses look their module up
+_spec.loader.exec_module(bench)
+
+SMALL = {"staff": 200, "enrolments": 1_000, "courses": 5}
+CF_SHAPE = re.compile(r"^[A-Z]{6}\d{2}[A-EHLMPRST]\d{2}[A-Z]\d{3}[A-Z]$")
+
+
+def _empty_generated(app: Flask) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        for table in reversed(bench.GENERATED_TABLES):
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+
+
+def _count(query: object) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))  # type: ignore[attr-defined]
+
+
+def test_generate_counts_constraints_and_determinism(app: Flask) -> None:
+    counts = bench.generate(app, seed=7, rebuild=False, **SMALL)
+
+    assert counts["staff_members"] == counts["users"] == 200
+    assert counts["enrolments"] == 1_000
+    assert counts["courses"] == 5
+    assert counts["authorities"] > 8_000
+    assert counts["regions"] == 20
+    assert counts["quiz_versions"] == db.session.scalar(
+        select(func.count()).where(Module.kind == ModuleKind.QUIZ)
+    )
+    for table in ("module_progress", "course_completions", "quiz_attempts"):
+        assert counts[table] > 0, table
+
+    # Unique people, codici fiscali of the right shape and check character, linked accounts.
+    staff = db.session.scalars(select(StaffMember)).all()
+    assert len({s.codice_fiscale for s in staff}) == len({s.email for s in staff}) == 200
+    assert all(CF_SHAPE.match(s.codice_fiscale) for s in staff)
+    assert all(codicefiscale.is_valid(s.codice_fiscale) for s in staff[:50])
+    assert len({s.user_id for s in staff}) == 200
+    assert db.session.scalar(select(func.count()).where(User.role == Role.LEARNER)) == 200
+    assert all(s.left_on is None or s.left_on >= (s.hired_on or s.left_on) for s in staff)
+    in_less_developed = db.session.scalar(
+        select(func.count())
+        .select_from(StaffMember)
+        .join(Authority)
+        .join(Region)
+        .where(Region.code.in_(LESS_DEVELOPED_REGION_CODES))
+    )
+    assert 0.5 < in_less_developed / 200 < 0.9
+
+    # One enrolment per person and course; completions after enrolment.
+    pairs = select(Enrolment.staff_id, Enrolment.course_id).distinct()
+    assert _count(pairs) == 1_000
+    completions = db.session.execute(
+        select(CourseCompletion.completed_at, Enrolment.enrolled_at)
+        .join(StaffMember, StaffMember.user_id == CourseCompletion.user_id)
+        .join(
+            Enrolment,
+            (Enrolment.staff_id == StaffMember.id)
+            & (Enrolment.course_id == CourseCompletion.course_id),
+        )
+    ).all()
+    assert len(completions) == counts["course_completions"]
+    assert all(done >= enrolled for done, enrolled in completions)
+
+    # A completion means every current module completed; no other enrolment has them all.
+    active = (
+        select(Module.course_id, func.count().label("n"))
+        .where(Module.retired_at.is_(None))
+        .group_by(Module.course_id)
+        .subquery()
+    )
+    done = (
+        select(ModuleProgress.user_id, Module.course_id, func.count().label("n"))
+        .join(Module)
+        .where(Module.retired_at.is_(None), ModuleProgress.completed_at.is_not(None))
+        .group_by(ModuleProgress.user_id, Module.course_id)
+        .subquery()
+    )
+    all_done = select(done.c.user_id, done.c.course_id).join(
+        active, (active.c.course_id == done.c.course_id) & (active.c.n == done.c.n)
+    )
+    completed = select(CourseCompletion.user_id, CourseCompletion.course_id)
+    assert _count(all_done) == _count(completed) == _count(all_done.intersect(completed))
+
+    # Every completed quiz was passed on its last attempt, numbered 1..n.
+    attempts = db.session.execute(
+        select(
+            QuizAttempt.user_id, QuizAttempt.module_id, QuizAttempt.number, QuizAttempt.passed
+        ).order_by(QuizAttempt.user_id, QuizAttempt.module_id, QuizAttempt.number)
+    ).all()
+    by_quiz: dict[tuple[int, int], list] = {}
+    for user_id, module_id, number, passed in attempts:
+        by_quiz.setdefault((user_id, module_id), []).append((number, passed))
+    assert all([n for n, _ in runs] == list(range(1, len(runs) + 1)) for runs in by_quiz.values())
+    completed_quizzes = db.session.execute(
+        select(ModuleProgress.user_id, ModuleProgress.module_id)
+        .join(Module)
+        .where(Module.kind == ModuleKind.QUIZ, ModuleProgress.completed_at.is_not(None))
+    ).all()
+    assert all(by_quiz[tuple(row)][-1][1] for row in completed_quizzes)
+
+    # Same seed, same rows; another seed, other rows.
+    first = bench.checksum(app)
+    _empty_generated(app)
+    bench.generate(app, seed=7, rebuild=False, **SMALL)
+    assert bench.checksum(app) == first
+    _empty_generated(app)
+    bench.generate(app, seed=8, rebuild=False, **SMALL)
+    assert bench.checksum(app) != first
