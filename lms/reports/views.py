@@ -156,8 +156,8 @@ def home() -> str:
         "labels": [row.name for row in rows],
         "coverage": [_number(row.totals.coverage_pct) for row in rows],
         "enrolled": [_number(row.totals.enrolled_pct) for row in rows],
-        "coverageLabel": _("Copertura (% completato)"),
-        "enrolledLabel": _("Iscritti (% del personale)"),
+        "coverageLabel": _("Copertura: percentuale che ha completato"),
+        "enrolledLabel": _("Iscritti: percentuale del personale"),
     }
     return render_template(
         "reports/home.html",
