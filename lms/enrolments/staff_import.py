@@ -5,16 +5,23 @@ module adds what needs the database: authority codes, the importer's scope,
 people already known (upsert by codice fiscale), e-mail addresses used by
 someone else, learner accounts, and the standing enrolment rules. Queries are
 chunked and set-based, so 100,000 rows take seconds, not a query per row.
+
+New people are written once: their learner accounts are created first, so each
+staff record is inserted with its ``user_id`` instead of being updated after.
+On PostgreSQL (psycopg) the new rows go in with ``COPY`` and lookups pass one
+array parameter instead of a long ``IN`` list; elsewhere a multi-row ``INSERT
+… RETURNING`` and ``IN`` do the same job, with the same result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ARRAY, ColumnElement, any_, insert, literal, or_, select, text, update
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
@@ -23,7 +30,9 @@ from lms.enrolments.enrol import apply_rules
 from lms.extensions import db
 from lms.register.models import Authority, StaffCategory, StaffMember
 
-CHUNK = 1000
+#: Rows per lookup and per write: large enough to amortise a round trip,
+#: small enough that SQLite's IN lists stay well under its parameter limit.
+CHUNK = 5000
 #: Staff fields an import sets (codice_fiscale is the key).
 FIELDS = (
     "first_name",
@@ -40,6 +49,22 @@ FIELDS = (
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _is_psycopg() -> bool:
+    dialect = db.session.get_bind().dialect
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def _among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter.
+
+    PostgreSQL parses and plans an IN list of thousands of parameters slowly;
+    an array is one value whatever its length.
+    """
+    if _is_psycopg():
+        return column == any_(literal(list(values), ARRAY(column.type)))
+    return column.in_(values)
 
 
 def authority_codes() -> dict[str, int]:
@@ -92,47 +117,41 @@ class _Known:
 
     @classmethod
     def for_rows(cls, rows: Sequence[Any]) -> _Known:
+        """What is known about *rows* (one chunk: four queries, whatever its size)."""
         known = cls()
-        columns = [getattr(StaffMember, name) for name in FIELDS]
-        for chunk in _chunks(rows):
-            cfs = [r.codice_fiscale for r in chunk]
-            emails = [r.email for r in chunk]
-            known.staff.update(
-                (record.codice_fiscale, record)
-                for record in db.session.execute(
-                    select(StaffMember.id, StaffMember.codice_fiscale, *columns).where(
-                        StaffMember.codice_fiscale.in_(cfs)
-                    )
+        cfs = [r.codice_fiscale for r in rows]
+        emails = [r.email for r in rows]
+        staff, users = StaffMember.__table__.c, User.__table__.c  # Core: no ORM row overhead
+        columns = [staff[name] for name in FIELDS]  # record[3:] are the FIELDS
+        for record in db.session.execute(
+            select(staff.id, staff.codice_fiscale, staff.user_id, *columns).where(
+                _among(staff.codice_fiscale, cfs)
+            )
+        ):
+            known.staff[record.codice_fiscale] = record
+            if record.user_id is not None:
+                known.account_of[record.codice_fiscale] = record.user_id
+        known.email_owner.update(
+            db.session.execute(
+                select(staff.email, staff.codice_fiscale).where(_among(staff.email, emails))
+            ).all()
+        )
+        # Two index lookups, not a join: the plan must not depend on fresh statistics.
+        accounts = dict(
+            db.session.execute(
+                select(users.email, users.id).where(_among(users.email, emails))
+            ).all()
+        )
+        owners = dict(
+            db.session.execute(
+                select(staff.user_id, staff.codice_fiscale).where(
+                    _among(staff.user_id, list(accounts.values()))
                 )
-            )
-            known.email_owner.update(
-                db.session.execute(
-                    select(StaffMember.email, StaffMember.codice_fiscale).where(
-                        StaffMember.email.in_(emails)
-                    )
-                ).all()
-            )
-            # Two index lookups, not a join: the plan must not depend on fresh statistics.
-            accounts = dict(
-                db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all()
-            )
-            owners = dict(
-                db.session.execute(
-                    select(StaffMember.user_id, StaffMember.codice_fiscale).where(
-                        StaffMember.user_id.in_(list(accounts.values()))
-                    )
-                ).all()
-            )
-            known.account_owner.update(
-                (email, owners.get(user_id)) for email, user_id in accounts.items()
-            )
-            known.account_of.update(
-                db.session.execute(
-                    select(StaffMember.codice_fiscale, StaffMember.user_id).where(
-                        StaffMember.codice_fiscale.in_(cfs), StaffMember.user_id.is_not(None)
-                    )
-                ).all()
-            )
+            ).all()
+        )
+        known.account_owner.update(
+            (email, owners.get(user_id)) for email, user_id in accounts.items()
+        )
         return known
 
     def problem(self, row: Any) -> str | None:
@@ -163,22 +182,24 @@ def plan_import(rows: Sequence[Any]) -> ImportPlan:
     importer's scope included) by :func:`lms.enrolments.roster.validate_rows`.
     """
     plan = ImportPlan()
-    known = _Known.for_rows(rows)
-    for row in rows:
-        problem = known.problem(row)
-        if problem:
-            plan.errors.append(problem)
-            continue
-        values = _values(row)
-        record = known.staff.get(row.codice_fiscale)
-        if record is None:
-            plan.new.append({"codice_fiscale": row.codice_fiscale, **values})
-            continue
-        old = {name: getattr(record, name) for name in FIELDS}
-        if old == values:
-            plan.unchanged += 1
-        else:
-            plan.updated.append((record.id, values, old))
+    # Chunk by chunk, so that only one chunk's records are held at a time.
+    for chunk in _chunks(rows):
+        known = _Known.for_rows(chunk)
+        for row in chunk:
+            problem = known.problem(row)
+            if problem:
+                plan.errors.append(problem)
+                continue
+            record = known.staff.get(row.codice_fiscale)
+            if record is None:
+                plan.new.append({"codice_fiscale": row.codice_fiscale, **_values(row)})
+            # Tuples first, dicts only for changes: most rows of a re-import are unchanged.
+            # (A StaffCategory equals its value, so the row's plain string compares.)
+            elif record[3:] == tuple(getattr(row, name) for name in FIELDS):
+                plan.unchanged += 1
+            else:
+                old = dict(zip(FIELDS, record[3:], strict=True))
+                plan.updated.append((record.id, _values(row), old))
     return plan
 
 
@@ -199,24 +220,25 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
     if plan.errors:
         raise ValueError("an import with errors cannot be applied")
     now = now or utcnow()
+    new_ids: list[int] = []
+    created = 0
     for chunk in _chunks(plan.new):
-        db.session.execute(
-            insert(StaffMember),
-            [{**values, "created_at": now, "updated_at": now} for values in chunk],
-        )
+        ids, accounts = _add_staff(chunk, now)
+        new_ids.extend(ids)
+        created += accounts
     for chunk in _chunks(plan.updated):
         db.session.execute(
             update(StaffMember),
             [{"id": staff_id, **values, "updated_at": now} for staff_id, values, _old in chunk],
         )
-    created = _create_accounts(now)
+    # Records left without an account by anything else (none after a normal import).
+    created += _create_accounts(now)
     deactivated = _sync_account_status(now)
     touched = [
         staff_id
         for staff_id, values, old in plan.updated
         if values["authority_id"] != old["authority_id"] or values["category"] != old["category"]
     ]
-    new_ids = _ids_of(c["codice_fiscale"] for c in plan.new)
     enrolled = apply_rules(new_ids + touched, now=now) if (new_ids or touched) else 0
     db.session.flush()
     return ImportResult(
@@ -229,13 +251,92 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
     )
 
 
-def _ids_of(codes: Iterable[str]) -> list[int]:
-    codes = list(codes)
-    ids: list[int] = []
-    for chunk in _chunks(codes):
-        ids.extend(
-            db.session.scalars(select(StaffMember.id).where(StaffMember.codice_fiscale.in_(chunk)))
+def is_active_on(left_on: date | None, today: date) -> bool:
+    """Whether someone who leaves on *left_on* still works on *today* (account active)."""
+    return left_on is None or left_on > today
+
+
+def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
+    """Insert new people with their accounts; return their staff ids and accounts created.
+
+    An existing account with the same e-mail (an HR manager who is staff too)
+    is linked rather than duplicated; everyone else gets a learner account,
+    inactive if they already left.
+    """
+    today = rome_date(now)
+    users = User.__table__.c
+    emails = [values["email"] for values in new]
+    accounts = dict(
+        db.session.execute(select(users.email, users.id).where(_among(users.email, emails))).all()
+    )
+    missing = [values for values in new if values["email"] not in accounts]
+    created = _insert_rows(
+        User,
+        [
+            {
+                "email": values["email"],
+                "first_name": values["first_name"],
+                "last_name": values["last_name"],
+                "role": Role.LEARNER,
+                "active": is_active_on(values["left_on"], today),
+                "session_version": 1,
+                "created_at": now,
+            }
+            for values in missing
+        ],
+        key="email",
+    )
+    accounts.update(created)
+    staff = _insert_rows(
+        StaffMember,
+        [
+            {**values, "user_id": accounts[values["email"]], "created_at": now, "updated_at": now}
+            for values in new
+        ],
+        key="codice_fiscale",
+    )
+    return list(staff.values()), len(created)
+
+
+def _insert_rows(model: type[db.Model], rows: list[dict], key: str) -> dict[Any, int]:
+    """Insert *rows* (dicts with the same keys) into *model*'s table; their ids by *key*.
+
+    By key, not in order: SQLAlchemy inserts one row at a time on SQLite when
+    RETURNING must follow the order of the rows, and many at a time otherwise.
+    """
+    if not rows:
+        return {}
+    if _is_psycopg():
+        ids = _copy_rows(model.__table__.name, rows)
+        return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
+    # The table, not the model: the ORM's bulk path costs more than the insert itself.
+    table = model.__table__
+    returned = db.session.execute(insert(table).returning(table.c[key], table.c.id), rows)
+    return dict(returned.all())
+
+
+def _copy_rows(table: str, rows: list[dict]) -> list[int]:
+    """PostgreSQL: take ids from the table's sequence, then ``COPY`` the rows with them.
+
+    COPY returns nothing, hence the ids drawn first. psycopg escapes each value
+    (tabs, newlines, backslashes) and writes None as NULL; enums go as their values.
+    """
+    ids = list(
+        db.session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table, "n": len(rows)},
         )
+    )
+    names = list(rows[0])
+    # Table and column names come from the models, never from the file.
+    statement = f"COPY {table} (id, {', '.join(names)}) FROM STDIN"
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row_id, row in zip(ids, rows, strict=True):
+            values = (row[name] for name in names)
+            copy.write_row((row_id, *(v.value if isinstance(v, Enum) else v for v in values)))
     return ids
 
 
