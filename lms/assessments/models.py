@@ -43,6 +43,8 @@ class QuizAttempt(db.Model):
             postgresql_where=text("submitted_at IS NULL"),
         ),
         Index("ix_quiz_attempts_module_submitted", "module_id", "submitted_at"),
+        # Covers the reports' best-score pass (per person and quiz, as of a date).
+        Index("ix_quiz_attempts_user_report", "user_id", "module_id", "submitted_at", "score_pct"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

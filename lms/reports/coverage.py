@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, or_, select
@@ -61,8 +60,9 @@ def percent(numerator: int, denominator: int) -> Decimal | None:
     """``numerator / denominator × 100``, one decimal, rounded half up; None when undefined."""
     if not denominator:
         return None
-    tenths = Fraction(numerator * 1000, denominator) + Fraction(1, 2)
-    return (Decimal(tenths.__floor__()) / 10).quantize(ONE_DECIMAL)
+    # floor(n × 1000 / d + 1/2) in integers: exact, and fast enough for a million rows.
+    tenths = (numerator * 2000 + denominator) // (denominator * 2)
+    return Decimal(tenths).scaleb(-1)
 
 
 def hundredths(value: int) -> Decimal:
