@@ -4,7 +4,13 @@ from lms.assessments.models import QuizAttempt
 from lms.auth.models import PasswordToken, User, UserScope
 from lms.certificates.models import Certificate
 from lms.courses.models import Course, Module, QuizVersion
-from lms.enrolments.models import CourseCompletion, Enrolment, EnrolmentRule, ModuleProgress
+from lms.enrolments.models import (
+    CourseCompletion,
+    Enrolment,
+    EnrolmentRule,
+    ModuleProgress,
+    PendingUpload,
+)
 from lms.register.models import Authority, Region, StaffMember
 
 __all__ = [
@@ -17,6 +23,7 @@ __all__ = [
     "Module",
     "ModuleProgress",
     "PasswordToken",
+    "PendingUpload",
     "QuizAttempt",
     "QuizVersion",
     "Region",

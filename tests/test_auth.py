@@ -160,6 +160,17 @@ def test_logout_with_csrf_signs_out(client, login_as):
     assert home.location.startswith("/login")
 
 
+def test_logout_ends_every_copy_of_the_session_cookie(client, login_as, web_app: Flask):
+    login_as("learner")
+    copy = web_app.test_client()
+    copy.set_cookie("lms_session", client.get_cookie("lms_session").value)
+    assert copy.get("/").status_code == 200  # a copy of the cookie is the same session
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    home = copy.get("/")
+    assert home.status_code == 302
+    assert home.location.startswith("/login")
+
+
 # Redirect after sign-in ----------------------------------------------------------------
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import csrf_token, login, make_test_app
+from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.core.types import utcnow
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind
-from lms.enrolments.models import Enrolment, EnrolmentRule, ModuleProgress
+from lms.enrolments.models import Enrolment, EnrolmentRule, ModuleProgress, PendingUpload
+from lms.enrolments.views import UPLOAD_TTL_SECONDS
 from lms.extensions import db as _db
 from lms.register.models import Authority, AuthorityKind, StaffCategory, StaffMember
 
@@ -28,33 +29,10 @@ GOOD = (ROSTER / "personale_comune.csv").read_bytes()
 HEADER = "codice_fiscale,first_name,last_name,email,authority_code,category"
 
 
-@pytest.fixture(scope="module")
-def web_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """An app for requests whose instance folder (stored uploads) is a temporary one."""
-    app = make_test_app(database_url)
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
-
-
-@pytest.fixture
-def client(web_app: Flask) -> FlaskClient:
-    """Overrides conftest's client (``login_as`` uses it too)."""
-    return web_app.test_client()
-
-
-def uploads(web_app: Flask) -> list[Path]:
-    """Files waiting for a confirmation."""
-    folder = Path(web_app.instance_path) / "uploads"
-    return sorted(folder.glob("*.bin")) if folder.exists() else []
-
-
-@pytest.fixture(autouse=True)
-def no_stored_uploads(web_app: Flask) -> None:
-    """Each test starts without uploads waiting for a confirmation."""
-    for path in uploads(web_app):
-        path.unlink()
+def uploads() -> list[PendingUpload]:
+    """Uploads waiting for a confirmation (kept in the database, shared by every instance)."""
+    _db.session.expire_all()
+    return list(_db.session.scalars(select(PendingUpload)))
 
 
 @pytest.fixture
@@ -151,11 +129,16 @@ def upload(client: FlaskClient, data: bytes, filename: str = "personale.csv") ->
     return response.get_data(as_text=True)
 
 
-def confirm(client: FlaskClient, page: str) -> str:
-    """Press "Conferma l'importazione" on a preview *page*; return the result page."""
+def confirm_response(client: FlaskClient, page: str):
+    """Press "Conferma l'importazione" on a preview *page*."""
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
-    response = client.post("/personale/importa/conferma", data={"csrf_token": csrf, "token": token})
+    return client.post("/personale/importa/conferma", data={"csrf_token": csrf, "token": token})
+
+
+def confirm(client: FlaskClient, page: str) -> str:
+    """Press "Conferma l'importazione" on a preview *page*; return the result page."""
+    response = confirm_response(client, page)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
 
@@ -174,7 +157,7 @@ def post(client: FlaskClient, url: str, form_url: str, **data: object) -> object
 
 
 def test_upload_preview_confirm_then_same_file_is_unchanged(
-    client: FlaskClient, web_app: Flask, login_as: Callable, authorities: dict
+    client: FlaskClient, login_as: Callable, authorities: dict
 ) -> None:
     login_as(Role.HR, scope=[authorities["napoli"].region])
     page = upload(client, GOOD, "personale_comune.csv")
@@ -182,7 +165,7 @@ def test_upload_preview_confirm_then_same_file_is_unchanged(
     assert "Conferma l'importazione" in page
     assert "SPSNCL85C12F839V" in page
     assert count(StaffMember) == 0  # a preview writes nothing
-    assert len(uploads(web_app)) == 1
+    assert len(uploads()) == 1
 
     result = confirm(client, page)
     assert counts(result) == {
@@ -195,7 +178,7 @@ def test_upload_preview_confirm_then_same_file_is_unchanged(
     }
     assert "/personale/link.csv" in result
     assert count(StaffMember) == 9
-    assert uploads(web_app) == []  # the stored copy is gone after the confirmation
+    assert uploads() == []  # the stored copy is gone after the confirmation
 
     again = upload(client, GOOD, "personale_comune.csv")
     assert counts(again) == {"new": 0, "updated": 0, "unchanged": 9}
@@ -227,9 +210,23 @@ def test_confirm_needs_the_same_session_and_user(
     assert count(StaffMember) == 0
 
 
+def test_an_upload_older_than_an_hour_cannot_be_confirmed(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    page = upload(client, GOOD)
+    (pending,) = uploads()
+    pending.created_at = utcnow() - timedelta(seconds=UPLOAD_TTL_SECONDS + 1)
+    _db.session.commit()
+    response = confirm_response(client, page)
+    assert response.status_code == 302
+    assert response.location == "/personale/importa"
+    assert count(StaffMember) == 0
+
+
 @pytest.mark.usefixtures("authorities")
 def test_bad_rows_are_listed_and_nothing_is_written(
-    client: FlaskClient, web_app: Flask, login_as: Callable
+    client: FlaskClient, login_as: Callable
 ) -> None:
     login_as(Role.ADMIN)
     page = upload(client, (ROSTER / "personale_errori.csv").read_bytes(), "personale_errori.csv")
@@ -239,7 +236,7 @@ def test_bad_rows_are_listed_and_nothing_is_written(
     assert 'aria-invalid="true"' in page
     assert "Conferma" not in page
     assert count(StaffMember) == 0
-    assert uploads(web_app) == []
+    assert uploads() == []
 
 
 @pytest.mark.parametrize(

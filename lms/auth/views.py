@@ -86,7 +86,14 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    """Sign out (a POST with the CSRF token: a link cannot sign anyone out)."""
+    """Sign out (a POST with the CSRF token: a link cannot sign anyone out).
+
+    Sessions live in signed cookies, so clearing this browser's cookie would leave
+    any copy of it valid on every instance: the account's session version goes up
+    instead, which ends all of its sessions.
+    """
+    current_user.session_version += 1
+    db.session.commit()
     logout_user()
     flash(_("Sei uscito dal servizio."), "info")
     return redirect(url_for("auth.login"))

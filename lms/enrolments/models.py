@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -115,3 +116,22 @@ class Enrolment(db.Model):
 
     staff: Mapped[StaffMember] = relationship()
     course: Mapped[Course] = relationship()
+
+
+class PendingUpload(db.Model):
+    """A roster file previewed by an HR manager and waiting for the confirmation.
+
+    Kept in the database, not on an instance's disk, so that the confirmation may
+    reach any app instance behind the load balancer. The row is looked up by a
+    hash of the token the preview page carries; it expires after an hour and is
+    deleted when the import is applied.
+    """
+
+    __tablename__ = "pending_uploads"
+
+    #: SHA-256 (hex) of the token in the confirmation form.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -52,7 +52,7 @@ from lms.enrolments.forms import (
     UploadForm,
 )
 from lms.enrolments.import_flow import run_import
-from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
@@ -93,58 +93,75 @@ def _today() -> date:
 # Upload --------------------------------------------------------------------
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _purge_old_uploads(folder: Path) -> None:
-    limit = time.time() - UPLOAD_TTL_SECONDS
-    for item in folder.glob("*.bin"):
-        try:
-            if item.stat().st_mtime < limit:
-                item.unlink()
-        except OSError:
-            continue
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _store_upload(data: bytes, filename: str) -> str:
-    folder = _upload_dir()
-    _purge_old_uploads(folder)
+    """Keep *data* in the database until it is confirmed; return the form's token.
+
+    In the database rather than on this instance's disk, so that the confirmation
+    may be served by any instance. The token is also remembered in the (signed)
+    session, so only the same user in the same session can confirm it.
+    """
+    db.session.execute(
+        delete(PendingUpload).where(
+            PendingUpload.created_at < utcnow() - timedelta(seconds=UPLOAD_TTL_SECONDS)
+        )
+    )
     token = secrets.token_urlsafe(24)
-    (folder / f"{token}.bin").write_bytes(data)
+    db.session.add(
+        PendingUpload(
+            token_hash=_token_hash(token),
+            user_id=current_user.id,
+            filename=filename[:200],
+            data=data,
+        )
+    )
+    db.session.commit()
     uploads = {
         key: value
         for key, value in session.get(_SESSION_KEY, {}).items()
         if value.get("at", 0) > time.time() - UPLOAD_TTL_SECONDS
     }
-    uploads[token] = {"user": current_user.id, "filename": filename[:200], "at": time.time()}
+    uploads[token] = {"user": current_user.id, "at": time.time()}
     session[_SESSION_KEY] = uploads
     return token
 
 
-def _load_upload(token: str) -> tuple[bytes, str] | None:
-    """The stored bytes and file name of *token*, if it is this user's and still fresh."""
+def _load_upload(token: str) -> PendingUpload | None:
+    """The stored upload of *token*, if it is this user's and still fresh.
+
+    The row stays locked (on PostgreSQL) until the transaction ends: a second,
+    concurrent confirmation of the same upload waits, then finds it gone.
+    """
     entry = session.get(_SESSION_KEY, {}).get(token)
     if not entry or entry.get("user") != current_user.id:
         return None
     if entry.get("at", 0) < time.time() - UPLOAD_TTL_SECONDS:
         return None
-    if not token.replace("-", "").replace("_", "").isalnum():
-        return None
-    path = _upload_dir() / f"{token}.bin"
-    if not path.is_file():
-        return None
-    return path.read_bytes(), entry.get("filename", "roster.csv")
+    return db.session.scalar(
+        select(PendingUpload)
+        .where(
+            PendingUpload.token_hash == _token_hash(token),
+            PendingUpload.user_id == current_user.id,
+            PendingUpload.created_at >= utcnow() - timedelta(seconds=UPLOAD_TTL_SECONDS),
+        )
+        .with_for_update()
+    )
 
 
 def _drop_upload(token: str) -> None:
+    """Forget *token* in the session and delete its stored copy (commit to make it stick)."""
     uploads = dict(session.get(_SESSION_KEY, {}))
     uploads.pop(token, None)
     session[_SESSION_KEY] = uploads
-    if token.replace("-", "").replace("_", "").isalnum():
-        (_upload_dir() / f"{token}.bin").unlink(missing_ok=True)
+    db.session.execute(
+        delete(PendingUpload).where(
+            PendingUpload.token_hash == _token_hash(token),
+            PendingUpload.user_id == current_user.id,
+        )
+    )
 
 
 def _preview(outcome) -> dict:  # noqa: ANN001 - an ImportOutcome
@@ -246,13 +263,15 @@ def confirm_upload() -> str | BaseResponse:
         abort(400)
     stored = _load_upload(form.token.data)
     if stored is None:
+        db.session.rollback()
         flash(_("Il file caricato non è più disponibile: caricalo di nuovo."), "warning")
         return redirect(url_for("staff.upload"))
-    data, filename = stored
+    data, filename = stored.data, stored.filename
     outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=200)
     if outcome.errors:
         db.session.rollback()
         _drop_upload(form.token.data)
+        db.session.commit()
         return render_template(
             "staff/upload.html",
             form=UploadForm(),
@@ -262,8 +281,8 @@ def confirm_upload() -> str | BaseResponse:
             confirm=None,
             max_errors=MAX_ERRORS,
         )
+    _drop_upload(form.token.data)  # in the import's transaction: applied once
     db.session.commit()
-    _drop_upload(form.token.data)
     return render_template("staff/import_done.html", result=outcome.result)
 
 
