@@ -80,6 +80,11 @@ class Config:
 
     # Login throttling (Flask-Limiter). Redis in production: redis://host:6379/0
     RATELIMIT_STORAGE_URI = os.environ.get("LMS_RATELIMIT_STORAGE_URL", "memory://")
+    #: Prefix of the counters' keys: tells apart deployments that share one Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("LMS_RATELIMIT_KEY_PREFIX", "lms")
+    #: When Redis does not answer, count in this process's memory until it is back,
+    #: instead of failing every sign-in with a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LMS_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")

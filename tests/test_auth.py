@@ -284,6 +284,21 @@ def test_successful_sign_ins_do_not_count(limited, make_user):
     assert login(client, user.email, "Sbagliata-123").status_code == 429  # 6th
 
 
+def test_sign_in_still_works_and_is_limited_when_redis_does_not_answer(
+    new_app, make_user, monkeypatch
+):
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    # (Not the ``limited`` fixture: it resets the counters, which would ask Redis.)
+    app = new_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
+    user = make_user(email="senza-redis@example.org")
+    assert login(app.test_client(), user.email).status_code == 302
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, user.email, "Sbagliata-123").status_code == 200
+    assert login(client, user.email, "Sbagliata-123").status_code == 429  # counted in memory
+
+
 def test_per_address_limit(limited):
     app = limited(LOGIN_LIMIT_PER_ADDRESS="3 per minute")
     client = app.test_client()
