@@ -1,0 +1,216 @@
+"""Shared by the HTTP benchmarks: a gunicorn server, signed-in sessions, percentiles.
+
+The server is the product's app (``bench/bench_app.py`` adds only ``/bench/bare``)
+run by gunicorn with 2 workers on ``127.0.0.1`` and a free port, against the
+generated programme database. Worker class: ``gthread`` with 4 threads a worker
+by default. Sync workers close the connection after every response (no
+keep-alive), so at 50 clients a good part of what they would measure is TCP
+set-up; threads also let a worker overlap its PostgreSQL round trips. Python's
+GIL keeps each worker on one core, so 2 workers is what 2 cores can use.
+
+Sessions are made the way a browser makes them: ``GET /login`` for the CSRF
+token and the session cookie, then ``POST /login`` with the generated users'
+password (``Bench-2026``). The login rate limits are raised for the bench
+server only (``LMS_LOGIN_LIMIT_*``), since every sign-in comes from 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+sys.path.insert(0, str(REPO))
+
+DEFAULT_DATABASE_URL = f"sqlite:///{BENCH_DIR / 'data' / 'programme.sqlite3'}"
+PASSWORD = "Bench-2026"  # noqa: S105 - the generated users' published bench password
+USER_AGENT = "lms-bench"
+HOST = "127.0.0.1"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def database_url(given: str | None = None) -> str:
+    """The database to run on: *given*, else ``LMS_BENCH_DATABASE_URL``, else the SQLite file."""
+    return given or os.environ.get("LMS_BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(
+    url: str, *, workers: int = 2, worker_class: str = "gthread", threads: int = 4
+) -> Iterator[int]:
+    """Run gunicorn on the bench app against *url*; yield its port, stop it afterwards."""
+    port = free_port()
+    instance = tempfile.mkdtemp(prefix="lms-bench-instance-")
+    env = {
+        **os.environ,
+        "LMS_ENV": "production",
+        "LMS_SECRET_KEY": secrets.token_hex(32),
+        "LMS_DATABASE_URL": url,
+        "LMS_ALLOW_SQLITE_IN_PRODUCTION": "1",
+        "LMS_SECURE_COOKIES": "0",  # plain HTTP on loopback
+        "LMS_LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
+        "LMS_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
+        "LMS_INSTANCE_DIR": instance,
+        "LMS_BASE_URL": f"http://{HOST}:{port}",
+        "PYTHONPATH": str(REPO),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--bind",
+        f"{HOST}:{port}",
+        "--backlog",
+        "2048",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(BENCH_DIR),
+        "bench_app:app",
+    ]
+    log_path = Path(instance) / "gunicorn.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail}")
+            with contextlib.suppress(OSError):
+                status, _headers, _body = fetch(port, "GET", "/healthz")
+                if status == 200:  # noqa: PLR2004
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer /healthz within 90 s")
+            time.sleep(0.3)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        errors = [x for x in log_path.read_text(errors="replace").splitlines() if " ERROR " in x]
+        if errors:
+            print(f"gunicorn logged {len(errors)} errors, the first: {errors[0]}", file=sys.stderr)
+
+
+def fetch(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    cookie: str | None = None,
+    form: Sequence[tuple[str, str]] | None = None,
+    conn: http.client.HTTPConnection | None = None,
+) -> tuple[int, http.client.HTTPResponse, str]:
+    """One request; (status, response, body). A fresh connection unless *conn* is given."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection(HOST, port, timeout=120)
+    headers = {"User-Agent": USER_AGENT}
+    if cookie:
+        headers["Cookie"] = cookie
+    body = None
+    if form is not None:
+        body = urlencode(list(form))
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+    finally:
+        if own:
+            conn.close()
+    return response.status, response, text
+
+
+def session_cookie(response: http.client.HTTPResponse, previous: str | None = None) -> str | None:
+    """The ``lms_session`` cookie a response sets, else *previous*."""
+    for header in response.headers.get_all("Set-Cookie") or []:
+        pair = header.split(";", 1)[0]
+        if pair.startswith("lms_session="):
+            return pair
+    return previous
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token of the first form on *page*."""
+    found = _CSRF.search(page)
+    if not found:
+        raise RuntimeError("no csrf_token on the page")
+    return found.group(1)
+
+
+def sign_in(port: int, email: str) -> str:
+    """Sign *email* in through ``/login``; return the session cookie (``lms_session=…``)."""
+    status, response, page = fetch(port, "GET", "/login")
+    cookie = session_cookie(response)
+    form = [("csrf_token", csrf_token(page)), ("email", email), ("password", PASSWORD)]
+    status, response, _page = fetch(port, "POST", "/login", cookie=cookie, form=form)
+    if status != 302:  # noqa: PLR2004
+        raise RuntimeError(f"sign-in of {email} answered {status}")
+    signed = session_cookie(response, cookie)
+    if signed is None:
+        raise RuntimeError(f"sign-in of {email} set no session")
+    return signed
+
+
+def sign_in_all(port: int, emails: Sequence[str], parallel: int = 8) -> list[str]:
+    """Sign every address in (a few at a time); the cookies in the same order."""
+    with ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(lambda email: sign_in(port, email), emails))
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The *pct* percentile of *values* (nearest rank)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, round(pct / 100 * len(ordered) + 0.4999))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def bench_app_context(url: str):  # noqa: ANN201 - a Flask app context
+    """An app context on *url* for the benches' own queries (picking users, checking)."""
+    from config import TestingConfig  # noqa: PLC0415
+    from lms import create_app  # noqa: PLC0415
+
+    config = type("Bench", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url})
+    return create_app(config).app_context()
+
+
+def describe_url(url: str) -> str:
+    """The database without its password, for printing."""
+    return re.sub(r"://([^:@/]+):[^@/]+@", r"://\1:***@", url)
