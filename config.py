@@ -143,6 +143,8 @@ class ProductionConfig(Config):
     """Behind a reverse proxy with HTTPS, on PostgreSQL."""
 
     ENV_NAME = "production"
+    #: SQL parameters (names, codici fiscali) stay out of error messages and logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}  # noqa: RUF012
 
     @classmethod
     def validate(cls, settings: dict) -> None:
