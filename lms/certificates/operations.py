@@ -62,6 +62,18 @@ def certificate_due(user: User, course: Course) -> bool:
     return bool(db.session.scalar(select(completed.exists() & on_staff.exists())))
 
 
+def courses_with_certificate_due(user: User) -> frozenset[int]:
+    """The ids of every course for which :func:`certificate_due` holds for *user* (one query)."""
+    on_staff = select(StaffMember.id).where(StaffMember.user_id == user.id)
+    return frozenset(
+        db.session.scalars(
+            select(CourseCompletion.course_id).where(
+                CourseCompletion.user_id == user.id, on_staff.exists()
+            )
+        )
+    )
+
+
 def issue_certificate(
     user: User, course: Course, now: datetime | None = None
 ) -> Certificate | None:

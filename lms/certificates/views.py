@@ -7,6 +7,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from lms.auth.permissions import Capability, require
 from lms.certificates.models import Certificate, grouped_code
 from lms.certificates.operations import (
-    certificate_due,
+    courses_with_certificate_due,
     find_certificate,
     issue_certificate,
     normalise_code,
@@ -51,8 +52,16 @@ def verification_url(certificate: Certificate) -> str:
 
 @bp.app_template_global()
 def certificate_available(course: Course) -> bool:
-    """For templates: whether the signed-in person can download *course*'s certificate."""
-    return current_user.is_authenticated and certificate_due(current_user, course)
+    """For templates: whether the signed-in person can download *course*'s certificate.
+
+    A page lists many courses: the courses with a certificate due are read once
+    a request (in ``g``), not once a course.
+    """
+    if not current_user.is_authenticated:
+        return False
+    if "certificate_courses" not in g:
+        g.certificate_courses = courses_with_certificate_due(current_user)
+    return course.id in g.certificate_courses
 
 
 @bp.get("/courses/<course_slug>/attestato.pdf")

@@ -48,12 +48,11 @@ def home() -> str:
     from lms.reports.hours import YearHours, hours_per_year  # noqa: PLC0415
 
     today = rome_date(utcnow())
-    enrolled = enrolled_courses(current_user, today)
+    entries = catalogue(current_user)  # once, for both lists
+    enrolled = enrolled_courses(current_user, today, entries)
     enrolled_ids = {c.entry.course.id for c in enrolled}
     started = [
-        e
-        for e in catalogue(current_user)
-        if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
+        e for e in entries if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
     ]
     target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
     years = hours_per_year(current_user.id, target)
@@ -190,7 +189,9 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.endpoint != "static" and getattr(current_user, "is_authenticated", False):
+    # is_anonymous, not is_authenticated: after a view's commit the latter reads the
+    # expired account again (2 queries); a loaded user is always an active one.
+    if request.endpoint != "static" and not getattr(current_user, "is_anonymous", True):
         # Pages with personal data must not be kept by shared caches or the back button.
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -215,8 +215,13 @@ class EnrolledCourse:
     overdue: bool
 
 
-def enrolled_courses(user: User, today: object) -> list[EnrolledCourse]:
-    """The person's enrolments (through their staff record), soonest due first."""
+def enrolled_courses(
+    user: User, today: object, entries: list[CatalogueEntry] | None = None
+) -> list[EnrolledCourse]:
+    """The person's enrolments (through their staff record), soonest due first.
+
+    *entries* is the reader's :func:`catalogue`, when the caller has it already.
+    """
     from lms.enrolments.models import Enrolment  # noqa: PLC0415 - enrolments build on courses
     from lms.register.models import StaffMember  # noqa: PLC0415
 
@@ -229,7 +234,7 @@ def enrolled_courses(user: User, today: object) -> list[EnrolledCourse]:
     )
     if not due:
         return []
-    entries = [e for e in catalogue(user) if e.course.id in due]
+    entries = [e for e in (catalogue(user) if entries is None else entries) if e.course.id in due]
     courses = [
         EnrolledCourse(
             entry=e,

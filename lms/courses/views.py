@@ -99,7 +99,6 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
         )
         return redirect(url_for("courses.overview", course_slug=course.slug))
     record_visit(current_user, state.module)
-    db.session.commit()
     context = {
         "previous": outline[index - 1] if index > 0 else None,
         "following": outline[index + 1] if index + 1 < len(outline) else None,
@@ -109,14 +108,19 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
     if state.module.kind is ModuleKind.QUIZ:
         from lms.assessments.views import render_quiz  # noqa: PLC0415 - avoid an import cycle
 
+        db.session.commit()
         return render_quiz(course, state, **context)
-    return render_template(
+    # Render, then commit the visit: a commit expires every loaded object, and the
+    # template would read the user, the course and the modules again (5 queries).
+    page = render_template(
         "courses/module.html",
         course=course,
         state=state,
         module=state.module,
         **context,
     )
+    db.session.commit()
+    return page
 
 
 @bp.post("/<course_slug>/<module_slug>/completa")
