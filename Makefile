@@ -8,11 +8,12 @@ PORT   ?= 5000
 export LMS_ENV ?= development
 export LMS_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install lint format vendor translations clean help
+.PHONY: run test bench install lint format vendor translations clean help
 
 help:
 	@echo "make run    install, migrate, load the register, sync content/, create demo users, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install with test dependencies and run the whole suite (SQLite, then PostgreSQL if LMS_TEST_DATABASE_URL is set)"
+	@echo "make bench  programme-scale benchmarks (issue #7): one table, written to bench/results.md (BENCH_QUICK=1: smaller; LMS_BENCH_DATABASE_URL: PostgreSQL)"
 	@echo "make lint   ruff check and format check"
 	@echo "make vendor refresh Bootstrap Italia, Chart.js and axe-core from npm (needs Node; not needed to run)"
 
@@ -60,3 +61,14 @@ vendor:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage
+
+# Benchmarks (bench/run_all.py): gunicorn from the prod extra, wrk from Debian when
+# it can be installed, the generated programme database made when missing.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[prod,test]'
+	@touch $@
+
+bench: install $(BENCH_STAMP)
+	@bash scripts/install-bench-tools.sh
+	$(BIN)/python bench/run_all.py

@@ -24,6 +24,7 @@ Prints a table; not a test (timings depend on the machine).
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import tempfile
@@ -93,7 +94,7 @@ def measure_export(
     return seconds, peak_rss_mib()
 
 
-def main() -> None:
+def main() -> None:  # noqa: C901, PLR0915 - the benchmark, measure after measure
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_DATABASE}")
@@ -101,7 +102,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--as-of", default="2026-06-30", help="as-of date (YYYY-MM-DD)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    figures: dict[str, object] = {}
     if args.generate:
         from generate import generate  # noqa: PLC0415 - bench/generate.py, beside this file
 
@@ -118,11 +121,13 @@ def main() -> None:
 
         floor = best_of(args.repeat, lambda: db.session.execute(text(FLOOR_SQL)).all())
         results.append(("floor: hand-written SQL aggregate", f"{floor:.3f} s", "1.0x"))
-        for label, work in (
-            ("coverage by region", lambda: coverage_by_region(filters)),
-            ("coverage by authority", lambda: coverage_by_authority(filters)),
+        figures["floor_s"] = floor
+        for key, label, work in (
+            ("region", "coverage by region", lambda: coverage_by_region(filters)),
+            ("authority", "coverage by authority", lambda: coverage_by_authority(filters)),
         ):
             seconds = best_of(args.repeat, work)
+            figures[f"coverage_{key}_s"] = seconds
             results.append((label, f"{seconds:.3f} s", f"{seconds / floor:.1f}x floor"))
 
         target = min(args.export_rows, enrolments)
@@ -137,11 +142,16 @@ def main() -> None:
             def write_excel(rows: Iterator[list[object]]) -> None:
                 write_xlsx(out / "learners.xlsx", COLUMNS, rows, title="learners")
 
-            for label, write in (("learners CSV", write_csv), ("learners XLSX", write_excel)):
+            for key, label, write in (
+                ("csv", "learners CSV", write_csv),
+                ("xlsx", "learners XLSX", write_excel),
+            ):
                 peaks = []
                 for rows in (target // 10, target):
                     seconds, peak = measure_export(write, filters, rows)
                     peaks.append(peak)
+                    figures[f"{key}_rows"] = rows
+                    figures[f"{key}_rows_per_s"] = rows / seconds
                     results.append(
                         (
                             f"{label}, {rows:,} rows",
@@ -150,11 +160,16 @@ def main() -> None:
                         )
                     )
                 flat = "flat" if peaks[1] < 2 * peaks[0] + 1 else "GROWS"
+                figures[f"{key}_peak_mib"] = peaks
+                figures[f"{key}_memory_flat"] = flat == "flat"
                 results.append(
                     (f"{label}: memory, 10x the rows", flat, f"{peaks[1] / peaks[0]:.2f}x")
                 )
         db.engine.dispose()
 
+    if args.json:
+        figures["enrolments"] = enrolments
+        args.json.write_text(json.dumps(figures, indent=2))
     width = max(len(r[0]) for r in results) + 2
     print(f"\n{'measure':<{width}}{'result':>20}{'':>4}{'against':<24}")
     for label, value, against in results:

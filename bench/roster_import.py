@@ -32,6 +32,7 @@ Reading and validating the file is 1.5-2 s of each run.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import sys
@@ -103,7 +104,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    figures: dict[str, object] = {"rows": args.rows}
     work = Path(tempfile.mkdtemp(prefix="lms-bench-"))
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
     config = type("Bench", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url})
@@ -133,7 +136,10 @@ def main() -> None:
             f"{len(data) / 2**20:.1f} MiB (generated in {generated:.1f} s)"
         )
         print(f"{'run':<28}{'seconds':>10}{'rows/s':>12}{'peak RSS MiB':>15}")
-        for label in ("first import (all new)", "second import (unchanged)"):
+        for key, label in (
+            ("first", "first import (all new)"),
+            ("second", "second import (unchanged)"),
+        ):
             started = time.perf_counter()
             outcome = run_import(data, roster.name, importer=None, apply=True)
             db.session.commit()
@@ -144,7 +150,12 @@ def main() -> None:
             print(
                 f"{label:<28}{seconds:>10.1f}{args.rows / seconds:>12,.0f}{peak_rss_mib():>15.0f}"
             )
+            figures[f"{key}_s"] = seconds
+            figures[f"{key}_rows_per_s"] = args.rows / seconds
+            figures[f"{key}_peak_rss_mib"] = peak_rss_mib()
         db.engine.dispose()
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
