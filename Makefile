@@ -48,6 +48,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: install lint
+	@chromium="$${LMS_CHROMIUM:-/usr/bin/chromium}"; if [ ! -x "$$chromium" ]; then \
+		echo "== $$chromium not found: the browser tests (tests/e2e) will be SKIPPED; install it with scripts/install-chromium.sh =="; \
+	fi
 	env -u LMS_TEST_DATABASE_URL $(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$LMS_TEST_DATABASE_URL) =="; \

@@ -100,6 +100,11 @@ class Config:
     SMTP_PASSWORD = os.environ.get("LMS_SMTP_PASSWORD", "")
     SMTP_STARTTLS = _env_bool("LMS_SMTP_STARTTLS", default=True)
     MAIL_FROM = os.environ.get("LMS_MAIL_FROM", "formazione@example.invalid")
+    #: Where people report accessibility problems (the accessibility statement);
+    #: empty: MAIL_FROM.
+    ACCESSIBILITY_CONTACT = os.environ.get("LMS_ACCESSIBILITY_CONTACT", "")
+    #: The administration responsible for the platform, named in the statement.
+    ACCESSIBILITY_ORGANISATION = os.environ.get("LMS_ACCESSIBILITY_ORGANISATION", "")
 
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # uploads (rosters) up to 32 MiB
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import (
@@ -65,6 +67,41 @@ def home() -> str:
         my_courses=started,
         this_year=this_year,
         past_years=[y for y in years if y.year < today.year][:4],
+    )
+
+
+#: When the accessibility statement was written (a self-assessment; see the template).
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 25)
+#: AgID's form for reporting an unsatisfactory answer (procedura di attuazione).
+AGID_FORM_URL = "https://form.agid.gov.it"
+_VERSIONS_FILE = Path(__file__).resolve().parent.parent / "static" / "vendor" / "VERSIONS.txt"
+
+
+def vendored_version(package: str) -> str | None:
+    """The version of a vendored front-end package, as recorded in VERSIONS.txt."""
+    try:
+        lines = _VERSIONS_FILE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, _sep, rest = line.partition(" ")
+        if name == package and rest.strip():
+            return rest.split()[0]
+    return None
+
+
+@bp.get("/accessibilita")
+def accessibility() -> str:
+    """The accessibility statement (dichiarazione di accessibilità), in AgID's form."""
+    config = current_app.config
+    return render_template(
+        "core/accessibilita.html",
+        organisation=config.get("ACCESSIBILITY_ORGANISATION") or None,
+        contact=config.get("ACCESSIBILITY_CONTACT") or config["MAIL_FROM"],
+        site_url=config["BASE_URL"],
+        statement_date=ACCESSIBILITY_STATEMENT_DATE,
+        agid_form_url=AGID_FORM_URL,
+        axe_version=vendored_version("axe-core"),
     )
 
 
