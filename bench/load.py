@@ -227,6 +227,9 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--only", nargs="*", choices=("bare", "home", "module"), help="measure only these"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     url = database_url(args.database_url)
@@ -250,6 +253,9 @@ def main() -> None:
             "home": [(c, "/") for c in cookies],
             "module": [(c, path) for c, (_email, path) in zip(cookies, learners, strict=True)],
         }
+        if args.only:
+            targets = {k: v for k, v in targets.items() if k in args.only}
+            rounds = {k: v for k, v in rounds.items() if k in args.only}
         check_pages(port, targets)
         for n in range(args.rounds):
             for label, items in targets.items():
@@ -271,7 +277,7 @@ def main() -> None:
         | {"rounds": results}
         for label, results in rounds.items()
     }
-    bare = summary["bare"]["rps"]
+    bare = summary["bare"]["rps"] if "bare" in summary else float("nan")
     print(f"\n{'endpoint':<10}{'req/s':>9}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, s in summary.items():
         print(

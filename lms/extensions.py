@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 
@@ -39,10 +40,19 @@ db = SQLAlchemy(model_class=Base)
 
 @event.listens_for(Engine, "connect")
 def _sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
-    """SQLite ignores foreign keys (and their ON DELETE rules) unless asked per connection."""
+    """SQLite ignores foreign keys (and their ON DELETE rules) unless asked per connection.
+
+    A database file is also put in write-ahead-log mode (kept in the file): every
+    module page records the visit, and in SQLite's default rollback mode each of
+    those writes locks every reader out until its commit is on disk. With the
+    log, readers go on while one writer commits (bench/results.md). An in-memory
+    database stays as it is.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        with contextlib.suppress(sqlite3.OperationalError):  # busy: stays as it was
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
