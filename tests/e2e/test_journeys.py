@@ -291,7 +291,7 @@ def read_the_reports(browser: Browser) -> None:
     _assert_chart_drawn(browser, "#coverage-chart")
     totals = page.locator("tfoot td").all_inner_texts()
     assert any(re.fullmatch(r"[1-9][\d.]*", cell.strip()) for cell in totals), totals
-    browser.shot("reports")
+    browser.shot("reports", full_page=True)
     page.get_by_role("link", name="Campania").click()
     browser.check()
     browser.shot("reports-region")
