@@ -119,6 +119,10 @@ def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
     browser.shot("quiz")
     answer_quiz(browser, key, right=False)
     assert page.get_by_text("non superata").first.is_visible()
+    # Right and wrong are said in words too, not only by the icon's colour.
+    wrong = page.locator(".lms-review").first
+    assert wrong.locator(".visually-hidden").first.inner_text() == "Risposta errata:"
+    assert wrong.get_by_text("(corretta)").count() >= 1
     browser.check()
     browser.shot("quiz-review")
 
@@ -192,7 +196,10 @@ def test_trainer_previews_a_draft_and_reads_quiz_statistics(
 
 
 def _assert_chart_drawn(browser: Browser, selector: str) -> None:
-    """The chart's canvas has a size and Chart.js drew on it."""
+    """The chart's canvas has a size and Chart.js drew on it; words describe it."""
+    canvas = browser.page.locator(selector).first
+    assert canvas.get_attribute("role") == "img"
+    assert "tabella" in (canvas.get_attribute("aria-label") or "")  # the numbers are there
     drawn = browser.json(
         f"""() => {{
             const canvas = document.querySelector({selector!r});
