@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, select
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role
@@ -199,11 +199,7 @@ def _enrolment_counts(filters: ReportFilters, by: By) -> Select:
         .join(Course, Course.id == Enrolment.course_id)
         .outerjoin(
             CourseCompletion,
-            and_(
-                CourseCompletion.user_id == StaffMember.user_id,
-                CourseCompletion.course_id == Enrolment.course_id,
-                CourseCompletion.completed_at < end,
-            ),
+            filters.completion_of(StaffMember.user_id, Enrolment.course_id),
         )
         .where(filters.authority_clause(), filters.staff_clause(), Enrolment.enrolled_at < end)
         .group_by(Enrolment.staff_id)
@@ -239,7 +235,7 @@ def _score_counts(filters: ReportFilters, by: By) -> Select:
             QuizAttempt.submitted_at < end,
             QuizAttempt.score_pct.is_not(None),
             Module.kind == ModuleKind.QUIZ,
-            or_(Module.retired_at.is_(None), Module.retired_at >= end),
+            filters.module_current(),
         )
         .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
     )

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
 from lms.core.types import ROME, rome_date, utcnow
-from lms.courses.models import Course
+from lms.courses.models import Course, Module
+from lms.enrolments.models import CourseCompletion
 from lms.enrolments.roster import parse_category, parse_date
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
@@ -77,6 +78,20 @@ class ReportFilters:
         if self.authority is not None:
             clauses.append(Authority.id == self.authority.id)
         return and_(*clauses)
+
+    def module_current(self) -> ColumnElement[bool]:
+        """WHERE clause on :class:`Module`: not retired by the end of ``as_of``."""
+        return or_(Module.retired_at.is_(None), Module.retired_at >= self.day_end)
+
+    def completion_of(
+        self, user_id: ColumnElement[int], course_id: ColumnElement[int]
+    ) -> ColumnElement[bool]:
+        """Join condition: *user_id* completed *course_id* by the end of ``as_of``."""
+        return and_(
+            CourseCompletion.user_id == user_id,
+            CourseCompletion.course_id == course_id,
+            CourseCompletion.completed_at < self.day_end,
+        )
 
     def staff_clause(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`StaffMember`: the *staff* at the end of ``as_of``."""

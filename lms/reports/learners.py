@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, Select, and_, case, cast, func, or_, select
+from sqlalchemy import Integer, Row, Select, case, cast, func, select
 
 from lms.assessments.models import QuizAttempt
 from lms.core.types import rome_date
@@ -87,10 +87,9 @@ class LearnerRow(NamedTuple):
 
 def _active_modules(filters: ReportFilters) -> dict[int, int]:
     """Per course id: how many modules were not retired at the end of the as-of day."""
-    end = filters.day_end
     rows = db.session.execute(
         select(Module.course_id, func.count())
-        .where(or_(Module.retired_at.is_(None), Module.retired_at >= end))
+        .where(filters.module_current())
         .group_by(Module.course_id)
     )
     return {course_id: int(count) for course_id, count in rows}
@@ -113,7 +112,7 @@ def _progress(filters: ReportFilters, user_ids: list[int]) -> Lookup:
         .where(
             ModuleProgress.user_id.in_(user_ids),
             ModuleProgress.started_at < end,
-            or_(Module.retired_at.is_(None), Module.retired_at >= end),
+            filters.module_current(),
         )
         .group_by(ModuleProgress.user_id, Module.course_id)
     )
@@ -135,7 +134,7 @@ def _scores(filters: ReportFilters, user_ids: list[int]) -> Lookup:
             QuizAttempt.submitted_at < end,
             QuizAttempt.score_pct.is_not(None),
             Module.kind == ModuleKind.QUIZ,
-            or_(Module.retired_at.is_(None), Module.retired_at >= end),
+            filters.module_current(),
         )
         .group_by(QuizAttempt.user_id, Module.course_id, QuizAttempt.module_id)
         .subquery("best_per_quiz")
@@ -183,11 +182,7 @@ def learner_query(filters: ReportFilters) -> Select:
         .join(Course, Course.id == Enrolment.course_id)
         .outerjoin(
             CourseCompletion,
-            and_(
-                CourseCompletion.user_id == StaffMember.user_id,
-                CourseCompletion.course_id == Enrolment.course_id,
-                CourseCompletion.completed_at < end,
-            ),
+            filters.completion_of(StaffMember.user_id, Enrolment.course_id),
         )
         .where(filters.authority_clause(), filters.staff_clause(), Enrolment.enrolled_at < end)
         .order_by(
