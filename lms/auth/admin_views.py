@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import Capability, require
@@ -18,7 +19,11 @@ def users() -> str:
     """Every account, searchable by name or e-mail and filterable by role."""
     search = request.args.get("q", "").strip()[:100]
     role_value = request.args.get("role", "")
-    query = select(User).order_by(User.last_name, User.first_name, User.email)
+    query = (
+        select(User)
+        .options(selectinload(User.scopes))
+        .order_by(User.last_name, User.first_name, User.email)
+    )
     if role_value:
         try:
             query = query.where(User.role == Role(role_value))

@@ -132,8 +132,10 @@ def resolve_link(course_slug: str, target: str, *, prefix: str = URL_PREFIX) -> 
     ``02-fondi.md#x`` becomes ``/courses/<course>/fondi/#x``, ``course.md`` the
     course page, ``media/a.png`` ``/courses/<course>/media/a.png``.
     """
+    # The href as written may hold character references (&#106;…); the browser
+    # decodes them before following the link, and so does the checker.
     try:
-        parts = urlsplit(target.strip())
+        parts = urlsplit(html.unescape(target.strip()))
     except ValueError:
         return None
     if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):

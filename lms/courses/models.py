@@ -74,7 +74,8 @@ class Course(db.Model):
         _enum(CourseStatus, "course_status"), default=CourseStatus.PUBLISHED
     )
     #: course.md's body, rendered and sanitised at synchronisation time.
-    overview_html: Mapped[str] = mapped_column(Text, default="")
+    #: Deferred: only the course page shows it; lists of courses need not read it.
+    overview_html: Mapped[str] = mapped_column(Text, default="", deferred=True)
     #: SHA-256 of course.md: unchanged means nothing to do.
     source_hash: Mapped[str] = mapped_column(String(64))
     #: The renderer that produced overview_html (see lms.courses.sync.RENDER_VERSION).

@@ -8,7 +8,7 @@ real).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -47,6 +47,14 @@ class ReportFilters:
     category: StaffCategory | None = None
     region: Region | None = None
     authority: Authority | None = None
+    #: The reader's scope as a WHERE clause, worked out once when the filters
+    #: are made: a streamed download runs its queries after the view returned.
+    reader_clause: ColumnElement[bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Resolve the reader's scope now, while the request's session holds the reader."""
+        clause = true() if self.reader is None else authority_scope_clause(self.reader)
+        object.__setattr__(self, "reader_clause", clause)
 
     @property
     def day_end(self) -> datetime:
@@ -72,7 +80,7 @@ class ReportFilters:
 
     def authority_clause(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`Authority`: the reader's scope, then region/authority."""
-        clauses = [true() if self.reader is None else authority_scope_clause(self.reader)]
+        clauses = [self.reader_clause]
         if self.region is not None:
             clauses.append(Authority.region_id == self.region.id)
         if self.authority is not None:
