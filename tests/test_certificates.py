@@ -682,3 +682,25 @@ def test_the_public_check_is_rate_limited(new_app, issued) -> None:
         assert other.get(f"/certificates/{issued.display_code}").status_code == 200
     finally:
         limiter.reset()
+
+
+def test_the_home_page_links_the_certificate_of_each_completed_course(
+    client, login_as, make_course, put_on_staff
+) -> None:
+    course = make_course()
+    user = login_as("learner")
+    put_on_staff(user)
+    link = f'href="/courses/{course.slug}/attestato.pdf"'
+    assert link not in text(client.get("/"))
+    complete(user, course)
+    assert link in text(client.get("/"))
+
+
+def test_the_home_page_links_no_certificate_without_a_staff_record(
+    client, login_as, make_course
+) -> None:
+    course = make_course()
+    complete(login_as("learner"), course)
+    page = text(client.get("/"))
+    assert "completato il" in page
+    assert "attestato.pdf" not in page

@@ -15,9 +15,13 @@ from sqlalchemy.exc import OperationalError
 
 import lms
 from config import ProductionConfig
+from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
 from lms.core.demo import DEMO_USERS
 from lms.core.views import CONTENT_SECURITY_POLICY
+from lms.courses.content import load_tree
+from lms.courses.sync import sync_courses
+from lms.enrolments.models import CourseCompletion, ModuleProgress
 
 TRANSLATIONS = Path(lms.__file__).parent / "translations"
 
@@ -322,6 +326,34 @@ def test_demo_creates_five_accounts_once(runner, db, client):
 
     admin = next(d for d in DEMO_USERS if d.role == "admin")
     assert login(client, admin.email, admin.password).status_code == 302
+
+
+@pytest.mark.usefixtures("minimal_register")
+def test_demo_gives_people_progress_and_completions_once(runner, db):
+    # With the shipped courses synchronised, some demo people read, pass quizzes
+    # and complete courses through the real operations (reports and certificates
+    # then have data); running it again adds nothing.
+    sources, errors = load_tree(Path(lms.__file__).resolve().parent.parent / "content")
+    assert errors == []
+    sync_courses(sources)
+    db.session.commit()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+
+    def counts() -> tuple[int, int, int]:
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (ModuleProgress, QuizAttempt, CourseCompletion)
+        )
+
+    first = counts()
+    learner = db.session.scalar(select(User).where(User.email == "discente@demo.example"))
+    completed = db.session.scalars(
+        select(CourseCompletion.course_id).where(CourseCompletion.user_id == learner.id)
+    ).all()
+    assert len(completed) == 1  # appalti-pubblici; the other courses are left to try
+    assert all(n > 0 for n in first), first
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert counts() == first
 
 
 def test_demo_on_an_empty_register_fails_clearly(runner, db):
