@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role
-from lms.courses.models import Course, Module, ModuleKind
+from lms.courses.models import Course, Module
 from lms.enrolments.models import CourseCompletion, Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
@@ -219,7 +219,6 @@ def _enrolment_counts(filters: ReportFilters, by: By) -> Select:
 
 
 def _score_counts(filters: ReportFilters, by: By) -> Select:
-    end = filters.day_end
     best = (
         select(
             func.min(_key(by)).label("key"),
@@ -232,10 +231,7 @@ def _score_counts(filters: ReportFilters, by: By) -> Select:
         .where(
             filters.authority_clause(),
             filters.staff_clause(),
-            QuizAttempt.submitted_at < end,
-            QuizAttempt.score_pct.is_not(None),
-            Module.kind == ModuleKind.QUIZ,
-            filters.module_current(),
+            filters.scored_attempt(),
         )
         .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
     )

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
+from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
 from lms.core.types import ROME, rome_date, utcnow
-from lms.courses.models import Course, Module
+from lms.courses.models import Course, Module, ModuleKind
 from lms.enrolments.models import CourseCompletion
 from lms.enrolments.roster import parse_category, parse_date
 from lms.extensions import db
@@ -90,6 +91,19 @@ class ReportFilters:
     def module_current(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`Module`: not retired by the end of ``as_of``."""
         return or_(Module.retired_at.is_(None), Module.retired_at >= self.day_end)
+
+    def scored_attempt(self) -> ColumnElement[bool]:
+        """WHERE clause on :class:`QuizAttempt` joined to its :class:`Module`.
+
+        An attempt counts for the best scores when it was submitted by the end of
+        ``as_of``, on a quiz that was current then.
+        """
+        return and_(
+            QuizAttempt.submitted_at < self.day_end,
+            QuizAttempt.score_pct.is_not(None),
+            Module.kind == ModuleKind.QUIZ,
+            self.module_current(),
+        )
 
     def completion_of(
         self, user_id: ColumnElement[int], course_id: ColumnElement[int]

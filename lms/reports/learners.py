@@ -20,7 +20,7 @@ from sqlalchemy import Integer, Row, Select, case, cast, func, select
 
 from lms.assessments.models import QuizAttempt
 from lms.core.types import rome_date
-from lms.courses.models import Course, Module, ModuleKind
+from lms.courses.models import Course, Module
 from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffMember
@@ -121,7 +121,6 @@ def _progress(filters: ReportFilters, user_ids: list[int]) -> Lookup:
 
 def _scores(filters: ReportFilters, user_ids: list[int]) -> Lookup:
     """Per (user, course): the sum of the best score on each quiz (hundredths), and how many."""
-    end = filters.day_end
     best = (
         select(
             QuizAttempt.user_id,
@@ -131,10 +130,7 @@ def _scores(filters: ReportFilters, user_ids: list[int]) -> Lookup:
         .join(Module, Module.id == QuizAttempt.module_id)
         .where(
             QuizAttempt.user_id.in_(user_ids),
-            QuizAttempt.submitted_at < end,
-            QuizAttempt.score_pct.is_not(None),
-            Module.kind == ModuleKind.QUIZ,
-            filters.module_current(),
+            filters.scored_attempt(),
         )
         .group_by(QuizAttempt.user_id, Module.course_id, QuizAttempt.module_id)
         .subquery("best_per_quiz")
