@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import threading
-import zlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,6 +14,7 @@ import pytest
 from conftest import login
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from test_progress import before_flush, insert_elsewhere  # noqa: F401 - a fixture and a helper
@@ -44,83 +45,19 @@ GROUPED = re.compile(rf"[{CODE_ALPHABET}]{{4}}(?:-[{CODE_ALPHABET}]{{4}}){{4}}")
 
 
 # Reading a PDF's text ---------------------------------------------------------------------
-# fpdf2 writes text as glyph numbers of the embedded font subset; each font's ToUnicode
-# map turns them back into characters, as a PDF reader's "copy text" does.
-
-
-def _objects(data: bytes) -> dict[int, bytes]:
-    """Every object of the PDF by number, streams inflated."""
-    found = {}
-    for match in re.finditer(rb"(\d+) 0 obj(.*?)endobj", data, flags=re.DOTALL):
-        body = match.group(2)
-        stream = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, flags=re.DOTALL)
-        if stream and b"/FlateDecode" in body:
-            body = body[: stream.start()] + zlib.decompress(stream.group(1))
-        found[int(match.group(1))] = body
-    return found
-
-
-def _literal(raw: bytes) -> bytes:
-    """The bytes of a PDF literal string's body (escapes resolved)."""
-    escapes = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-
-    def unescape(match: re.Match[bytes]) -> bytes:
-        token = match.group(1)
-        if token[:1].isdigit():
-            return bytes([int(token, 8)])
-        return escapes.get(token, token)
-
-    return re.sub(rb"\\([0-7]{1,3}|.)", unescape, raw, flags=re.DOTALL)
-
-
-def _to_unicode(cmap: bytes) -> dict[int, str]:
-    mapping = {}
-    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, flags=re.DOTALL):
-        for glyph, text in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-            mapping[int(glyph, 16)] = bytes.fromhex(text.decode()).decode("utf-16-be")
-    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, flags=re.DOTALL):
-        for low, high, start in re.findall(
-            rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block
-        ):
-            first = int(start, 16)
-            for offset, glyph in enumerate(range(int(low, 16), int(high, 16) + 1)):
-                mapping[glyph] = chr(first + offset)
-    return mapping
+# pypdf reads the PDF back as a reader's "copy text" does (through each embedded font's
+# ToUnicode map), and its document information.
 
 
 def pdf_text(data: bytes) -> str:
-    """The text of a PDF made by fpdf2 with embedded TrueType fonts, one line per string."""
-    objects = _objects(data)
-    maps = {}
-    for body in objects.values():
-        for name, ref in re.findall(rb"/(F\d+) (\d+) 0 R", body):
-            font = objects[int(ref)]
-            unicode_ref = re.search(rb"/ToUnicode (\d+) 0 R", font)
-            maps[name] = _to_unicode(objects[int(unicode_ref.group(1))])
-    lines = []
-    for body in objects.values():
-        font = None
-        for token in re.finditer(rb"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj", body, re.DOTALL):
-            if token.group(1):
-                font = maps[token.group(1)]
-                continue
-            raw = _literal(token.group(2))
-            glyphs = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
-            lines.append("".join(font.get(g, "\ufffd") for g in glyphs))
-    return "\n".join(lines)
+    """The text of every page of a PDF."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def pdf_info(data: bytes) -> dict[str, str]:
     """The PDF's document information (title, author ...)."""
-    info = {}
-    pattern = rb"/(Title|Author|Subject|Keywords|Creator) (?:\(((?:\\.|[^\\)])*)\)|<([0-9a-f]+)>)"
-    for key, literal, hexadecimal in re.findall(pattern, data):
-        value = bytes.fromhex(hexadecimal.decode()) if hexadecimal else _literal(literal)
-        if value.startswith(b"\xfe\xff"):
-            info[key.decode()] = value[2:].decode("utf-16-be")
-        else:
-            info[key.decode()] = value.decode("latin-1")
-    return info
+    metadata = PdfReader(io.BytesIO(data)).metadata or {}
+    return {key.lstrip("/"): str(value) for key, value in metadata.items()}
 
 
 # Factories ----------------------------------------------------------------------------------

@@ -119,10 +119,15 @@ def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
     browser.shot("quiz")
     answer_quiz(browser, key, right=False)
     assert page.get_by_text("non superata").first.is_visible()
-    # Right and wrong are said in words too, not only by the icon's colour.
-    wrong = page.locator(".lms-review").first
-    assert wrong.locator(".visually-hidden").first.inner_text() == "Risposta errata:"
-    assert wrong.get_by_text("(corretta)").count() >= 1
+    # Right and wrong are said in words too, not only by the icon's colour. Every answer
+    # was wrong; the questions come in a shuffled order, so look at each kind wherever it is.
+    reviews = page.locator(".lms-review")
+    assert reviews.count() == len(key)
+    for review in reviews.all():
+        assert review.locator(".visually-hidden").first.inner_text() == "Risposta errata:"
+    choice = page.locator(".lms-review:has(.lms-review-options)").first
+    assert choice.get_by_text("(corretta)").count() >= 1
+    assert choice.get_by_text("[scelta]").count() == 1
     browser.check()
     browser.shot("quiz-review")
 
