@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role
-from lms.courses.models import Course, Module
+from lms.courses.models import Course
 from lms.enrolments.models import CourseCompletion, Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
@@ -219,25 +219,53 @@ def _enrolment_counts(filters: ReportFilters, by: By) -> Select:
 
 
 def _score_counts(filters: ReportFilters, by: By) -> Select:
+    # The same numbers, in the shape each database runs fastest (measured with
+    # bench/reports.py at 930,000 attempts): SQLite groups the attempts from their
+    # own index and joins one row per person to the staff (0.46 s, against 0.79 s
+    # joining every attempt); PostgreSQL joins every attempt in parallel hash joins
+    # (0.66 s, against 1.1 s for the per-person shape, which it runs serially).
+    key = _key(by)
+    if db.session.get_bind().dialect.name == "sqlite":
+        best = (
+            select(
+                QuizAttempt.user_id,
+                cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
+            )
+            .where(filters.scored_attempt())
+            .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
+            .subquery("best")
+        )
+        per_person = (
+            select(
+                best.c.user_id, func.sum(best.c.best).label("score"), func.count().label("pairs")
+            )
+            .group_by(best.c.user_id)
+            .subquery("per_person")
+        )
+        return (
+            select(
+                key.label("key"),
+                func.sum(per_person.c.score).label("score"),
+                func.sum(per_person.c.pairs).label("pairs"),
+            )
+            .select_from(per_person)
+            .join(StaffMember, StaffMember.user_id == per_person.c.user_id)
+            .join(Authority, Authority.id == StaffMember.authority_id)
+            .where(filters.authority_clause(), filters.staff_clause())
+            .group_by(key)
+        )
     best = (
         select(
-            func.min(_key(by)).label("key"),
+            func.min(key).label("key"),
             cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
         )
         .select_from(QuizAttempt)
         .join(StaffMember, StaffMember.user_id == QuizAttempt.user_id)
         .join(Authority, Authority.id == StaffMember.authority_id)
-        .join(Module, Module.id == QuizAttempt.module_id)
-        .where(
-            filters.authority_clause(),
-            filters.staff_clause(),
-            filters.scored_attempt(),
-        )
+        .where(filters.authority_clause(), filters.staff_clause(), filters.scored_attempt())
         .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
+        .subquery("best")
     )
-    if filters.course is not None:
-        best = best.where(Module.course_id == filters.course.id)
-    best = best.subquery("best")
     return select(
         best.c.key, func.sum(best.c.best).label("score"), func.count().label("pairs")
     ).group_by(best.c.key)

@@ -93,16 +93,20 @@ class ReportFilters:
         return or_(Module.retired_at.is_(None), Module.retired_at >= self.day_end)
 
     def scored_attempt(self) -> ColumnElement[bool]:
-        """WHERE clause on :class:`QuizAttempt` joined to its :class:`Module`.
+        """WHERE clause on :class:`QuizAttempt`.
 
         An attempt counts for the best scores when it was submitted by the end of
-        ``as_of``, on a quiz that was current then.
+        ``as_of``, on a quiz that was current then (and of the course filtered on).
+        The quizzes are a small set, looked up once: no join to :class:`Module` per
+        attempt.
         """
+        quizzes = select(Module.id).where(Module.kind == ModuleKind.QUIZ, self.module_current())
+        if self.course is not None:
+            quizzes = quizzes.where(Module.course_id == self.course.id)
         return and_(
             QuizAttempt.submitted_at < self.day_end,
             QuizAttempt.score_pct.is_not(None),
-            Module.kind == ModuleKind.QUIZ,
-            self.module_current(),
+            QuizAttempt.module_id.in_(quizzes),
         )
 
     def completion_of(
