@@ -19,6 +19,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
+from lms.core.messages import in_english
 from lms.core.types import utcnow
 from lms.enrolments.import_flow import ImportOutcome, run_import
 from lms.enrolments.roster import read_roster, today_in_italy, validate_rows
@@ -288,10 +289,10 @@ def test_any_bad_row_writes_nothing_and_every_bad_row_is_listed() -> None:
     )
     outcome = do_import(data)
     assert len(outcome.errors) == 3
-    assert all(ERROR_LINE.match(e) for e in outcome.errors), outcome.errors
-    assert outcome.errors[0].startswith("line 3, authority_code: ")
-    assert outcome.errors[1].startswith("line 4, email: ")
-    assert outcome.errors[2].startswith("line 6, category: ")
+    assert all(ERROR_LINE.match(e) for e in in_english(outcome.errors)), outcome.errors
+    assert in_english(outcome.errors)[0].startswith("line 3, authority_code: ")
+    assert in_english(outcome.errors)[1].startswith("line 4, email: ")
+    assert in_english(outcome.errors)[2].startswith("line 6, category: ")
     assert outcome.result is None
     assert count(StaffMember) == staff_before == 1
     assert count(User) == users_before == 1
@@ -301,8 +302,8 @@ def test_any_bad_row_writes_nothing_and_every_bad_row_is_listed() -> None:
 def test_the_errors_fixture_lists_every_bad_line() -> None:
     outcome = do_import((ROSTER / "personale_errori.csv").read_bytes(), "personale_errori.csv")
     assert outcome.errors
-    assert all(ERROR_LINE.match(e) for e in outcome.errors), outcome.errors
-    lines = {int(re.match(r"line (\d+)", e).group(1)) for e in outcome.errors}
+    assert all(ERROR_LINE.match(e) for e in in_english(outcome.errors)), outcome.errors
+    lines = {int(re.match(r"line (\d+)", e).group(1)) for e in in_english(outcome.errors)}
     # Line 2 is the only good row; every other row has something wrong.
     assert lines == set(range(3, 17))
     assert count(StaffMember) == 0
@@ -321,6 +322,38 @@ def test_cli_import_with_errors_exits_1_and_writes_nothing(runner: FlaskCliRunne
     assert result.stdout == ""
     assert count(StaffMember) == 0
     assert count(User) == 0
+
+
+def test_cli_prints_every_error_in_english_whatever_the_interfaces_default(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """The command line's contract: ``FILE: line N, column: reason``, in English."""
+    path = ROSTER / "personale_errori.csv"
+    result = runner.invoke(args=["staff", "import", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    lines = [line.removeprefix(f"{path}: ") for line in result.stderr.splitlines()]
+    assert lines[:4] == [
+        "line 3, codice_fiscale: invalid check character",
+        "line 4, codice_fiscale: must be 16 characters, not 15",
+        (
+            'line 5, codice_fiscale: character 9 is "Z" but should be a month letter '
+            "(A B C D E H L M P R S T)"
+        ),
+        (
+            "line 6, email: giuseppe.deluca@ is not a valid e-mail address: "
+            "There must be something after the @-sign."
+        ),
+    ]
+    assert "line 9, hired_on: 31/02/2024 is not a date" in lines
+    assert (
+        "line 14, extra cells: values beyond the last column of the header: nota a margine" in lines
+    )
+    assert not any("riga" in line or "non è" in line for line in lines)
+
+    empty = tmp_path / "vuoto.csv"
+    empty.write_bytes(b"")
+    result = runner.invoke(args=["staff", "import", str(empty)])
+    assert (result.exit_code, result.stderr) == (1, f"{empty}: the file is empty\n")
 
 
 def test_cli_dry_run_writes_nothing_and_counts(runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -355,7 +388,7 @@ def test_email_of_another_staff_member_is_an_error_for_that_row() -> None:
     before = snapshot()
     outcome = do_import(roster_csv(person("bruno"), person("gallo", email="g.verdi@example.it")))
     assert len(outcome.errors) == 1
-    assert outcome.errors[0].startswith("line 3, email: g.verdi@example.it")
+    assert in_english(outcome.errors)[0].startswith("line 3, email: g.verdi@example.it")
     assert snapshot() == before
 
 
@@ -364,7 +397,7 @@ def test_email_of_another_persons_account_is_an_error() -> None:
     assert do_import(roster_csv(person("verdi"))).errors == []
     outcome = do_import(roster_csv(person("bruno", email="verdi@example.it")))
     assert len(outcome.errors) == 1
-    assert outcome.errors[0].startswith("line 2, email: verdi@example.it")
+    assert in_english(outcome.errors)[0].startswith("line 2, email: verdi@example.it")
     assert count(StaffMember) == 1
 
 
@@ -434,7 +467,7 @@ def test_changing_email_to_an_existing_non_staff_account_does_not_crash(
     before = snapshot()
     outcome = do_import(roster_csv(person("verdi", email="hr.manager@example.it")))
     if outcome.errors:
-        assert outcome.errors[0].startswith("line 2, email: ")
+        assert in_english(outcome.errors)[0].startswith("line 2, email: ")
         assert snapshot() == before
     else:
         assert count(User) == 2
@@ -518,7 +551,7 @@ def test_hr_importer_may_import_only_into_their_authorities(
         importer=hr,
     )
     assert len(outcome.errors) == 1
-    assert outcome.errors[0].startswith("line 3, authority_code: 15 ")
+    assert in_english(outcome.errors)[0].startswith("line 3, authority_code: 15 ")
     assert count(StaffMember) == 0
     assert count(User) == users_before
 
@@ -534,7 +567,7 @@ def test_hr_importer_scoped_to_a_region_reaches_its_authorities_only(
     _db.session.commit()
     hr = make_user(Role.HR, scope=[authorities[0].region])
     outcome = do_import(roster_csv(person("verdi", "15"), person("bruno", "001272")), importer=hr)
-    assert [e.split(",")[0] for e in outcome.errors] == ["line 3"]
+    assert [(e.line, e.column) for e in outcome.errors] == [(3, "authority_code")]
     assert count(StaffMember) == 0
     assert torino.id  # the authority exists; only the scope refuses it
 

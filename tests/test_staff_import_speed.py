@@ -184,6 +184,6 @@ def test_bad_row_after_a_chunk_writes_nothing(monkeypatch: pytest.MonkeyPatch) -
             person("rizzo", email="g.verdi@example.it"),  # Verdi's: line 5
         )
     )
-    assert [e.split(",")[0] for e in outcome.errors] == ["line 5"]
+    assert [(e.line, e.column) for e in outcome.errors] == [(5, "email")]
     assert snapshot() == before
     assert count(User) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Callable
@@ -230,7 +231,7 @@ def test_bad_rows_are_listed_and_nothing_is_written(
 ) -> None:
     login_as(Role.ADMIN)
     page = upload(client, (ROSTER / "personale_errori.csv").read_bytes(), "personale_errori.csv")
-    errors = re.findall(r"<li>(line \d+, [^<]+)</li>", page)
+    errors = re.findall(r"<li>(riga \d+, [^<]+)</li>", page)
     assert len(errors) >= 2
     assert 'aria-describedby="roster-help roster-error roster-errors"' in page
     assert 'aria-invalid="true"' in page
@@ -266,9 +267,132 @@ def test_rows_outside_the_managers_scope_are_errors(
 ) -> None:
     login_as(Role.HR, scope=[authorities["napoli"]])  # Napoli only, not Regione Campania
     page = upload(client, GOOD)
-    errors = re.findall(r"<li>(line \d+, authority_code: [^<]+)</li>", page)
+    errors = re.findall(r"<li>(riga \d+, authority_code: [^<]+)</li>", page)
     assert len(errors) == 3  # the three rows of Regione Campania (code 15)
+    assert errors[0].endswith("15 non è tra gli enti di cui puoi importare il personale")
     assert count(StaffMember) == 0
+
+
+def listed_errors(page: str) -> list[str]:
+    """The problems the upload page lists, as the reader sees them."""
+    listing = page.split('id="import-errors"')[1].split("</ul>", maxsplit=1)[0]
+    return [html.unescape(item) for item in re.findall(r"<li[^>]*>([^<]+)</li>", listing)]
+
+
+ERRORI = (ROSTER / "personale_errori.csv").read_bytes()
+
+
+@pytest.mark.usefixtures("authorities")
+def test_the_problems_of_a_file_are_in_italian_by_default(
+    client: FlaskClient, login_as: Callable
+) -> None:
+    login_as(Role.ADMIN)
+    errors = listed_errors(upload(client, ERRORI, "personale_errori.csv"))
+    assert errors[:4] == [
+        "riga 3, codice_fiscale: carattere di controllo errato",
+        "riga 4, codice_fiscale: deve avere 16 caratteri, non 15",
+        (
+            'riga 5, codice_fiscale: il carattere 9 è "Z" ma dovrebbe essere la lettera del mese '
+            "(A B C D E H L M P R S T)"
+        ),
+        (
+            "riga 6, email: giuseppe.deluca@ non è un indirizzo e-mail valido: "
+            "manca la parte dopo la @"
+        ),
+    ]
+    assert "riga 9, hired_on: 31/02/2024 non è una data esistente" in errors
+    assert "riga 11, first_name: dato obbligatorio mancante" in errors
+    assert (
+        "riga 14, celle in più: valori oltre l'ultima colonna dell'intestazione: nota a margine"
+    ) in errors
+    assert len(errors) == 16
+    assert not [e for e in errors if not e.startswith("riga ") or " is " in e or "line" in e]
+
+    bad_date = "SPSNCL85C12F839V;Niccolò;Esposito;n.e@comune.napoli.it;063049;neoassunto;;1-3-24;"
+    page = upload(client, (ERRORI.decode("cp1252").splitlines()[0] + "\n" + bad_date).encode())
+    assert listed_errors(page) == [
+        "riga 2, hired_on: 1-3-24 non è una data: scrivi GG/MM/AAAA o AAAA-MM-GG"
+    ]
+    assert "1 problema nel file:" in page
+
+
+@pytest.mark.usefixtures("authorities")
+def test_a_file_that_is_not_a_roster_is_described_in_italian(
+    client: FlaskClient, login_as: Callable
+) -> None:
+    login_as(Role.ADMIN)
+    assert listed_errors(upload(client, b"", "vuoto.csv")) == ["il file è vuoto"]
+    assert listed_errors(upload(client, b"%PDF-1.7 x", "cv.pdf")) == [
+        "il file non è un file CSV o XLSX"
+    ]
+    (header_error,) = listed_errors(upload(client, b"nome;cognome\nAnna;Verdi\n", "a.csv"))
+    assert header_error.startswith(
+        "riga 1: colonne mancanti: codice_fiscale, email, authority_code, category; "
+        "colonne attese: codice_fiscale, first_name, last_name"
+    )
+
+
+@pytest.mark.usefixtures("authorities")
+def test_problems_beyond_the_listed_ones_are_counted_in_italian(
+    client: FlaskClient, login_as: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 3)
+    login_as(Role.ADMIN)
+    page = upload(client, ERRORI, "personale_errori.csv")
+    errors = listed_errors(page)
+    assert errors[:3] == [
+        "riga 3, codice_fiscale: carattere di controllo errato",
+        "riga 4, codice_fiscale: deve avere 16 caratteri, non 15",
+        (
+            'riga 5, codice_fiscale: il carattere 9 è "Z" ma dovrebbe essere la lettera del mese '
+            "(A B C D E H L M P R S T)"
+        ),
+    ]
+    assert errors[3:] == ["… e altri 13 errori"]
+    assert "16 problemi nel file:" in page
+
+    monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 15)
+    assert listed_errors(upload(client, ERRORI, "personale_errori.csv"))[15:] == [
+        "… e un altro errore"
+    ]
+
+
+@pytest.mark.usefixtures("authorities")
+def test_the_problems_of_a_file_are_in_english_for_an_english_reader(
+    client: FlaskClient, login_as: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = login_as(Role.ADMIN)
+    user.locale = "en"
+    _db.session.commit()
+    errors = listed_errors(upload(client, ERRORI, "personale_errori.csv"))
+    assert errors[:4] == [
+        "line 3, codice_fiscale: invalid check character",
+        "line 4, codice_fiscale: must be 16 characters, not 15",
+        (
+            'line 5, codice_fiscale: character 9 is "Z" but should be a month letter '
+            "(A B C D E H L M P R S T)"
+        ),
+        (
+            "line 6, email: giuseppe.deluca@ is not a valid e-mail address: "
+            "There must be something after the @-sign."
+        ),
+    ]
+    assert "line 9, hired_on: 31/02/2024 is not a date" in errors
+    assert not [e for e in errors if "riga" in e or "non è" in e]
+    assert listed_errors(upload(client, b"", "vuoto.csv")) == ["the file is empty"]
+    monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 3)
+    page = upload(client, ERRORI, "personale_errori.csv")
+    assert listed_errors(page)[3:] == ["… and 13 more errors"]
+    assert "16 problems in the file:" in page
+
+
+@pytest.mark.usefixtures("authorities")
+def test_cells_shown_in_a_problem_are_escaped(client: FlaskClient, login_as: Callable) -> None:
+    login_as(Role.ADMIN)
+    row = "SPSNCL85C12F839V,Niccolò,Esposito,n.e@comune.napoli.it,063049,<b>precaria</b>"
+    page = upload(client, f"{HEADER}\n{row}\n".encode())
+    assert "<b>precaria</b>" not in page
+    assert "&lt;b&gt;precaria&lt;/b&gt; non è una categoria" in page
 
 
 # Staff list and person -------------------------------------------------------------------

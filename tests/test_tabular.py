@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 
 import pytest
+from flask_babel import force_locale
 
+from lms.core.messages import english
 from lms.core.tabular import (
     TableError,
     decode_text,
@@ -13,6 +16,14 @@ from lms.core.tabular import (
     normalise_header,
     read_csv,
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_english(db: object) -> Iterator[None]:  # noqa: ARG001 - db opens the app context
+    """Errors are worded in English here, as the command line prints them."""
+    with english():
+        yield
+
 
 REQUIRED = {"codice_fiscale", "last_name"}
 OPTIONAL = {"email"}
@@ -223,3 +234,18 @@ def test_extra_cells_are_kept_apart():
     _, rows = read(b"codice_fiscale,last_name\nA,Rossi,surplus,more\n")
     assert rows[0].cells["__extra__"] == "surplus,more"
     assert rows[0].get("last_name") == "Rossi"
+
+
+def test_errors_are_worded_in_the_readers_language():
+    with pytest.raises(TableError) as excinfo:
+        read(b"codice_fiscale;telefono\nX;Y\n")
+    assert excinfo.value.line == 1
+    with force_locale("it"):
+        assert str(excinfo.value) == (
+            "riga 1: colonne mancanti: last_name; colonne sconosciute: telefono; "
+            "colonne attese: codice_fiscale, last_name (facoltative: email)"
+        )
+    assert str(excinfo.value) == (
+        "line 1: missing column(s): last_name; unknown column(s): telefono; "
+        "expected codice_fiscale, last_name (optional: email)"
+    )

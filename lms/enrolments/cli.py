@@ -100,13 +100,15 @@ def staff_cli() -> None:
 @with_appcontext
 def import_command(file: Path, *, dry_run: bool) -> None:
     """Import a roster (CSV or XLSX); all or nothing, every bad row reported."""
+    from lms.core.messages import english  # noqa: PLC0415
     from lms.enrolments.import_flow import run_import  # noqa: PLC0415
 
     outcome = run_import(file.read_bytes(), file.name, importer=None, apply=not dry_run)
-    if outcome.errors:
+    if not outcome.ok:
         db.session.rollback()
-        for error in outcome.errors:
-            click.echo(f"{file}: {error}", err=True)
+        with english():  # the command line's contract: "line N, column: reason"
+            for error in outcome.errors:
+                click.echo(f"{file}: {error}", err=True)
         raise click.exceptions.Exit(1)
     if dry_run:
         db.session.rollback()

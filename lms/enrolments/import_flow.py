@@ -1,11 +1,16 @@
-"""One roster import, start to finish, shared by ``lms staff import`` and the upload page."""
+"""One roster import, start to finish, shared by ``lms staff import`` and the upload page.
+
+The outcome's errors are not text yet: ``str()`` words each in the current
+language, so the page shows them in the reader's language and the command line,
+rendering them under ``force_locale("en")``, in English.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from lms.auth.models import User
-from lms.core.tabular import TableError
+from lms.core.tabular import RowError, TableError
 from lms.enrolments.roster import read_roster, validate_rows
 from lms.enrolments.staff_import import (
     ImportPlan,
@@ -21,13 +26,22 @@ from lms.enrolments.staff_import import (
 class ImportOutcome:
     """What an import found and, when applied, did."""
 
-    errors: list[str] = field(default_factory=list)
+    #: Every problem listed (``line N, column: reason`` once shown), or the one
+    #: problem of a file that is not a roster.
+    errors: list[RowError | TableError] = field(default_factory=list)
+    #: Problems found beyond the ``max_errors`` listed.
+    more_errors: int = 0
     rows: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     plan: ImportPlan | None = None
     result: ImportResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file had no problem at all."""
+        return not self.errors and not self.more_errors
 
 
 def run_import(
@@ -49,11 +63,12 @@ def run_import(
             max_errors=max_errors,
         )
     except TableError as exc:
-        outcome.errors = [str(exc)]
+        outcome.errors = [exc]
         return outcome
     outcome.rows = checked.rows_read
-    if checked.errors:
-        outcome.errors = checked.errors
+    if not checked.ok:
+        outcome.errors = list(checked.errors)
+        outcome.more_errors = checked.more_errors
         return outcome
     plan = plan_import(checked.rows)
     outcome.plan = plan

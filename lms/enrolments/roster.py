@@ -3,7 +3,9 @@
 Pure functions, no Flask and no database (``staff-and-reports.md``, "Staff roster
 import"). :func:`read_roster` turns the bytes of an upload into rows keyed by the
 spec's column names; :func:`validate_rows` turns those rows into :class:`StaffRow`
-values or into errors worded ``line N, column: reason``. The database layer builds
+values or into :class:`~lms.core.tabular.RowError` errors, ``line N, column: reason``
+once shown: in the reader's language on the upload page (Italian by default),
+in English on the command line (see :mod:`lms.core.messages`). The database layer builds
 the ``authority_codes`` mapping, writes the rows only when there is no error, and
 decides what an absent optional column means for a person already known
 (:attr:`RosterFile.columns` says which columns the file had).
@@ -34,12 +36,15 @@ Decisions, so that the code need not be read to learn them:
   :func:`check_codice_fiscale`. The same codice fiscale twice is an error on the
   second row; so is one e-mail for two codici fiscali.
 - E-mail: email_validator without DNS and without SMTPUTF8 (no accented local
-  parts), then lower-cased whole.
+  parts), then lower-cased whole. Its reasons are English; in English they are
+  shown as it words them, in Italian as :func:`email_reason` sums them up.
 - Names and profile: trimmed, inner runs of spaces made one; at most
   :data:`NAME_MAX_LENGTH` and :data:`PROFILE_MAX_LENGTH` characters.
-- At most ``max_errors`` (default 1000) errors are listed; the last line then
-  says how many more there are, and :attr:`ValidationResult.error_count` counts
-  them all. The command line can pass ``max_errors=None``.
+- At most ``max_errors`` (default 1000) errors are listed;
+  :attr:`ValidationResult.error_count` counts them all and
+  :attr:`ValidationResult.more_errors` those left out (the page then says
+  "… and N more errors"). The command line passes ``max_errors=None``.
+- Messages are built only on the error path: a valid row costs no translation.
 """
 
 from __future__ import annotations
@@ -61,7 +66,17 @@ from codicefiscale import codicefiscale as cf_library
 from codicefiscale.data import get_countries_data, get_municipalities_data
 from email_validator import EmailNotValidError, validate_email
 
-from lms.core.tabular import Row, TableError, decode_text, detect_delimiter, normalise_header
+from lms.core.messages import EnglishOriginal, Message, _l
+from lms.core.tabular import (
+    Row,
+    RowError,
+    TableError,
+    column_problems,
+    csv_problem,
+    decode_text,
+    detect_delimiter,
+    normalise_header,
+)
 from lms.core.types import rome_date, utcnow
 
 if TYPE_CHECKING:
@@ -136,11 +151,17 @@ MAX_XLSX_UNPACKED_BYTES: Final = 512 * 1024 * 1024
 
 EXTRA_CELLS: Final = "__extra__"  # the key lms.core.tabular uses for cells beyond the header
 
-_Fail = Callable[[str, str], None]  # records one error of a row: (column, reason)
+_Fail = Callable[[str | Message, Message], None]  # records one error of a row: (column, reason)
 
-_NOT_A_TABLE = "the file is not a CSV or XLSX file"
+_NOT_A_TABLE = _l("il file non è un file CSV o XLSX")
 _OTHER_BINARIES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x05\x06", b"\x1f\x8b")
-_XLS = "Excel 97-2003 (.xls) files are not supported: save it as .xlsx or CSV"
+_XLS = _l("i file Excel 97-2003 (.xls) non sono supportati: salvalo come .xlsx o CSV")
+_EMPTY = _l("il file è vuoto")
+#: The Italian header names a message lists as accepted.
+_ITALIAN_NAMES = (
+    "Codice fiscale, Nome, Cognome, E-mail, Codice ente, Categoria, Profilo, "
+    "Data assunzione, Data cessazione"
+)
 
 
 # Reading ---------------------------------------------------------------------
@@ -167,7 +188,7 @@ def read_roster(data: bytes, filename: str = "") -> RosterFile:
     further down is raised while the rows are read. *filename* only words messages.
     """
     if not data or data.isspace():
-        raise TableError("the file is empty")
+        raise TableError(_EMPTY)
     head = data[:8]
     file_format: Literal["csv", "xlsx"]
     if head.startswith(b"PK\x03\x04"):
@@ -182,7 +203,7 @@ def read_roster(data: bytes, filename: str = "") -> RosterFile:
         header, rows = _read_csv(data, filename)
     first = next(rows, None)
     if first is None:
-        raise TableError("no rows under the header")
+        raise TableError(_l("non ci sono righe sotto l'intestazione"))
     return RosterFile(file_format, frozenset(filter(None, header)), chain([first], rows))
 
 
@@ -195,24 +216,26 @@ def canonical_column(name: str) -> str:
 def _check_header(raw: list[str], line: int) -> list[str]:
     """Map a header row to the spec's names, or raise naming every problem."""
     names = [canonical_column(cell) for cell in raw]
-    problems = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
-    if missing:
-        problems.append(f"missing column(s): {', '.join(missing)}")
-    unknown = [
-        cell.strip() for cell, name in zip(raw, names, strict=True) if name and name not in COLUMNS
-    ]
-    if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}")
-    repeated = [c for c in COLUMNS if names.count(c) > 1]
-    if repeated:
-        problems.append(f"repeated column(s): {', '.join(repeated)}")
+    problems = column_problems(
+        missing=[c for c in REQUIRED_COLUMNS if c not in names],
+        unknown=[
+            cell.strip()
+            for cell, name in zip(raw, names, strict=True)
+            if name and name not in COLUMNS
+        ],
+        repeated=[c for c in COLUMNS if names.count(c) > 1],
+    )
     if problems:
         raise TableError(
-            f"line {line}: {'; '.join(problems)}; expected {', '.join(REQUIRED_COLUMNS)} "
-            f"(optional: {', '.join(OPTIONAL_COLUMNS)}); Italian names such as Codice fiscale, "
-            "Nome, Cognome, E-mail, Codice ente, Categoria, Profilo, Data assunzione, "
-            "Data cessazione are accepted too"
+            _l(
+                "%(problems)s; colonne attese: %(expected)s (facoltative: %(optional)s); "
+                "sono accettati anche i nomi in italiano, come %(italian)s",
+                problems=problems,
+                expected=", ".join(REQUIRED_COLUMNS),
+                optional=", ".join(OPTIONAL_COLUMNS),
+                italian=_ITALIAN_NAMES,
+            ),
+            line,
         )
     return names
 
@@ -240,19 +263,23 @@ def _sniff_csv(data: bytes, filename: str) -> tuple[str, str]:
         raise TableError(_NOT_A_TABLE) from None
     stripped = text.lstrip()
     if not stripped:
-        raise TableError("the file is empty")
+        raise TableError(_EMPTY)
     if stripped.startswith("<"):  # HTML or XML, which other programs often name ".xls"
         if filename.lower().endswith((".xls", ".xlsx")):
             raise TableError(
-                "the file is named like an Excel workbook but is a web page or XML: "
-                "open it in Excel and save it as .xlsx or CSV"
+                _l(
+                    "il file ha il nome di una cartella di lavoro Excel ma è una pagina web "
+                    "o un file XML: aprilo in Excel e salvalo come .xlsx o CSV"
+                )
             )
         raise TableError(_NOT_A_TABLE)
     first_line = stripped[: stripped.find("\n")] if "\n" in stripped else stripped
     if "\t" in first_line and ";" not in first_line and "," not in first_line:
         raise TableError(
-            "the columns are separated by tabs: save the file as CSV (separated by ; or ,) "
-            "or as .xlsx"
+            _l(
+                "le colonne sono separate da tabulazioni: salva il file come CSV "
+                "(separato da ; o ,) o come .xlsx"
+            )
         )
     del text, stripped  # the rows are decoded again as they are read, a little at a time
     # decode_text falls back to Windows-1252 only when the bytes are not UTF-8.
@@ -277,7 +304,7 @@ def _read_csv(data: bytes, filename: str) -> tuple[list[str], Iterator[Row]]:
         while not any(cell.strip() for cell in raw_header):
             raw_header = next(reader)
     except csv.Error as exc:
-        raise TableError(f"line {reader.line_num}: {exc}") from None
+        raise csv_problem(exc, reader.line_num) from None
     header = _check_header(raw_header, reader.line_num)
 
     def rows() -> Iterator[Row]:
@@ -286,15 +313,17 @@ def _read_csv(data: bytes, filename: str) -> tuple[list[str], Iterator[Row]]:
                 if any(value.strip() for value in values):
                     yield _row(reader.line_num, header, values)
         except csv.Error as exc:
-            raise TableError(f"line {reader.line_num}: {exc}") from None
+            raise csv_problem(exc, reader.line_num) from None
 
     return header, rows()
 
 
-def _ole2_problem(data: bytes) -> str:
+def _ole2_problem(data: bytes) -> Message:
     """What to say about an OLE2 file: an old workbook, an encrypted one, or neither."""
     if "EncryptedPackage".encode("utf-16-le") in data:
-        return "the workbook is protected by a password: remove the password, or save it as CSV"
+        return _l(
+            "la cartella di lavoro è protetta da password: togli la password o salvala come CSV"
+        )
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return _XLS
     return _NOT_A_TABLE
@@ -305,14 +334,20 @@ def _check_xlsx_archive(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile:
-        raise TableError(f"{_NOT_A_TABLE} (it is a damaged ZIP archive)") from None
+        raise TableError(
+            _l("il file non è un file CSV o XLSX (è un archivio ZIP danneggiato)")
+        ) from None
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
         if "content.xml" in names and "mimetype" in names:
-            raise TableError("OpenDocument (.ods) files are not supported: save it as .xlsx or CSV")
+            raise TableError(
+                _l("i file OpenDocument (.ods) non sono supportati: salvalo come .xlsx o CSV")
+            )
         raise TableError(_NOT_A_TABLE)
     if sum(info.file_size for info in infos) > MAX_XLSX_UNPACKED_BYTES:
-        raise TableError("the workbook is too large once unpacked: save it as CSV")
+        raise TableError(
+            _l("la cartella di lavoro è troppo grande una volta decompressa: salvala come CSV")
+        )
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
@@ -321,7 +356,12 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways in openpyxl
-        raise TableError(f"{_NOT_A_TABLE} (the workbook cannot be read: {exc})") from None
+        raise TableError(
+            EnglishOriginal(
+                f"the file is not a CSV or XLSX file (the workbook cannot be read: {exc})",
+                _l("il file non è un file CSV o XLSX: la cartella di lavoro non si apre"),
+            )
+        ) from None
     try:
         numbered, header = _xlsx_header(workbook)
     except Exception:
@@ -346,7 +386,7 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
 def _xlsx_header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], list[str]]:
     """The numbered rows of the first sheet, advanced past its header, and the header."""
     if not workbook.worksheets:
-        raise TableError("the workbook has no sheet")
+        raise TableError(_l("la cartella di lavoro non ha nessun foglio"))
     sheet = workbook.worksheets[0]
     # The dimension a file declares may be wrong (some programs write A1):
     # trusting it could cut rows off.
@@ -356,7 +396,7 @@ def _xlsx_header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], list[
         raw = ["" if value is None else str(value) for value in values]
         if any(cell.strip() for cell in raw):
             return numbered, _check_header(raw, line)
-    raise TableError("the file is empty")
+    raise TableError(_EMPTY)
 
 
 def _sheet_values(sheet: ReadOnlyWorksheet) -> Iterator[tuple]:
@@ -368,7 +408,12 @@ def _sheet_values(sheet: ReadOnlyWorksheet) -> Iterator[tuple]:
         except StopIteration:
             return
         except Exception as exc:  # noqa: BLE001 - damaged sheet XML fails in many ways
-            raise TableError(f"the workbook cannot be read: {exc}") from None
+            raise TableError(
+                EnglishOriginal(
+                    f"the workbook cannot be read: {exc}",
+                    _l("la cartella di lavoro non si legge: forse è danneggiata"),
+                )
+            ) from None
         yield row
 
 
@@ -407,8 +452,19 @@ _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _ITALIAN_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
+class CellError(ValueError):
+    """A cell that cannot be read as its column's value; ``str()`` says why, translated."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
 def parse_date(value: str | date) -> date:
-    """``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY`` → date; :class:`ValueError` otherwise."""
+    """``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY`` → date; :class:`CellError` otherwise."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -419,22 +475,27 @@ def parse_date(value: str | date) -> date:
     elif match := _ITALIAN_DATE.fullmatch(text):
         day, month, year = match.groups()
     else:
-        raise ValueError(f"{_show(text)} is not a date: write DD/MM/YYYY or YYYY-MM-DD")
+        raise CellError(
+            _l("%(value)s non è una data: scrivi GG/MM/AAAA o AAAA-MM-GG", value=_show(text))
+        )
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise ValueError(f"{text} is not a date") from None
+        raise CellError(_l("%(value)s non è una data esistente", value=text)) from None
 
 
 def parse_category(value: str) -> Category:
-    """``new_hire`` or ``existing`` from any accepted spelling; :class:`ValueError` otherwise."""
+    """``new_hire`` or ``existing`` from any accepted spelling; :class:`CellError` otherwise."""
     key = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
     try:
         return CATEGORY_WORDS[key]
     except KeyError:
-        raise ValueError(
-            f"{_show(value)} is not a category: write new_hire or existing "
-            "(or neoassunto, neoassunta, nuovo assunto, nuova assunta, in servizio)"
+        raise CellError(
+            _l(
+                "%(value)s non è una categoria: scrivi neoassunto (o neoassunta, nuovo assunto, "
+                "nuova assunta, new_hire) oppure in servizio (o existing)",
+                value=_show(value),
+            )
         ) from None
 
 
@@ -443,13 +504,13 @@ _CF_MONTHS = "ABCDEHLMPRST"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: What each of the 16 characters may be, and how to say it.
 _CF_LAYOUT: Final = (
-    *[(_LETTERS, "a letter (surname and name)")] * 6,
-    *[(_OMOCODIA_DIGITS, "a digit (year of birth)")] * 2,
-    (_CF_MONTHS, "a month letter (A B C D E H L M P R S T)"),
-    *[(_OMOCODIA_DIGITS, "a digit (day of birth)")] * 2,
-    (_LETTERS, "a letter (place of birth)"),
-    *[(_OMOCODIA_DIGITS, "a digit (place of birth)")] * 3,
-    (_LETTERS, "a letter (check character)"),
+    *[(_LETTERS, _l("una lettera (cognome e nome)"))] * 6,
+    *[(_OMOCODIA_DIGITS, _l("una cifra (anno di nascita)"))] * 2,
+    (_CF_MONTHS, _l("la lettera del mese (A B C D E H L M P R S T)")),
+    *[(_OMOCODIA_DIGITS, _l("una cifra (giorno di nascita)"))] * 2,
+    (_LETTERS, _l("una lettera (luogo di nascita)")),
+    *[(_OMOCODIA_DIGITS, _l("una cifra (luogo di nascita)"))] * 3,
+    (_LETTERS, _l("una lettera (carattere di controllo)")),
 )
 _CF_PATTERN = re.compile("".join(f"[{allowed}]" for allowed, _ in _CF_LAYOUT))
 _FROM_OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
@@ -463,7 +524,7 @@ def _birthplace_codes() -> frozenset[str]:
     return frozenset(p["code"] for p in places if re.fullmatch(r"[A-Z][0-9]{3}", p["code"]))
 
 
-def check_codice_fiscale(code: str) -> str | None:
+def check_codice_fiscale(code: str) -> Message | None:
     """Why *code* (already upper-cased) is not a valid codice fiscale, or None.
 
     Checks the layout (omocodia letters allowed where digits go), the check
@@ -476,27 +537,30 @@ def check_codice_fiscale(code: str) -> str | None:
     if problem := _codice_fiscale_layout_problem(code):
         return problem
     if cf_library.encode_cin(code) != code[15]:
-        return "invalid check character"
+        return _l("carattere di controllo errato")
     month = _CF_MONTHS.index(code[8]) + 1
     day = int(code[9:11].translate(_FROM_OMOCODIA))
     day = day - 40 if day > 40 else day  # noqa: PLR2004 - women's days are written +40
     # 2000 + year is a leap year exactly when 1900 + year is, but for 00 (29 Feb 2000).
     year = 2000 + int(code[6:8].translate(_FROM_OMOCODIA))
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        return "the date of birth in it is not a date"
+        return _l("la data di nascita che contiene non esiste")
     place = code[11] + code[12:15].translate(_FROM_OMOCODIA)
     if place not in _birthplace_codes():
-        return f"{place} is not a known place of birth"
+        return _l(
+            "%(place)s non è un luogo di nascita noto (codice catastale del comune o dello Stato)",
+            place=place,
+        )
     return None
 
 
-def _codice_fiscale_layout_problem(code: str) -> str | None:
+def _codice_fiscale_layout_problem(code: str) -> Message | None:
     if _CF_PATTERN.fullmatch(code):
         return None
     if len(code) != CODICE_FISCALE_LENGTH:
         if " " in code:
-            return "must be written without spaces"
-        return f"must be 16 characters, not {len(code)}"
+            return _l("va scritto senza spazi")
+        return _l("deve avere 16 caratteri, non %(length)d", length=len(code))
     # The pattern failed on a code of the right length: some character is wrong.
     position, char, what = next(
         (position, char, what)
@@ -504,7 +568,12 @@ def _codice_fiscale_layout_problem(code: str) -> str | None:
         if char not in allowed
     )
     shown = char if char.isprintable() else f"U+{ord(char):04X}"
-    return f'character {position} is "{shown}" but should be {what}'
+    return _l(
+        'il carattere %(position)d è "%(char)s" ma dovrebbe essere %(expected)s',
+        position=position,
+        char=shown,
+        expected=what,
+    )
 
 
 #: A plain ASCII local part: a subset of what email_validator accepts as it is.
@@ -543,6 +612,57 @@ class EmailNormaliser:
         return checked.normalized.lower()
 
 
+#: What email_validator's sentences mean, for people who do not read English:
+#: (a piece of its sentence, our reason). The first match wins; characters it
+#: lists after a colon are kept.
+_EMAIL_REASONS: Final = (
+    ("must have an @-sign", _l("manca la @")),
+    ("at-sign", _l("al posto della @ c'è un carattere simile: riscrivila dalla tastiera")),
+    ("something before the @-sign", _l("manca la parte prima della @")),
+    ("something after the @-sign", _l("manca la parte dopo la @")),
+    ("too long before the @-sign", _l("la parte prima della @ è troppo lunga")),
+    ("too long after the @-sign", _l("la parte dopo la @ è troppo lunga")),
+    ("so many characters", _l("dopo la @ c'è un nome troppo lungo tra due punti")),
+    ("too long", _l("l'indirizzo è troppo lungo")),
+    ("period and a hyphen", _l("un punto e un trattino sono uno accanto all'altro")),
+    ("two periods in a row", _l("ci sono due punti di seguito")),
+    ("start with a period", _l("non può cominciare con un punto")),
+    ("period immediately before", _l("non può esserci un punto subito prima della @")),
+    ("period immediately after", _l("non può esserci un punto subito dopo la @")),
+    ("end with a period", _l("non può finire con un punto")),
+    ("hyphen", _l("un nome dopo la @ non può cominciare o finire con un trattino")),
+    ("Internationalized characters", _l("prima della @ non sono ammessi caratteri accentati")),
+    ("before the @-sign", _l("prima della @ ci sono caratteri non ammessi")),
+    ("unsafe characters", _l("l'indirizzo contiene caratteri non ammessi")),
+    ("should have a period", _l("dopo la @ manca il dominio completo (per esempio comune.it)")),
+    ("top-level domain", _l("il dominio dopo la @ non finisce con un dominio valido (.it, .eu…)")),
+    ("special-use or reserved", _l("il dominio dopo la @ è un nome riservato, non usabile")),
+    ("brackets", _l("non sono ammessi indirizzi tra parentesi quadre dopo la @")),
+    ("Quoting", _l("non sono ammesse virgolette prima della @")),
+    ("after the @-sign", _l("dopo la @ ci sono caratteri non ammessi")),
+)
+
+
+def email_reason(exc: EmailNotValidError) -> Message:
+    """Why email_validator refused an address: its sentence in English, ours in Italian."""
+    text = str(exc)
+    reason = next(
+        (reason for piece, reason in _EMAIL_REASONS if piece in text),
+        _l("l'indirizzo non è scritto correttamente"),
+    )
+    _, colon, listed = text.rpartition(": ")
+    if colon and "@-sign" not in listed and listed.endswith("."):  # "…: ò, à." lists characters
+        reason = _l("%(reason)s (%(characters)s)", reason=reason, characters=listed[:-1])
+    return EnglishOriginal(text, reason)
+
+
+def _too_long(limit: int) -> Message:
+    return _l("più lungo di %(limit)d caratteri", limit=limit)
+
+
+_REQUIRED = _l("dato obbligatorio mancante")
+
+
 def normalise_name(value: str) -> str:
     """Trimmed, with every run of spaces (non-breaking ones too) made one space."""
     return " ".join(value.split())
@@ -578,9 +698,8 @@ class ValidationResult:
     """The valid rows, the errors, and counts for the answer page."""
 
     rows: list[StaffRow] = field(default_factory=list)
-    #: ``line N, column: reason``, in file order; when more than ``max_errors``,
-    #: the first ``max_errors`` and a last line ``… and N more errors``.
-    errors: list[str] = field(default_factory=list)
+    #: ``line N, column: reason`` once shown, in file order; at most ``max_errors``.
+    errors: list[RowError] = field(default_factory=list)
     #: Every error found, including those not listed.
     error_count: int = 0
     rows_read: int = 0
@@ -590,6 +709,11 @@ class ValidationResult:
     def ok(self) -> bool:
         """True when the file may be imported: no row has an error."""
         return self.error_count == 0
+
+    @property
+    def more_errors(self) -> int:
+        """Errors found but not listed (beyond ``max_errors``)."""
+        return self.error_count - len(self.errors)
 
     @property
     def new_hires(self) -> int:
@@ -638,9 +762,6 @@ def validate_rows(
             result.errors.extend(errors)
         else:
             result.errors.extend(errors[: max(0, max_errors - len(result.errors))])
-    if len(result.errors) < result.error_count:
-        more = result.error_count - len(result.errors)
-        result.errors.append(f"… and {more} more error{'s' if more > 1 else ''}")
     return result
 
 
@@ -659,16 +780,16 @@ class _RowChecker:
         self.emails: dict[str, tuple[str, int]] = {}
         self.email_normaliser = EmailNormaliser()
 
-    def check(self, row: Row) -> tuple[StaffRow | None, list[str]]:
+    def check(self, row: Row) -> tuple[StaffRow | None, list[RowError]]:
         """The row as a :class:`StaffRow`, or None and every error it has."""
-        errors: list[str] = []
+        errors: list[RowError] = []
 
-        def fail(column: str, reason: str) -> None:
-            errors.append(f"line {row.line}, {column}: {reason}")
+        def fail(column: str | Message, reason: Message) -> None:
+            errors.append(RowError(row.line, column, reason))
 
         for column in REQUIRED_COLUMNS:
             if not row.get(column):
-                fail(column, "required")
+                fail(column, _REQUIRED)
         codice_fiscale = self._codice_fiscale(row, fail)
         first_name = self._name(row, "first_name", fail)
         last_name = self._name(row, "last_name", fail)
@@ -677,11 +798,17 @@ class _RowChecker:
         category = self._category(row, fail)
         profile = normalise_name(row.get("profile")) or None
         if profile and len(profile) > PROFILE_MAX_LENGTH:
-            fail("profile", f"longer than {PROFILE_MAX_LENGTH} characters")
+            fail("profile", _too_long(PROFILE_MAX_LENGTH))
         hired_on, left_on = self._dates(row, fail)
         extra = row.cells.get(EXTRA_CELLS, "")
         if extra.replace(",", "").strip():  # tabular.read_csv keeps empty ones too: "a,,"
-            fail("extra cells", f"values beyond the last column of the header: {_show(extra)}")
+            fail(
+                _l("celle in più"),
+                _l(
+                    "valori oltre l'ultima colonna dell'intestazione: %(values)s",
+                    values=_show(extra),
+                ),
+            )
         if errors or authority_id is None or category is None:
             return None, errors
         staff = StaffRow(
@@ -704,7 +831,14 @@ class _RowChecker:
             if problem := check_codice_fiscale(code):
                 fail("codice_fiscale", problem)
             elif (first := self.people.setdefault(code, row.line)) != row.line:
-                fail("codice_fiscale", f"{code} appears again (first on line {first})")
+                fail(
+                    "codice_fiscale",
+                    _l(
+                        "%(code)s compare di nuovo (la prima volta alla riga %(first)d)",
+                        code=code,
+                        first=first,
+                    ),
+                )
         return code
 
     @staticmethod
@@ -712,25 +846,35 @@ class _RowChecker:
         if text := row.get("category"):
             try:
                 return parse_category(text)
-            except ValueError as exc:
-                fail("category", str(exc))
+            except CellError as exc:
+                fail("category", exc.message)
         return None
 
     def _dates(self, row: Row, fail: _Fail) -> tuple[date | None, date | None]:
         hired_on = self._date(row, "hired_on", fail)
         left_on = self._date(row, "left_on", fail)
         if hired_on and hired_on > self.latest_hired_on:
-            fail("hired_on", f"{row.get('hired_on')} is more than a year from today")
+            fail(
+                "hired_on",
+                _l("%(value)s è più di un anno dopo oggi", value=row.get("hired_on")),
+            )
             hired_on = None
         if hired_on and left_on and left_on < hired_on:
-            fail("left_on", f"{row.get('left_on')} is before hired_on ({row.get('hired_on')})")
+            fail(
+                "left_on",
+                _l(
+                    "%(left_on)s è precedente a hired_on (%(hired_on)s)",
+                    left_on=row.get("left_on"),
+                    hired_on=row.get("hired_on"),
+                ),
+            )
         return hired_on, left_on
 
     @staticmethod
     def _name(row: Row, column: str, fail: _Fail) -> str:
         name = normalise_name(row.get(column))
         if len(name) > NAME_MAX_LENGTH:
-            fail(column, f"longer than {NAME_MAX_LENGTH} characters")
+            fail(column, _too_long(NAME_MAX_LENGTH))
         return name
 
     def _email(self, row: Row, codice_fiscale: str, fail: _Fail) -> str:
@@ -740,14 +884,26 @@ class _RowChecker:
         try:
             email = self.email_normaliser.normalise(text)
         except EmailNotValidError as exc:
-            fail("email", f"{_show(text)} is not a valid e-mail address: {exc}")
+            fail(
+                "email",
+                _l(
+                    "%(address)s non è un indirizzo e-mail valido: %(reason)s",
+                    address=_show(text),
+                    reason=email_reason(exc),
+                ),
+            )
             return ""
         first_cf, first_line = self.emails.setdefault(email, (codice_fiscale, row.line))
         if first_line != row.line and first_cf != codice_fiscale:
             fail(
                 "email",
-                f"{email} appears again for another person "
-                f"(first on line {first_line}, {first_cf or 'no codice fiscale'})",
+                _l(
+                    "%(email)s compare di nuovo per un'altra persona "
+                    "(la prima volta alla riga %(first)d, %(person)s)",
+                    email=email,
+                    first=first_line,
+                    person=first_cf or _l("senza codice fiscale"),
+                ),
             )
         return email
 
@@ -759,16 +915,24 @@ class _RowChecker:
         if authority_id is None:
             authority_id = self.authority_codes.get(code.lower())
         if authority_id is None:
-            reason = f"{_show(code)} is not a known authority (ISTAT or IPA code)"
+            reason = _l("%(code)s non è un ente conosciuto (codice ISTAT o IPA)", code=_show(code))
             if code.isascii() and code.isdigit():
                 padded = [code.zfill(n) for n in (2, 3, 6) if n > len(code)]
                 if known := [p for p in padded if p in self.authority_codes]:
-                    reason += f"; did the spreadsheet drop leading zeros? {known[0]} is known"
+                    reason = _l(
+                        "%(code)s non è un ente conosciuto (codice ISTAT o IPA); il foglio di "
+                        "calcolo ha forse tolto gli zeri iniziali? %(known)s esiste",
+                        code=code,
+                        known=known[0],
+                    )
             fail("authority_code", reason)
         elif self.scope is not None and authority_id not in self.scope:
             fail(
                 "authority_code",
-                f"{_show(code)} is not among the authorities you may import staff for",
+                _l(
+                    "%(code)s non è tra gli enti di cui puoi importare il personale",
+                    code=_show(code),
+                ),
             )
         return authority_id
 
@@ -779,10 +943,10 @@ class _RowChecker:
             return None
         try:
             value = parse_date(text)
-        except ValueError as exc:
-            fail(column, str(exc))
+        except CellError as exc:
+            fail(column, exc.message)
             return None
         if not EARLIEST_DATE <= value <= LATEST_DATE:
-            fail(column, f"{text} is not between 1900 and 2099")
+            fail(column, _l("%(value)s non è compresa tra il 1900 e il 2099", value=text))
             return None
         return value

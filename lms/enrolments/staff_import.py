@@ -25,6 +25,8 @@ from sqlalchemy import ARRAY, ColumnElement, any_, insert, literal, or_, select,
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
+from lms.core.messages import _l
+from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
 from lms.enrolments.enrol import apply_rules
 from lms.extensions import db
@@ -90,7 +92,7 @@ class ImportPlan:
     #: (staff id, new values, old values) of people whose record changes.
     updated: list[tuple[int, dict, dict]] = field(default_factory=list)
     unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -154,17 +156,25 @@ class _Known:
         )
         return known
 
-    def problem(self, row: Any) -> str | None:
+    def problem(self, row: Any) -> RowError | None:
         """Why *row*'s e-mail cannot be used, if it cannot."""
         owner = self.email_owner.get(row.email)
         if owner is not None and owner != row.codice_fiscale:
-            return f"line {row.line}, email: {row.email} belongs to another person"
+            return RowError(
+                row.line,
+                "email",
+                _l("%(email)s appartiene a un'altra persona", email=row.email),
+            )
         owner = self.account_owner.get(row.email, row.codice_fiscale)
-        if owner not in (None, row.codice_fiscale):
-            return f"line {row.line}, email: {row.email} is another person's account"
-        if owner is None and row.codice_fiscale in self.account_of:
+        if owner not in (None, row.codice_fiscale) or (
             # The person has an account already; the address is someone else's account.
-            return f"line {row.line}, email: {row.email} is another person's account"
+            owner is None and row.codice_fiscale in self.account_of
+        ):
+            return RowError(
+                row.line,
+                "email",
+                _l("%(email)s è l'account di un'altra persona", email=row.email),
+            )
         return None
 
 

@@ -62,6 +62,7 @@ bp = Blueprint("staff", __name__, url_prefix="/personale")
 UPLOAD_TTL_SECONDS = 3600
 #: How many new and updated people the preview lists.
 PREVIEW_ROWS = 50
+#: How many problems of a bad file the page lists (it counts the rest).
 MAX_ERRORS = 200
 _SESSION_KEY = "staff_uploads"
 
@@ -225,7 +226,7 @@ def _preview(outcome) -> dict:  # noqa: ANN001 - an ImportOutcome
 def upload() -> str:
     """Upload a roster: every bad row listed, or a preview to confirm."""
     form = UploadForm()
-    errors: list[str] = []
+    errors: list = []
     outcome = None
     preview = None
     confirm = None
@@ -233,9 +234,11 @@ def upload() -> str:
         storage = form.roster.data
         filename = storage.filename or "roster.csv"
         data = storage.read()
-        outcome = run_import(data, filename, importer=current_user, apply=False, max_errors=200)
+        outcome = run_import(
+            data, filename, importer=current_user, apply=False, max_errors=MAX_ERRORS
+        )
         db.session.rollback()
-        if outcome.errors:
+        if not outcome.ok:
             errors = outcome.errors
             form.roster.errors = [
                 _("Il file contiene errori: non è stato importato nulla. Vedi l'elenco qui sotto.")
@@ -250,7 +253,6 @@ def upload() -> str:
         outcome=outcome,
         preview=preview,
         confirm=confirm,
-        max_errors=MAX_ERRORS,
     )
 
 
@@ -267,8 +269,8 @@ def confirm_upload() -> str | BaseResponse:
         flash(_("Il file caricato non è più disponibile: caricalo di nuovo."), "warning")
         return redirect(url_for("staff.upload"))
     data, filename = stored.data, stored.filename
-    outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=200)
-    if outcome.errors:
+    outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=MAX_ERRORS)
+    if not outcome.ok:
         db.session.rollback()
         _drop_upload(form.token.data)
         db.session.commit()
@@ -279,7 +281,6 @@ def confirm_upload() -> str | BaseResponse:
             outcome=outcome,
             preview=None,
             confirm=None,
-            max_errors=MAX_ERRORS,
         )
     _drop_upload(form.token.data)  # in the import's transaction: applied once
     db.session.commit()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
 
+from lms.core.messages import _l, english
 from lms.core.tabular import TableError, read_csv
 from lms.extensions import db
 from lms.register.istat import AuthorityRecord, Register
@@ -20,6 +21,8 @@ class LoadResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: ``line N, column: reason``, in English: authorities are added from the
+    #: command line only.
     errors: list[str] = field(default_factory=list)
 
 
@@ -168,7 +171,7 @@ def _read_authority_rows(data: bytes) -> list[_AuthorityRow]:
         for r in raw_rows
     ]
     if not rows:
-        raise TableError("the file has a header but no rows")
+        raise TableError(_l("il file ha l'intestazione ma nessuna riga"))
     return rows
 
 
@@ -242,7 +245,8 @@ def import_authorities(data: bytes) -> LoadResult:
     try:
         rows = _read_authority_rows(data)
     except TableError as exc:
-        result.errors.append(str(exc))
+        with english():  # the shared reader's messages, worded as the rows' errors are
+            result.errors.append(str(exc))
         return result
 
     regions = {r.code: r.id for r in db.session.scalars(select(Region))}
