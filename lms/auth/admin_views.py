@@ -38,6 +38,4 @@ def users() -> str:
             )
         )
     page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
-    return render_template(
-        "admin/users.html", page=page, search=search, role=role_value, roles=list(Role)
-    )
+    return render_template("admin/users.html", page=page, search=search, role=role_value)

@@ -47,7 +47,7 @@ def authorities() -> str:
         search=search,
         kind=kind_value,
         region_code=region_code,
-        regions=regions_in_scope(current_user),
+        regions=[(region.code, region.name) for region in regions_in_scope(current_user)],
         kinds=KIND_LABELS,
     )
 
