@@ -64,6 +64,37 @@
     Chart.defaults.plugins.legend.labels.padding = 16;
   }
 
+  // One series of bars, with a 2px border.
+  function series(label, values, fill, border) {
+    return {
+      label: label, data: values,
+      backgroundColor: fill, borderColor: border, borderWidth: 2
+    };
+  }
+
+  // Horizontal bars, a group of series per label, the legend above them (the
+  // module and coverage charts). tooltip: Chart.js tooltip callbacks; x: the
+  // value axis.
+  function horizontalBars(canvas, labels, datasets, tooltip, x) {
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: labels, datasets: datasets },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { position: "top", align: "start" },
+          tooltip: { callbacks: tooltip }
+        },
+        scales: {
+          x: x,
+          y: { ticks: { autoSkip: false }, grid: { display: false } }
+        }
+      }
+    });
+  }
+
   function moduleChart() {
     var canvas = document.getElementById("module-chart");
     var data = canvas && readData("module-chart");
@@ -75,41 +106,15 @@
     // Room for each module's two bars and its label's lines, plus legend and axis.
     var perModule = Math.max(narrow ? 52 : 64, 18 * lines + 16);
     canvas.parentNode.style.height = (labels.length * perModule + 110) + "px";
-    new Chart(canvas, {
-      type: "bar",
-      data: {
-        labels: labels,
-        datasets: [
-          {
-            label: data.startedLabel, data: data.started,
-            backgroundColor: LIGHT_BLUE, borderColor: BLUE, borderWidth: 2
-          },
-          {
-            label: data.completedLabel, data: data.completed,
-            backgroundColor: GREEN, borderColor: GREEN, borderWidth: 2
-          }
-        ]
-      },
-      options: {
-        indexAxis: "y",
-        responsive: true,
-        maintainAspectRatio: false,
-        plugins: {
-          legend: { position: "top", align: "start" },
-          tooltip: {
-            callbacks: {
-              title: function (items) {
-                return items.length ? data.labels[items[0].dataIndex] : "";
-              }
-            }
-          }
-        },
-        scales: {
-          x: { beginAtZero: true, ticks: { precision: 0 } },
-          y: { ticks: { autoSkip: false }, grid: { display: false } }
-        }
+    horizontalBars(canvas, labels, [
+      series(data.startedLabel, data.started, LIGHT_BLUE, BLUE),
+      series(data.completedLabel, data.completed, GREEN, GREEN)
+    ], {
+      // The whole module title, not the wrapped lines.
+      title: function (items) {
+        return items.length ? data.labels[items[0].dataIndex] : "";
       }
-    });
+    }, { beginAtZero: true, ticks: { precision: 0 } });
   }
 
   function distributionChart() {
@@ -143,42 +148,15 @@
     if (!data) { return; }
     canvas.parentNode.style.height = (data.labels.length * 44 + 110) + "px";
     var percent = function (value) { return value + " %"; };
-    new Chart(canvas, {
-      type: "bar",
-      data: {
-        labels: data.labels,
-        datasets: [
-          {
-            label: data.coverageLabel, data: data.coverage,
-            backgroundColor: GREEN, borderColor: GREEN, borderWidth: 2
-          },
-          {
-            label: data.enrolledLabel, data: data.enrolled,
-            backgroundColor: LIGHT_BLUE, borderColor: BLUE, borderWidth: 2
-          }
-        ]
-      },
-      options: {
-        indexAxis: "y",
-        responsive: true,
-        maintainAspectRatio: false,
-        plugins: {
-          legend: { position: "top", align: "start" },
-          tooltip: {
-            callbacks: {
-              label: function (item) {
-                var value = item.raw === null ? "–" : percent(item.raw);
-                return item.dataset.label + ": " + value;
-              }
-            }
-          }
-        },
-        scales: {
-          x: { beginAtZero: true, max: 100, ticks: { callback: percent } },
-          y: { ticks: { autoSkip: false }, grid: { display: false } }
-        }
+    horizontalBars(canvas, data.labels, [
+      series(data.coverageLabel, data.coverage, GREEN, GREEN),
+      series(data.enrolledLabel, data.enrolled, LIGHT_BLUE, BLUE)
+    ], {
+      label: function (item) {
+        var value = item.raw === null ? "–" : percent(item.raw);
+        return item.dataset.label + ": " + value;
       }
-    });
+    }, { beginAtZero: true, max: 100, ticks: { callback: percent } });
   }
 
   function draw() {
