@@ -10,6 +10,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from conftest import csrf_token, dispose_app, login
+from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -132,6 +133,33 @@ def test_405_page(client):
     response = client.get("/logout")
     assert response.status_code == 405
     assert "Metodo non consentito" in text(response)
+
+
+def test_a_bare_400_speaks_the_readers_language(new_app):
+    app = new_app()
+
+    @app.get("/richiesta-rotta")
+    def bare_400():
+        abort(400)
+
+    client = app.test_client()
+    page = text(client.get("/richiesta-rotta"))
+    assert "La richiesta non è valida. Ricarica la pagina e riprova." in page
+    assert "The browser (or proxy)" not in page  # Werkzeug's English default
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = text(client.get("/richiesta-rotta"))
+    assert "The request is not valid. Reload the page and try again." in english
+
+
+def test_a_refused_form_says_why_in_italian(new_app):
+    app = new_app(WTF_CSRF_ENABLED=True)
+    response = app.test_client().post("/login", data={"email": "a@b.it", "password": "x"})
+    assert response.status_code == 400
+    page = text(response)
+    assert "Il modulo è scaduto o non proviene da questo sito." in page
+    assert "Manca il codice di sicurezza del modulo." in page
+    assert "CSRF" not in page
 
 
 @pytest.fixture

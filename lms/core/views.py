@@ -142,6 +142,24 @@ def healthz() -> tuple[str, int, dict[str, str]]:
     return "ok", 200, headers
 
 
+def _csrf_reason(description: str | None) -> str | None:
+    """Flask-WTF's English reason for a refused form, in the reader's language."""
+    reasons = {
+        "The CSRF token is missing.": _("Manca il codice di sicurezza del modulo."),
+        "The CSRF session token is missing.": _(
+            "La sessione è scaduta: il codice di sicurezza del modulo non è più valido."
+        ),
+        "The CSRF token has expired.": _("Il codice di sicurezza del modulo è scaduto."),
+        "The CSRF tokens do not match.": _(
+            "Il codice di sicurezza del modulo non corrisponde a questa sessione."
+        ),
+        "The CSRF token is invalid.": _("Il codice di sicurezza del modulo non è valido."),
+        "The referrer header is missing.": _("La richiesta non dice da quale pagina proviene."),
+        "The referrer does not match the host.": _("La richiesta proviene da un altro sito."),
+    }
+    return reasons.get(description or "")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Render every HTTP error in the site's own look, without a traceback."""
 
@@ -154,7 +172,7 @@ def register_error_handlers(app: Flask) -> None:
             message=_(
                 "Il modulo è scaduto o non proviene da questo sito. Ricarica la pagina e riprova."
             ),
-            detail=error.description,
+            detail=_csrf_reason(error.description),
         ), 400
 
     @app.errorhandler(HTTPException)
@@ -173,11 +191,20 @@ def register_error_handlers(app: Flask) -> None:
             404: _("La pagina che cerchi non esiste o è stata spostata."),
             429: _("Hai fatto troppi tentativi in poco tempo. Attendi qualche minuto e riprova."),
         }
+        if code == 400:  # noqa: PLR2004
+            # Our own abort(400, description=...) says what was wrong, in the reader's
+            # language; a bare abort(400) would show Werkzeug's English default.
+            custom = error.description != type(error).description
+            messages[400] = (
+                error.description
+                if custom
+                else _("La richiesta non è valida. Ricarica la pagina e riprova.")
+            )
         return render_template(
             "errors/error.html",
             code=code,
             title=titles.get(code, error.name),
-            message=messages.get(code, error.description if code == 400 else ""),  # noqa: PLR2004
+            message=messages.get(code, ""),
             detail=None,
         ), code
 
