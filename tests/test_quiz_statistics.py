@@ -275,9 +275,9 @@ def test_trainers_see_the_quiz_statistics(quiz: Module, client: FlaskClient, log
     page = text(response)
     figures = headline(page)
     assert figures["Tentativi consegnati"] == "3"
-    assert figures["Superati"] == "1 (33.3%)"
-    assert figures["Punteggio medio"] == "46.7%"  # (100 + 40 + 0) / 3
-    assert figures["Soglia di superamento"] == "60%"
+    assert figures["Superati"] == "1 (33,3 %)"
+    assert figures["Punteggio medio"] == "46,7 %"  # (100 + 40 + 0) / 3
+    assert figures["Soglia di superamento"] == "60 %"
     distribution = re.search(
         r"<caption\b[^>]*>Tentativi per fascia.*?<tbody>(.*?)</tbody>", page, re.DOTALL
     )
@@ -290,10 +290,10 @@ def test_trainers_see_the_quiz_statistics(quiz: Module, client: FlaskClient, log
     # q1 and q3, 3 2 0 for q2, 4 2 0 for q4): 5/sqrt(52), 8/sqrt(112), 5/sqrt(52), sqrt(3)/2.
     assert [row[0] for row in rows] == ["1", "2", "3", "4"]
     assert [(row[2], row[3]) for row in rows] == [
-        ("66.7%", "69.3%"),
-        ("33.3%", "75.6%"),
-        ("66.7%", "69.3%"),
-        ("33.3%", "86.6%"),
+        ("66,7 %", "69,3 %"),
+        ("33,3 %", "75,6 %"),
+        ("66,7 %", "69,3 %"),
+        ("33,3 %", "86,6 %"),
     ]
     assert rows[0][4] == "Opzione sbagliata A (1)"
     assert rows[1][4] == "Opzione sbagliata C (1) Opzione sbagliata D (1)"
@@ -352,7 +352,7 @@ def test_statistics_are_per_quiz_version(
     login_as("trainer")
     latest = text(client.get(STATS_URL))
     assert headline(latest)["Tentativi consegnati"] == "1"
-    assert headline(latest)["Punteggio medio"] == "80.0%"
+    assert headline(latest)["Punteggio medio"] == "80,0 %"
     assert "RISCRITTA" in latest
     first = text(client.get(f"{STATS_URL}?versione=1"))
     assert headline(first)["Tentativi consegnati"] == "3"

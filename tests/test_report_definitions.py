@@ -42,11 +42,11 @@ def test_percent_rounds_half_up() -> None:
 def test_coverage_by_region(world: World) -> None:  # noqa: ARG001
     rows, total = coverage_by_region(admin_filters())
     assert [row.cells("region") for row in [*rows, total]] == [
-        ["15", "Campania", "true", 4, 2, 3, 1, Decimal("25.0"), Decimal("74.4"), Decimal("9.5"), 1],
-        ["18", "Calabria", "true", 1, 1, 1, 0, Decimal("0.0"), Decimal("70.0"), Decimal(0), 0],
-        ["03", "Lombardia", "false", 2, 0, 2, 1, Decimal("50.0"), Decimal("100.0"), Decimal(8), 0],
-        ["12", "Lazio", "false", 0, 0, 0, 0, None, None, Decimal(0), 0],
-        ["TOTAL", "", "", 7, 3, 6, 2, Decimal("28.6"), Decimal("78.7"), Decimal("17.5"), 1],
+        ["15", "Campania", True, 4, 2, 3, 1, Decimal("25.0"), Decimal("74.4"), Decimal("9.5"), 1],
+        ["18", "Calabria", True, 1, 1, 1, 0, Decimal("0.0"), Decimal("70.0"), Decimal(0), 0],
+        ["03", "Lombardia", False, 2, 0, 2, 1, Decimal("50.0"), Decimal("100.0"), Decimal(8), 0],
+        ["12", "Lazio", False, 0, 0, 0, 0, None, None, Decimal(0), 0],
+        ["TOTAL", "", None, 7, 3, 6, 2, Decimal("28.6"), Decimal("78.7"), Decimal("17.5"), 1],
     ]
 
 
@@ -119,7 +119,7 @@ def test_course_filter(world: World) -> None:
     assert campania == [
         "15",
         "Campania",
-        "true",
+        True,
         4,
         2,
         2,

@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from werkzeug.test import TestResponse
 
 from lms.auth.models import Role, User
 from lms.core.export import csv_value
+from lms.courses.models import Course, CourseStatus
 from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
@@ -417,6 +418,8 @@ def test_admin_sees_regions_without_any_authority(
         ("/reports/?as_of=2026-13-45", "Data non valida: 2026-13-45"),
         ("/reports/?as_of=abc", "Data non valida: abc"),
         ("/reports/?as_of=2026-02-30", "Data non valida: 2026-02-30"),
+        ("/reports/?as_of=9999-12-31", "Data fuori intervallo: 9999-12-31"),
+        ("/reports/learners.csv?as_of=0001-01-01", "Data fuori intervallo: 0001-01-01"),
         ("/reports/?course=nope", "Corso sconosciuto: nope."),
         ("/reports/?category=boh", "Categoria sconosciuta: boh"),
         ("/reports/?region=99", "Regione sconosciuta: 99."),
@@ -532,6 +535,29 @@ def test_home_with_filters_links_carry_them(
     assert f"/reports/coverage.csv?by=authority&{query}&region=15" in links(
         region, "/reports/coverage."
     )
+
+
+@pytest.mark.usefixtures("world")
+def test_the_course_filter_offers_courses_people_take_or_took(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    def course(slug: str, **values: object) -> None:
+        db.session.add(
+            Course(
+                slug=slug, title=f"Corso {slug}", hours=Decimal(1), source_hash="0" * 64, **values
+            )
+        )
+
+    course("bozza", status=CourseStatus.DRAFT)  # nobody enrolled: not a filter
+    course("ritirato", retired_at=datetime(2026, 1, 1, tzinfo=UTC))  # retired, nobody: not
+    course("nuovo")  # published, nobody enrolled yet: people can be enrolled, so offered
+    db.session.commit()
+    login_as(Role.ADMIN)
+    page = fetch(client, f"/reports/?{AS_OF}").get_data(as_text=True)
+    offered = re.findall(r'<option value="([^"]+)"[^>]*>Corso ', page)
+    assert offered == ["corso-a", "corso-b", "nuovo"]
+    # A filter on a course left out of the list still works (a saved link).
+    assert fetch(client, f"/reports/?{AS_OF}&course=bozza").status_code == 200
 
 
 @pytest.mark.usefixtures("world")
@@ -803,14 +829,15 @@ def test_coverage_xlsx_has_typed_cells(client: FlaskClient, login_as: Callable[.
     rows = sheet_rows(workbook_of(response))
     assert rows == [
         REGION_HEADER.split(","),
-        ["15", "Campania", "true", 4, 2, 3, 1, 25.0, 74.4, 9.5, 1],
-        ["18", "Calabria", "true", 1, 1, 1, 0, 0.0, 70.0, 0, 0],
-        ["03", "Lombardia", "false", 2, 0, 2, 1, 50.0, 100.0, 8, 0],
-        ["12", "Lazio", "false", 0, 0, 0, 0, None, None, 0, 0],
+        ["15", "Campania", True, 4, 2, 3, 1, 25.0, 74.4, 9.5, 1],
+        ["18", "Calabria", True, 1, 1, 1, 0, 0.0, 70.0, 0, 0],
+        ["03", "Lombardia", False, 2, 0, 2, 1, 50.0, 100.0, 8, 0],
+        ["12", "Lazio", False, 0, 0, 0, 0, None, None, 0, 0],
         ["TOTAL", None, None, 7, 3, 6, 2, 28.6, 78.7, 17.5, 1],
     ]
     for row in rows[1:]:
         assert all(isinstance(value, int | float) for value in row[3:] if value is not None)
+        assert row[2] is None or isinstance(row[2], bool)  # a logical cell, not the text "true"
         assert isinstance(row[0], str)  # codes stay text: "03", not 3
     by_authority = sheet_rows(
         workbook_of(fetch(client, f"/reports/coverage.xlsx?by=authority&{AS_OF}"))
@@ -972,7 +999,7 @@ def test_cli_writes_xlsx_and_csv_files(runner: FlaskCliRunner, tmp_path: Path) -
     book = openpyxl.load_workbook(target)
     rows = sheet_rows(book)
     assert rows[0] == REGION_HEADER.split(",")
-    assert rows[1] == ["15", "Campania", "true", 4, 2, 3, 1, 25.0, 74.4, 9.5, 1]
+    assert rows[1] == ["15", "Campania", True, 4, 2, 3, 1, 25.0, 74.4, 9.5, 1]
     assert rows[-1][0] == "TOTAL"
 
     learners = tmp_path / "discenti.csv"
@@ -1003,6 +1030,7 @@ def test_cli_xlsx_needs_an_output_file(runner: FlaskCliRunner) -> None:
     [
         (["coverage", "--as-of", "2026-02-30"], "Error: Data non valida: 2026-02-30"),
         (["coverage", "--as-of", "abc"], "Error: Data non valida: abc"),
+        (["coverage", "--as-of", "9999-12-31"], "Error: Data fuori intervallo: 9999-12-31"),
         (["coverage", "--course", "nope"], "Error: Corso sconosciuto: nope."),
         (["learners", "--category", "boh"], "Error: Categoria sconosciuta: boh"),
         (["learners", "--region", "99"], "Error: Regione sconosciuta: 99."),

@@ -140,7 +140,8 @@ class CoverageRow:
             t.overdue,
         ]
         if by == "region":
-            less = "" if self.is_total else ("true" if self.less_developed else "false")
+            # A boolean: CSV writes true/false, XLSX a logical cell; empty for the TOTAL.
+            less = None if self.is_total else self.less_developed
             return [self.code, self.name, less, *counts]
         return [self.code, self.name, self.kind, self.region_code, *counts]
 

@@ -19,8 +19,8 @@ from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
 from lms.core.types import ROME, rome_date, utcnow
-from lms.courses.models import Course, Module, ModuleKind
-from lms.enrolments.models import CourseCompletion
+from lms.courses.models import Course, CourseStatus, Module, ModuleKind
+from lms.enrolments.models import CourseCompletion, Enrolment
 from lms.enrolments.roster import parse_category, parse_date
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
@@ -160,15 +160,46 @@ def parse_filters(reader: User | None, args: Mapping[str, str | None]) -> Report
     return filters
 
 
+#: The as-of dates a report accepts: wide enough for any record the programme
+#: keeps, and far from the calendar's ends (the end of the as-of day must exist).
+AS_OF_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
+
+
 def _as_of(raw: str) -> date:
     if not raw:
         return today()
     try:
-        return parse_date(raw)
+        as_of = parse_date(raw)
     except ValueError:
         raise ReportInputError(
             _("Data non valida: %(value)s (scrivi AAAA-MM-GG o GG/MM/AAAA).", value=raw)
         ) from None
+    first, last = AS_OF_RANGE
+    if not first <= as_of <= last:
+        raise ReportInputError(
+            _(
+                "Data fuori intervallo: %(value)s (dal %(first)s al %(last)s).",
+                value=raw,
+                first=first.strftime("%d/%m/%Y"),
+                last=last.strftime("%d/%m/%Y"),
+            )
+        )
+    return as_of
+
+
+def report_courses() -> list[tuple[str, str]]:
+    """(slug, title) of the courses worth filtering on, by title.
+
+    The courses learners can take now (published, not retired), and any other
+    that has enrolments (a retired course still counts in a report as of a past
+    day); a draft nobody is enrolled in is left out.
+    """
+    enrolled = select(Enrolment.id).where(Enrolment.course_id == Course.id).exists()
+    offered = and_(Course.status == CourseStatus.PUBLISHED, Course.retired_at.is_(None))
+    rows = db.session.execute(
+        select(Course.slug, Course.title).where(or_(offered, enrolled)).order_by(Course.title)
+    )
+    return [(slug, title) for slug, title in rows]
 
 
 def _course(slug: str) -> Course | None:

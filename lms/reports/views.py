@@ -23,13 +23,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms.auth.permissions import Capability, require
 from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
-from lms.courses.models import Course
 from lms.enrolments.forms import CATEGORY_LABELS
-from lms.extensions import db
 from lms.reports.coverage import (
     By,
     columns,
@@ -42,6 +39,7 @@ from lms.reports.filters import (
     ReportFilters,
     ReportInputError,
     parse_filters,
+    report_courses,
 )
 from lms.reports.hours import HOURS_COLUMNS, hours_by_authority
 from lms.reports.learners import COLUMNS as LEARNER_COLUMNS
@@ -112,8 +110,7 @@ def _filters(**extra: str) -> ReportFilters:
 
 
 def _filter_choices() -> dict[str, object]:
-    courses = db.session.execute(select(Course.slug, Course.title).order_by(Course.title)).all()
-    return {"courses": courses, "categories": CATEGORY_LABELS}
+    return {"courses": report_courses(), "categories": CATEGORY_LABELS}
 
 
 def _download(
