@@ -120,6 +120,51 @@ HEADER_ALIASES: Final[Mapping[str, str]] = {
     "cessata_il": "left_on",
 }
 
+
+@dataclass(frozen=True)
+class ColumnGuide:
+    """One column of the roster as the upload page explains it."""
+
+    name: str
+    required: bool
+    #: Other headers accepted for it, as people write them ("data assunzione").
+    aliases: tuple[str, ...]
+    what: Message
+
+
+_COLUMN_HELP: Final[Mapping[str, Message]] = {
+    "codice_fiscale": _l("16 caratteri, maiuscole o minuscole; identifica la persona"),
+    "first_name": _l("il nome"),
+    "last_name": _l("il cognome"),
+    "email": _l("l'indirizzo di lavoro, dove arriva il link per scegliere la password"),
+    "authority_code": _l("il codice ISTAT (per esempio 063049) o il codice IPA dell'ente"),
+    "category": _l("neoassunto o neoassunta, oppure in servizio (anche new_hire, existing)"),
+    "profile": _l("il profilo professionale, come testo libero"),
+    "hired_on": _l("la data di assunzione: GG/MM/AAAA o AAAA-MM-GG"),
+    "left_on": _l(
+        "la data di cessazione: dal giorno indicato la persona non conta più nei report "
+        "e il suo account è disattivato"
+    ),
+}
+
+
+def column_guide() -> list[ColumnGuide]:
+    """Every roster column, required first, with the Italian headers accepted for it."""
+    return [
+        ColumnGuide(
+            name=name,
+            required=name in REQUIRED_COLUMNS,
+            aliases=tuple(
+                alias.replace("_", " ")
+                for alias, target in HEADER_ALIASES.items()
+                if target == name
+            ),
+            what=_COLUMN_HELP[name],
+        )
+        for name in COLUMNS
+    ]
+
+
 NEW_HIRE: Final = "new_hire"
 EXISTING: Final = "existing"
 Category = Literal["new_hire", "existing"]

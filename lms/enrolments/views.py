@@ -38,7 +38,7 @@ from lms.auth.permissions import (
     require,
     require_authority_in_scope,
 )
-from lms.core.export import csv_line
+from lms.core.export import CSV_MIMETYPE, csv_line
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
@@ -53,6 +53,7 @@ from lms.enrolments.forms import (
 )
 from lms.enrolments.import_flow import run_import
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
+from lms.enrolments.roster import COLUMNS, column_guide
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
@@ -253,6 +254,22 @@ def upload() -> str:
         outcome=outcome,
         preview=preview,
         confirm=confirm,
+        columns=column_guide(),
+    )
+
+
+@bp.get("/importa/modello.csv")
+@require(Capability.MANAGE_STAFF)
+def upload_template() -> Response:
+    """An empty roster to fill in: the header row, ``;``-separated as Excel in Italian saves."""
+    body = "\ufeff" + ";".join(COLUMNS) + "\r\n"
+    return Response(
+        body.encode(),
+        content_type=CSV_MIMETYPE,
+        headers={
+            "Content-Disposition": 'attachment; filename="modello-personale.csv"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
