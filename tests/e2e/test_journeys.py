@@ -255,7 +255,7 @@ def test_hr_manager_imports_a_roster_enrols_and_reads_the_reports(
     bad_file = tmp_path / "personale.csv"
     bad_file.write_text("\n".join([ROSTER_HEADER, *bad]) + "\n", encoding="utf-8")
     browser.goto("/personale/importa")
-    page.get_by_label("File").set_input_files(bad_file)
+    page.get_by_label("File del personale").set_input_files(bad_file)
     page.get_by_role("button", name="Controlla il file").click()
     browser.check()
     errors = page.locator("#import-errors li").all_inner_texts()
@@ -265,7 +265,7 @@ def test_hr_manager_imports_a_roster_enrols_and_reads_the_reports(
 
     good_file = tmp_path / "personale-corretto.csv"
     good_file.write_text("\n".join([ROSTER_HEADER, *rows]) + "\n", encoding="utf-8")
-    page.get_by_label("File").set_input_files(good_file)
+    page.get_by_label("File del personale").set_input_files(good_file)
     page.get_by_role("button", name="Controlla il file").click()
     browser.check()
     assert page.locator("[data-count=new]").inner_text() == "3"
