@@ -21,8 +21,10 @@ from lms.auth.models import User
 from lms.core.demo import DEMO_USERS
 from lms.core.views import CONTENT_SECURITY_POLICY
 from lms.courses.content import load_tree
+from lms.courses.models import Module
 from lms.courses.sync import sync_courses
-from lms.enrolments.models import CourseCompletion, ModuleProgress
+from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.register.models import StaffMember
 
 TRANSLATIONS = Path(lms.__file__).parent / "translations"
 
@@ -382,6 +384,52 @@ def test_demo_gives_people_progress_and_completions_once(runner, db):
     assert all(n > 0 for n in first), first
     assert runner.invoke(args=["demo"]).exit_code == 0
     assert counts() == first
+
+
+@pytest.fixture
+def demo_with_courses(runner, db, minimal_register):
+    """`lms demo` with the shipped courses synchronised, as `make run` does."""
+    del minimal_register  # only the register it makes
+    sources, errors = load_tree(Path(lms.__file__).resolve().parent.parent / "content")
+    assert errors == []
+    sync_courses(sources)
+    db.session.commit()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+
+
+@pytest.mark.usefixtures("demo_with_courses")
+def test_demo_learner_has_one_overdue_course_on_the_home_page(client):
+    # The README's tour: the learner's required courses come first, one overdue and
+    # highlighted (Fondamenti, not started: the browser tests follow it to the end).
+    assert login(client, "discente@demo.example", "Discente-2026").status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    overdue = re.findall(r'<li class="mb-3 lms-overdue">\s*<a href="([^"]+)"', page)
+    assert overdue == ["/courses/fondamenti-coesione/"]
+    assert "scaduto il" in page
+    assert page.count("completato il") == 1  # Appalti, completed before its due date
+
+
+@pytest.mark.usefixtures("demo_with_courses")
+def test_demo_people_were_enrolled_before_their_progress(db):
+    enrolments = db.session.execute(
+        select(StaffMember.user_id, Enrolment.course_id, Enrolment.enrolled_at).join(
+            StaffMember, StaffMember.id == Enrolment.staff_id
+        )
+    ).all()
+    assert enrolments
+    enrolled = {(user_id, course_id): at for user_id, course_id, at in enrolments}
+    completions = db.session.execute(
+        select(CourseCompletion.user_id, CourseCompletion.course_id, CourseCompletion.completed_at)
+    ).all()
+    progress = db.session.execute(
+        select(ModuleProgress.user_id, Module.course_id, ModuleProgress.started_at).join(
+            Module, Module.id == ModuleProgress.module_id
+        )
+    ).all()
+    assert completions
+    assert progress
+    for user_id, course_id, at in [*completions, *progress]:
+        assert enrolled[user_id, course_id] < at
 
 
 def test_demo_on_an_empty_register_fails_clearly(runner, db):

@@ -137,29 +137,51 @@ def load_demo_staff() -> int:
     return result.added
 
 
+#: How many days ago the demo staff were enrolled: before any of their progress
+#: (:data:`DEMO_PROGRESS`), so that a person's page never shows a course completed
+#: before the enrolment.
+DEMO_ENROLLED_DAYS_AGO = 30
+
+#: (course, "authority" or "region", its code, due in days from today: negative is
+#: overdue). The demo learner has not started Fondamenti, due 10 days ago, so their
+#: home page shows it overdue, as the README's tour says; they completed Appalti,
+#: due later.
+DEMO_ENROLMENTS = (
+    ("fondamenti-coesione", "authority", "063049", -10),  # Comune di Napoli
+    ("appalti-pubblici", "authority", "063049", 60),
+    ("monitoraggio-controlli", "region", "18", 90),  # Regione Calabria
+)
+
+
 def _enrol_demo() -> None:
-    """Standing enrolments for the demo authorities, when the courses are synchronised."""
+    """Standing enrolments for the demo authorities, when the courses are synchronised.
+
+    Made :data:`DEMO_ENROLLED_DAYS_AGO` days ago, with due dates counted from today.
+    """
+    from lms.core.types import rome_date, utcnow  # noqa: PLC0415
     from lms.courses.models import Course  # noqa: PLC0415
     from lms.enrolments.enrol import enrol  # noqa: PLC0415
     from lms.extensions import db  # noqa: PLC0415
 
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
-    napoli, calabria = find_authority("063049"), find_region("18")
-    today = date.today()  # noqa: DTZ011 - a demo due date, a day either way is fine
-    plans = (
-        ("fondamenti-coesione", "authority_ids", napoli, today + timedelta(days=60)),
-        ("appalti-pubblici", "authority_ids", napoli, today - timedelta(days=10)),
-        ("monitoraggio-controlli", "region_ids", calabria, today + timedelta(days=90)),
-    )
-    for slug, kind, target, due_on in plans:
-        if slug in courses and target is not None:
-            enrol(courses[slug], due_on=due_on, **{kind: [target.id]})
+    now = utcnow()
+    for slug, kind, code, due_in in DEMO_ENROLMENTS:
+        target = find_authority(code) if kind == "authority" else find_region(code)
+        if slug not in courses or target is None:
+            continue
+        enrol(
+            courses[slug],
+            due_on=rome_date(now) + timedelta(days=due_in),
+            now=now - timedelta(days=DEMO_ENROLLED_DAYS_AGO),
+            **{f"{kind}_ids": [target.id]},
+        )
 
 
-#: (demo staff e-mail, course, modules done (None: all), days ago, wrong answers per quiz)
+#: (demo staff e-mail, course, modules done (None: all), days ago, wrong answers per quiz);
+#: every "days ago" is under :data:`DEMO_ENROLLED_DAYS_AGO`.
 DEMO_PROGRESS = (
     ("discente@demo.example", "appalti-pubblici", None, 20, 0),
-    ("ciro.russo@demo.example", "fondamenti-coesione", None, 5, 1),
+    ("ciro.russo@demo.example", "fondamenti-coesione", None, 15, 1),
     ("carmela.romano@demo.example", "appalti-pubblici", None, 12, 1),
     ("carmela.romano@demo.example", "fondamenti-coesione", 3, 2, 0),
     ("gennaro.deluca@demo.example", "fondamenti-coesione", 2, 1, 0),
