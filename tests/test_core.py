@@ -407,6 +407,7 @@ def test_demo_learner_has_one_overdue_course_on_the_home_page(client):
     assert overdue == ["/courses/fondamenti-coesione/"]
     assert "scaduto il" in page
     assert page.count("completato il") == 1  # Appalti, completed before its due date
+    assert "/courses/appalti-pubblici/attestato.pdf" in page
 
 
 @pytest.mark.usefixtures("demo_with_courses")
