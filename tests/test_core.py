@@ -240,6 +240,15 @@ def test_switch_to_english(client):
 
 
 @pytest.mark.usefixtures("english_compiled")
+def test_the_certificate_check_button_is_a_verb_in_both_languages(client):
+    # "Verifica" alone is the quiz (the noun, "Assessment"); the button says what it does.
+    button = r'<button type="submit" class="btn btn-primary">([^<]+)</button>'
+    assert re.findall(button, text(client.get("/certificates/"))) == ["Verifica l'attestato"]
+    switch_language(client, "en")
+    assert re.findall(button, text(client.get("/certificates/"))) == ["Check the certificate"]
+
+
+@pytest.mark.usefixtures("english_compiled")
 def test_wrong_credentials_message_in_english(client, make_user):
     switch_language(client, "en")
     response = login(client, make_user().email, "Sbagliata-123")

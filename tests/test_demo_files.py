@@ -126,5 +126,15 @@ def test_hr_napoli_sees_the_one_mistake_then_previews_and_confirms_the_demo_rost
 
     again = upload(client, GOOD)
     assert counts(again) == {"new": 0, "updated": 0, "unchanged": 8}
+    # A person's category and whether they are still on the staff, in different words.
     staff_list = client.get("/personale/?q=Esposito").get_data(as_text=True)
-    assert "Cessato il 31/03/2026" in staff_list  # Vincenzo Esposito left
+    rows = re.findall(r"<tr>(.*?)</tr>", staff_list, re.DOTALL)
+    cells = {
+        re.search(r">([^<]+)</a>", row).group(1): re.findall(r"<td>([^<]*)</td>", row)[-2:]
+        for row in rows
+        if "</a>" in row
+    }
+    assert cells == {
+        "Esposito Giulia": ["Neoassunto/a", "Attivo"],  # the demo learner
+        "Esposito Vincenzo": ["Già in servizio", "Cessato il 31/03/2026"],
+    }

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from lms.auth.models import User
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
 from lms.enrolments.models import CourseCompletion
 from lms.extensions import db
+from lms.register.models import Authority, StaffCategory, StaffMember
 from lms.reports.hours import YearHours, hours_per_year
 
 TARGET = Decimal(40)
@@ -46,8 +49,26 @@ def test_reached_and_percent_of_the_target() -> None:
     assert YearHours(2026, Decimal(60), TARGET).pct == 100
 
 
-def test_the_home_page_shows_this_years_hours_against_the_target(client, login_as) -> None:
+def put_on_staff(user: User, authority: Authority) -> None:
+    db.session.add(
+        StaffMember(
+            codice_fiscale="RSSMRA80A41F839W",
+            first_name="Maria",
+            last_name="Rossi",
+            email="maria.rossi@comune.example.it",
+            authority_id=authority.id,
+            category=StaffCategory.NEW_HIRE,
+            user_id=user.id,
+        )
+    )
+    db.session.commit()
+
+
+def test_the_home_page_shows_this_years_hours_against_the_target(
+    client, login_as, make_authority
+) -> None:
     user = login_as("learner")
+    put_on_staff(user, make_authority())
     year = rome_date(utcnow()).year
     page = client.get("/").get_data(as_text=True)
     assert f"Le tue ore di formazione nel {year}" in page
@@ -60,3 +81,13 @@ def test_the_home_page_shows_this_years_hours_against_the_target(client, login_a
     assert "obiettivo annuale raggiunto" in page
     assert "lms-pct-100" in page
     assert f"{year - 1}: 6 ore" in page
+
+
+@pytest.mark.parametrize("role", ["learner", "trainer", "hr", "admin"])
+def test_no_hours_card_for_accounts_without_a_staff_record(client, login_as, role) -> None:
+    # Hours count for the people of the staff register: a trainer, an HR manager, an
+    # administrator (or a learner account nobody put on the staff) has no target to meet.
+    login_as(role)
+    page = client.get("/").get_data(as_text=True)
+    assert "Le tue ore di formazione" not in page
+    assert "ore su 40" not in page

@@ -9,9 +9,16 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+#: Staff categories as groups (filters, enrolment by category, reports).
 CATEGORY_LABELS = {
     "new_hire": _l("Neoassunti"),
-    "existing": _l("In servizio"),
+    "existing": _l("Già in servizio"),
+}
+#: One person's category (a row of the staff list, a person's page). Not "In servizio":
+#: the staff list's status column says whether someone is still on the staff.
+CATEGORY_NAMES = {
+    "new_hire": _l("Neoassunto/a"),
+    "existing": _l("Già in servizio"),
 }
 
 

@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -45,6 +46,7 @@ from lms.courses.queries import progress_on
 from lms.enrolments.enrol import enrol
 from lms.enrolments.forms import (
     CATEGORY_LABELS,
+    CATEGORY_NAMES,
     ActionForm,
     ConfirmImportForm,
     EnrolGroupForm,
@@ -66,6 +68,24 @@ PREVIEW_ROWS = 50
 #: How many problems of a bad file the page lists (it counts the rest).
 MAX_ERRORS = 200
 _SESSION_KEY = "staff_uploads"
+
+
+@bp.app_template_global()
+def on_staff() -> bool:
+    """For templates: whether the signed-in person has a staff record (read once a request).
+
+    Yearly training hours and certificates are for the people of the staff register,
+    not for trainers, HR managers or administrators trying a course.
+    """
+    if not current_user.is_authenticated:
+        return False
+    if "on_staff" not in g:
+        g.on_staff = (
+            db.session.scalar(select(StaffMember.id).where(StaffMember.user_id == current_user.id))
+            is not None
+        )
+    return g.on_staff
+
 
 FIELD_LABELS = {
     "first_name": _l("Nome"),
@@ -192,7 +212,7 @@ def _preview(outcome) -> dict:  # noqa: ANN001 - an ImportOutcome
         if name == "authority_id":
             return codes.get(value, str(value))
         if name == "category":
-            return str(CATEGORY_LABELS.get(str(value), value))
+            return str(CATEGORY_NAMES.get(str(value), value))
         if isinstance(value, date):
             return value.strftime("%d/%m/%Y")
         return str(value)
@@ -359,6 +379,7 @@ def staff_list() -> str:
         category=category,
         status=status,
         categories=CATEGORY_LABELS,
+        category_names=CATEGORY_NAMES,
         today=today,
     )
 
@@ -427,7 +448,7 @@ def _render_person(staff: StaffMember, form: EnrolPersonForm) -> str:
         enrolments=_enrolments_with_progress(staff),
         form=form,
         action_form=ActionForm(),
-        categories=CATEGORY_LABELS,
+        category_names=CATEGORY_NAMES,
         today=_today(),
     )
 
