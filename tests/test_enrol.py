@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,9 +23,9 @@ from test_staff_import import (
 )
 
 from lms.auth.models import Role, User
-from lms.core.types import utcnow
+from lms.core.types import ROME, utcnow
 from lms.courses.models import Course
-from lms.enrolments.enrol import apply_rules, enrol
+from lms.enrolments.enrol import apply_rules, enrol, newcomer_due_on, rule_window_days
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.enrolments.roster import today_in_italy
 from lms.extensions import db as _db
@@ -243,6 +243,135 @@ def test_rule_enrols_people_imported_later(register: tuple, course: Course) -> N
     # Re-importing enrols nobody again.
     assert do_import(roster_csv(person("verdi"))).errors == []
     assert count(Enrolment) == 6
+
+
+# Due dates of people a rule enrols later ------------------------------------------------
+
+NOV_15 = date(2026, 11, 15)
+
+
+@pytest.mark.parametrize(
+    ("enrolled_on", "expected"),
+    [
+        (date(2026, 9, 16), NOV_15),  # the day the rule was made: its own date
+        (date(2026, 9, 1), NOV_15),  # (earlier: never before the rule's date)
+        (date(2026, 10, 1), date(2026, 11, 30)),  # before the due date: 60 days from arrival
+        (NOV_15, date(2027, 1, 14)),  # on the due date
+        (date(2026, 11, 25), date(2027, 1, 24)),  # after it: not overdue on arrival
+    ],
+)
+def test_newcomer_gets_the_rules_window_from_the_day_they_arrive(
+    enrolled_on: date, expected: date
+) -> None:
+    assert rule_window_days(NOV_15, date(2026, 9, 16)) == 60
+    assert newcomer_due_on(NOV_15, 60, enrolled_on) == expected
+
+
+def test_rule_without_due_date_gives_none() -> None:
+    assert rule_window_days(None, date(2026, 9, 16)) is None
+    assert newcomer_due_on(None, None, date(2026, 11, 25)) is None
+
+
+def test_window_of_zero_is_due_the_day_they_arrive() -> None:
+    # Made on its due date, or with a date already passed: no days to give.
+    assert rule_window_days(NOV_15, NOV_15) == 0
+    assert rule_window_days(NOV_15, date(2026, 11, 20)) == 0
+    assert newcomer_due_on(NOV_15, 0, date(2026, 11, 10)) == NOV_15
+    assert newcomer_due_on(NOV_15, 0, date(2026, 11, 25)) == date(2026, 11, 25)
+    # A rule made by hand without a window counts as 0.
+    assert newcomer_due_on(NOV_15, None, date(2026, 11, 25)) == date(2026, 11, 25)
+
+
+def at_noon(day: date) -> datetime:
+    """Midday in Italy on *day*."""
+    return datetime.combine(day, time(12), ROME)
+
+
+def test_apply_rules_computes_the_same_due_dates_in_sql(register: tuple) -> None:
+    """One INSERT … SELECT for several rules and windows gives newcomer_due_on for each."""
+    napoli, _ = register
+    made = date(2026, 9, 16)
+    rules = {  # course: (due_on, window_days)
+        make_course("sessanta"): (NOV_15, 60),
+        make_course("zero"): (NOV_15, 0),
+        make_course("senza"): (None, None),
+        make_course("lontana"): (date(2027, 6, 30), 287),
+    }
+    for course, (due_on, window) in rules.items():
+        _db.session.add(
+            EnrolmentRule(
+                course_id=course.id,
+                authority_id=napoli.id,
+                due_on=due_on,
+                window_days=window,
+                created_at=at_noon(made),
+            )
+        )
+    _db.session.commit()
+    for day in (date(2026, 10, 1), NOV_15, date(2026, 11, 25)):
+        _db.session.execute(Enrolment.__table__.delete())
+        assert apply_rules(now=at_noon(day)) == 5 * len(rules)
+        _db.session.commit()
+        for course, (due_on, window) in rules.items():
+            query = select(Enrolment.due_on).where(Enrolment.course_id == course.id)
+            dues = set(_db.session.scalars(query))
+            assert dues == {newcomer_due_on(due_on, window, day)}, (course.slug, day)
+
+
+def test_several_rules_give_the_earliest_due_date(register: tuple, course: Course) -> None:
+    napoli, _ = register
+    made = at_noon(date(2026, 9, 16))
+    _db.session.add_all(
+        [
+            EnrolmentRule(
+                course_id=course.id,
+                authority_id=napoli.id,
+                due_on=NOV_15,
+                window_days=60,
+                created_at=made,
+            ),
+            EnrolmentRule(
+                course_id=course.id,
+                region_id=napoli.region_id,
+                due_on=date(2026, 12, 31),
+                window_days=106,
+                created_at=made,
+            ),
+        ]
+    )
+    _db.session.commit()
+    apply_rules(now=at_noon(date(2026, 11, 25)))
+    # Napoli's staff: both rules, the earlier date; the rest of the region: 106 days.
+    assert {enrolment_of(cf, course).due_on for cf in NAPOLI_ACTIVE} == {date(2027, 1, 24)}
+    assert {enrolment_of(cf, course).due_on for cf in CAMPANIA_ACTIVE} == {date(2027, 3, 11)}
+
+
+def test_newcomer_imported_after_the_due_date_is_not_overdue(
+    register: tuple, course: Course
+) -> None:
+    """Rita Caruso's case: the rule's date has passed when she is imported."""
+    napoli, _ = register
+    today = today_in_italy()
+    made, due = today - timedelta(days=70), today - timedelta(days=10)
+    enrol(course, authority_ids=[napoli.id], due_on=due, now=at_noon(made))
+    _db.session.commit()
+    rule = _db.session.scalar(select(EnrolmentRule))
+    assert rule.window_days == 60
+    before = {(e.staff_id, e.enrolled_at, e.due_on) for e in _db.session.scalars(select(Enrolment))}
+    assert {d for _s, _e, d in before} == {due}
+    outcome = do_import(roster_csv(person("verdi")))
+    assert outcome.errors == []
+    assert outcome.result.enrolled_by_rules == 1
+    newcomer = enrolment_of(CF["verdi"], course)
+    assert (newcomer.rule_id, newcomer.due_on) == (rule.id, today + timedelta(days=60))
+    assert newcomer.due_on >= today  # not overdue
+    # The people enrolled when the rule was made keep its date.
+    _db.session.expire_all()
+    after = {
+        (e.staff_id, e.enrolled_at, e.due_on)
+        for e in _db.session.scalars(select(Enrolment).where(Enrolment.id != newcomer.id))
+    }
+    assert after == before
 
 
 def test_rule_reaches_someone_who_moves_into_the_authority(register: tuple, course: Course) -> None:

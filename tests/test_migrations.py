@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import make_test_app
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import Date, Integer, column, inspect, select, table
 
+from lms.core.types import UTCDateTime
+from lms.courses.models import Course
+from lms.enrolments.models import EnrolmentRule
 from lms.extensions import db as _db
+from lms.register.models import Region
 
 
 def test_migrated_schema_matches_the_models(db):
@@ -48,6 +55,47 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
             with _db.engine.connect() as connection:
                 context = MigrationContext.configure(connection, opts={"compare_type": True})
                 assert compare_metadata(context, _db.metadata) == []
+        finally:
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_0007_gives_existing_rules_the_days_they_gave(tmp_path):
+    """The backfill: due date minus the Italian day the rule was made, 0 once passed."""
+    app = make_test_app(f"sqlite:///{tmp_path / 'backfill.sqlite3'}")
+    made = datetime(2026, 9, 15, 23, 30, tzinfo=UTC)  # already 16 September in Italy
+    rules = table(
+        "enrolment_rules",
+        column("id", Integer()),
+        column("course_id", Integer()),
+        column("region_id", Integer()),
+        column("due_on", Date()),
+        column("created_at", UTCDateTime()),
+    )
+    with app.app_context():
+        try:
+            upgrade(revision="0006")
+            _db.session.add(Region(id=1, code="15", name="Campania"))
+            _db.session.add(Course(id=1, slug="c", title="C", hours=Decimal(1), source_hash="x"))
+            _db.session.flush()
+            for row in (
+                {"id": 1, "due_on": date(2026, 11, 15)},
+                {"id": 2, "due_on": date(2026, 9, 1)},
+                {"id": 3, "due_on": None},
+            ):
+                _db.session.execute(
+                    rules.insert().values(course_id=1, region_id=1, created_at=made, **row)
+                )
+            _db.session.commit()
+            upgrade()
+            windows = _db.session.execute(
+                select(EnrolmentRule.id, EnrolmentRule.window_days).order_by(EnrolmentRule.id)
+            ).all()
+            assert windows == [(1, 60), (2, 0), (3, None)]
+            downgrade(revision="0006")
+            assert "window_days" not in {
+                c["name"] for c in inspect(_db.engine).get_columns("enrolment_rules")
+            }
         finally:
             _db.session.remove()
             _db.engine.dispose()

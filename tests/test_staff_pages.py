@@ -21,6 +21,7 @@ from lms.auth.models import Role, User
 from lms.core.types import utcnow
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind
 from lms.enrolments.models import Enrolment, EnrolmentRule, ModuleProgress, PendingUpload
+from lms.enrolments.roster import today_in_italy
 from lms.enrolments.views import UPLOAD_TTL_SECONDS
 from lms.extensions import db as _db
 from lms.register.models import Authority, AuthorityKind, StaffCategory, StaffMember
@@ -530,6 +531,31 @@ def test_enrol_authority_with_standing_rule_then_import_enrols_newcomers(
     assert response.status_code == 302
     assert count(EnrolmentRule) == 0
     assert count(Enrolment) == 6  # the enrolments stay
+
+
+def test_rules_list_says_what_people_who_arrive_later_get(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    napoli = authorities["napoli"]
+    add_staff(napoli, "VRDGPP80A01F839W", "Verdi")
+    login_as(Role.HR, scope=[napoli.region])
+    due = today_in_italy() + timedelta(days=60)
+    response = post(
+        client,
+        "/personale/iscrizioni",
+        "/personale/iscrizioni",
+        course=course.id,
+        target=f"a:{napoli.id}",
+        category="",
+        due_on=due.isoformat(),
+        standing="y",
+    )
+    assert response.status_code == 302
+    assert _db.session.scalar(select(EnrolmentRule.window_days)) == 60
+    page = html.unescape(client.get("/personale/iscrizioni").get_data(as_text=True))
+    assert due.strftime("%d/%m/%Y") in page
+    assert "entro 60 giorni dall'iscrizione per chi arriva dopo" in page
 
 
 def test_enrol_region_without_standing_rule(

@@ -2,15 +2,33 @@
 
 Everything here is set-based: one INSERT … SELECT enrols a whole authority or
 region, whatever its size, and enrolling someone twice changes nothing.
+
+Due dates of standing rules: the people enrolled when a rule is made get its due
+date; people the rule enrols later (imported or moved into the authority) get the
+same number of days from the day they arrive, never less than the rule's date
+(:func:`newcomer_due_on`). All days are Italian days (:func:`rome_date`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, insert, literal, null, or_, select
+from sqlalchemy import (
+    Date,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from lms.auth.models import User
 from lms.core.types import rome_date, utcnow
@@ -33,6 +51,33 @@ class EnrolResult:
     enrolled: int
     already: int
     rules_added: int = 0
+
+
+def rule_window_days(due_on: date | None, made_on: date) -> int | None:
+    """The days a rule made on *made_on* gives (None without a due date, 0 once it passed)."""
+    if due_on is None:
+        return None
+    return max(0, (due_on - made_on).days)
+
+
+def _add_days(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
+def newcomer_due_on(due_on: date | None, window_days: int | None, enrolled_on: date) -> date | None:
+    """The due date a standing rule gives someone it enrols on *enrolled_on*.
+
+    The rule's own date while it still leaves them the rule's window, else
+    *enrolled_on* plus the window: max(due_on, enrolled_on + window_days). No due
+    date gives none; a missing window counts as 0 (due the day they arrive).
+    :func:`apply_rules` computes the same in SQL.
+    """
+    if due_on is None:
+        return None
+    return max(due_on, _add_days(enrolled_on, window_days or 0))
 
 
 def active_staff_clause(today: date):  # noqa: ANN201 - a SQLAlchemy boolean clause
@@ -133,6 +178,7 @@ def _add_rule(
             course_id=course.id,
             category=category.value if category else None,
             due_on=due_on,
+            window_days=rule_window_days(due_on, rome_date(now)),
             created_by_id=by.id if by else None,
             created_at=now,
             **{column: target_id},
@@ -141,15 +187,40 @@ def _add_rule(
     return 1
 
 
+def _newcomer_due_clause(enrolled_on: date) -> ColumnElement:
+    """:func:`newcomer_due_on` of each rule, in SQL, for people enrolled on *enrolled_on*.
+
+    Date arithmetic differs between SQLite and PostgreSQL, so the day each window
+    ends is computed here, once per distinct window, and the SQL only picks one
+    (CASE window_days WHEN 60 THEN '2027-01-24' …) and compares dates.
+    """
+    window = func.coalesce(EnrolmentRule.window_days, 0)
+    windows = db.session.scalars(
+        select(window).where(EnrolmentRule.due_on.is_not(None)).distinct()
+    ).all()
+    if not windows:
+        return EnrolmentRule.due_on  # no rule has a due date
+    ends = {days: literal(_add_days(enrolled_on, days), Date()) for days in windows}
+    return case(
+        (EnrolmentRule.due_on.is_(None), null()),
+        (EnrolmentRule.due_on >= case(ends, value=window), EnrolmentRule.due_on),
+        else_=case(ends, value=window),
+    )
+
+
 def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
-    """Enrol staff as the standing rules say (all staff, or only *staff_ids*); return how many."""
+    """Enrol staff as the standing rules say (all staff, or only *staff_ids*); return how many.
+
+    Each gets :func:`newcomer_due_on` for the rule, or the earliest of them when
+    several rules reach them for the same course.
+    """
     now = now or utcnow()
     matches = (
         select(
             StaffMember.id,
             EnrolmentRule.course_id,
             literal(now, Enrolment.enrolled_at.type),
-            func.min(EnrolmentRule.due_on),
+            func.min(_newcomer_due_clause(rome_date(now))),
             func.min(EnrolmentRule.id),
         )
         .join(Authority, Authority.id == StaffMember.authority_id)

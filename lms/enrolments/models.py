@@ -68,7 +68,8 @@ class EnrolmentRule(db.Model):
     """A standing enrolment: everyone of an authority (or region), now and later.
 
     Like Moodle's cohort sync: people imported into the authority after the rule
-    was made are enrolled when they arrive.
+    was made are enrolled when they arrive. They get the time the first people
+    had, not the rule's date: see :func:`lms.enrolments.enrol.newcomer_due_on`.
     """
 
     __tablename__ = "enrolment_rules"
@@ -82,7 +83,12 @@ class EnrolmentRule(db.Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     #: Only staff of this category ("new_hire" or "existing"); None: everyone.
     category: Mapped[str | None] = mapped_column(String(16))
+    #: The due date of the people enrolled when the rule was made.
     due_on: Mapped[date | None] = mapped_column(Date)
+    #: Days those people had: ``due_on`` minus the Italian day the rule was made (0 when
+    #: that date had passed); people the rule enrols later get as many from the day they
+    #: arrive. None without a due date (a rule made by hand without it counts as 0).
+    window_days: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
