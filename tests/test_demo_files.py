@@ -103,7 +103,7 @@ def test_hr_napoli_sees_the_one_mistake_then_previews_and_confirms_the_demo_rost
     assert before == 5  # the five demo staff of Napoli
 
     page = upload(client, ONE_ERROR)
-    assert listed_errors(page) == ["riga 4, hired_on: 31/09/2025 non è una data esistente"]
+    assert listed_errors(page) == ["riga 4, Data Assunzione: 31/09/2025 non è una data esistente"]
     assert napoli_staff() == before
 
     page = upload(client, GOOD)

@@ -268,7 +268,7 @@ def test_rows_outside_the_managers_scope_are_errors(
 ) -> None:
     login_as(Role.HR, scope=[authorities["napoli"]])  # Napoli only, not Regione Campania
     page = upload(client, GOOD)
-    errors = re.findall(r"<li>(riga \d+, authority_code: [^<]+)</li>", page)
+    errors = re.findall(r"<li>(riga \d+, Codice Ente: [^<]+)</li>", page)
     assert len(errors) == 3  # the three rows of Regione Campania (code 15)
     assert errors[0].endswith("15 non è tra gli enti di cui puoi importare il personale")
     assert count(StaffMember) == 0
@@ -290,19 +290,19 @@ def test_the_problems_of_a_file_are_in_italian_by_default(
     login_as(Role.ADMIN)
     errors = listed_errors(upload(client, ERRORI, "personale_errori.csv"))
     assert errors[:4] == [
-        "riga 3, codice_fiscale: carattere di controllo errato",
-        "riga 4, codice_fiscale: deve avere 16 caratteri, non 15",
+        "riga 3, Codice Fiscale: carattere di controllo errato",
+        "riga 4, Codice Fiscale: deve avere 16 caratteri, non 15",
         (
-            'riga 5, codice_fiscale: il carattere 9 è "Z" ma dovrebbe essere la lettera del mese '
+            'riga 5, Codice Fiscale: il carattere 9 è "Z" ma dovrebbe essere la lettera del mese '
             "(A B C D E H L M P R S T)"
         ),
         (
-            "riga 6, email: giuseppe.deluca@ non è un indirizzo e-mail valido: "
+            "riga 6, E-mail: giuseppe.deluca@ non è un indirizzo e-mail valido: "
             "manca la parte dopo la @"
         ),
     ]
-    assert "riga 9, hired_on: 31/02/2024 non è una data esistente" in errors
-    assert "riga 11, first_name: dato obbligatorio mancante" in errors
+    assert "riga 9, Data Assunzione: 31/02/2024 non è una data esistente" in errors
+    assert "riga 11, Nome: dato obbligatorio mancante" in errors
     assert (
         "riga 14, celle in più: valori oltre l'ultima colonna dell'intestazione: nota a margine"
     ) in errors
@@ -312,7 +312,7 @@ def test_the_problems_of_a_file_are_in_italian_by_default(
     bad_date = "SPSNCL85C12F839V;Niccolò;Esposito;n.e@comune.napoli.it;063049;neoassunto;;1-3-24;"
     page = upload(client, (ERRORI.decode("cp1252").splitlines()[0] + "\n" + bad_date).encode())
     assert listed_errors(page) == [
-        "riga 2, hired_on: 1-3-24 non è una data: scrivi GG/MM/AAAA o AAAA-MM-GG"
+        "riga 2, Data Assunzione: 1-3-24 non è una data: scrivi GG/MM/AAAA o AAAA-MM-GG"
     ]
     assert "1 problema nel file:" in page
 
@@ -342,10 +342,10 @@ def test_problems_beyond_the_listed_ones_are_counted_in_italian(
     page = upload(client, ERRORI, "personale_errori.csv")
     errors = listed_errors(page)
     assert errors[:3] == [
-        "riga 3, codice_fiscale: carattere di controllo errato",
-        "riga 4, codice_fiscale: deve avere 16 caratteri, non 15",
+        "riga 3, Codice Fiscale: carattere di controllo errato",
+        "riga 4, Codice Fiscale: deve avere 16 caratteri, non 15",
         (
-            'riga 5, codice_fiscale: il carattere 9 è "Z" ma dovrebbe essere la lettera del mese '
+            'riga 5, Codice Fiscale: il carattere 9 è "Z" ma dovrebbe essere la lettera del mese '
             "(A B C D E H L M P R S T)"
         ),
     ]
@@ -367,18 +367,18 @@ def test_the_problems_of_a_file_are_in_english_for_an_english_reader(
     _db.session.commit()
     errors = listed_errors(upload(client, ERRORI, "personale_errori.csv"))
     assert errors[:4] == [
-        "line 3, codice_fiscale: invalid check character",
-        "line 4, codice_fiscale: must be 16 characters, not 15",
+        "line 3, Codice Fiscale: invalid check character",
+        "line 4, Codice Fiscale: must be 16 characters, not 15",
         (
-            'line 5, codice_fiscale: character 9 is "Z" but should be a month letter '
+            'line 5, Codice Fiscale: character 9 is "Z" but should be a month letter '
             "(A B C D E H L M P R S T)"
         ),
         (
-            "line 6, email: giuseppe.deluca@ is not a valid e-mail address: "
+            "line 6, E-mail: giuseppe.deluca@ is not a valid e-mail address: "
             "There must be something after the @-sign."
         ),
     ]
-    assert "line 9, hired_on: 31/02/2024 is not a date" in errors
+    assert "line 9, Data Assunzione: 31/02/2024 is not a date" in errors
     assert not [e for e in errors if "riga" in e or "non è" in e]
     assert listed_errors(upload(client, b"", "vuoto.csv")) == ["the file is empty"]
     monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 3)

@@ -7,7 +7,8 @@ rendering them under ``force_locale("en")``, in English.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from lms.auth.models import User
 from lms.core.tabular import RowError, TableError
@@ -35,6 +36,8 @@ class ImportOutcome:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Each column's header as the file writes it (see :func:`as_written`).
+    written: Mapping[str, str] = field(default_factory=dict)
     plan: ImportPlan | None = None
     result: ImportResult | None = None
 
@@ -42,6 +45,18 @@ class ImportOutcome:
     def ok(self) -> bool:
         """Whether the file had no problem at all."""
         return not self.errors and not self.more_errors
+
+
+def as_written(error: RowError | TableError, written: Mapping[str, str]) -> RowError | TableError:
+    """*error* naming its column as the file's header writes it ("Data Assunzione").
+
+    For the upload page, where a person reads the list beside their spreadsheet;
+    the command line keeps the spec's column names (``codice_fiscale``), a
+    stable format for scripts.
+    """
+    if isinstance(error, RowError) and isinstance(error.column, str) and error.column in written:
+        return replace(error, column=written[error.column])
+    return error
 
 
 def run_import(
@@ -66,6 +81,7 @@ def run_import(
         outcome.errors = [exc]
         return outcome
     outcome.rows = checked.rows_read
+    outcome.written = roster.written
     if not checked.ok:
         outcome.errors = list(checked.errors)
         outcome.more_errors = checked.more_errors

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import chain, repeat
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
 import openpyxl
 from codicefiscale import codicefiscale as cf_library
@@ -220,6 +220,9 @@ class RosterFile:
     #: The spec's names of the columns the file has, required ones included.
     columns: frozenset[str]
     rows: Iterator[Row] = field(repr=False)
+    #: Each column's header as the file writes it ("Data Assunzione" for
+    #: ``hired_on``): errors name the column the way the person sees it.
+    written: Mapping[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Row]:
         return self.rows
@@ -238,18 +241,18 @@ def read_roster(data: bytes, filename: str = "") -> RosterFile:
     file_format: Literal["csv", "xlsx"]
     if head.startswith(b"PK\x03\x04"):
         file_format = "xlsx"
-        header, rows = _read_xlsx(data)
+        (header, written), rows = _read_xlsx(data)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2 compound file
         raise TableError(_ole2_problem(data))
     elif head.startswith(_OTHER_BINARIES):
         raise TableError(_NOT_A_TABLE)
     else:
         file_format = "csv"
-        header, rows = _read_csv(data, filename)
+        (header, written), rows = _read_csv(data, filename)
     first = next(rows, None)
     if first is None:
         raise TableError(_l("non ci sono righe sotto l'intestazione"))
-    return RosterFile(file_format, frozenset(filter(None, header)), chain([first], rows))
+    return RosterFile(file_format, frozenset(filter(None, header)), chain([first], rows), written)
 
 
 def canonical_column(name: str) -> str:
@@ -258,7 +261,14 @@ def canonical_column(name: str) -> str:
     return HEADER_ALIASES.get(key, key)
 
 
-def _check_header(raw: list[str], line: int) -> list[str]:
+class Header(NamedTuple):
+    """A checked header row: the spec's name of each column, and how the file writes it."""
+
+    names: list[str]
+    written: dict[str, str]
+
+
+def _check_header(raw: list[str], line: int) -> Header:
     """Map a header row to the spec's names, or raise naming every problem."""
     names = [canonical_column(cell) for cell in raw]
     problems = column_problems(
@@ -282,7 +292,8 @@ def _check_header(raw: list[str], line: int) -> list[str]:
             ),
             line,
         )
-    return names
+    written = {name: cell.strip() for cell, name in zip(raw, names, strict=True) if name}
+    return Header(names, written)
 
 
 def _row(line: int, header: list[str], values: list[str]) -> Row:
@@ -335,7 +346,7 @@ def _sniff_csv(data: bytes, filename: str) -> tuple[str, str]:
     return "utf-8-sig", first_line
 
 
-def _read_csv(data: bytes, filename: str) -> tuple[list[str], Iterator[Row]]:
+def _read_csv(data: bytes, filename: str) -> tuple[Header, Iterator[Row]]:
     """The checked header and a stream of rows: ``tabular.read_csv`` with aliases.
 
     The text is decoded as it is read (``tabular.read_csv`` holds it whole, four
@@ -350,7 +361,8 @@ def _read_csv(data: bytes, filename: str) -> tuple[list[str], Iterator[Row]]:
             raw_header = next(reader)
     except csv.Error as exc:
         raise csv_problem(exc, reader.line_num) from None
-    header = _check_header(raw_header, reader.line_num)
+    checked = _check_header(raw_header, reader.line_num)
+    header = checked.names
 
     def rows() -> Iterator[Row]:
         try:
@@ -360,7 +372,7 @@ def _read_csv(data: bytes, filename: str) -> tuple[list[str], Iterator[Row]]:
         except csv.Error as exc:
             raise csv_problem(exc, reader.line_num) from None
 
-    return header, rows()
+    return checked, rows()
 
 
 def _ole2_problem(data: bytes) -> Message:
@@ -395,7 +407,7 @@ def _check_xlsx_archive(data: bytes) -> None:
         )
 
 
-def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
+def _read_xlsx(data: bytes) -> tuple[Header, Iterator[Row]]:
     """The checked header and a stream of rows of the first sheet."""
     _check_xlsx_archive(data)
     try:
@@ -408,10 +420,11 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
             )
         ) from None
     try:
-        numbered, header = _xlsx_header(workbook)
+        numbered, checked = _xlsx_header(workbook)
     except Exception:
         workbook.close()
         raise
+    header = checked.names
 
     def rows() -> Iterator[Row]:
         try:
@@ -425,10 +438,10 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[Row]]:
         finally:
             workbook.close()
 
-    return header, rows()
+    return checked, rows()
 
 
-def _xlsx_header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], list[str]]:
+def _xlsx_header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], Header]:
     """The numbered rows of the first sheet, advanced past its header, and the header."""
     if not workbook.worksheets:
         raise TableError(_l("la cartella di lavoro non ha nessun foglio"))

@@ -53,7 +53,7 @@ from lms.enrolments.forms import (
     EnrolPersonForm,
     UploadForm,
 )
-from lms.enrolments.import_flow import run_import
+from lms.enrolments.import_flow import as_written, run_import
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.enrolments.roster import COLUMNS, column_guide
 from lms.extensions import db
@@ -260,7 +260,7 @@ def upload() -> str:
         )
         db.session.rollback()
         if not outcome.ok:
-            errors = outcome.errors
+            errors = [as_written(error, outcome.written) for error in outcome.errors]
             form.roster.errors = [
                 _("Il file contiene errori: non è stato importato nulla. Vedi l'elenco qui sotto.")
             ]

@@ -260,7 +260,7 @@ def test_hr_manager_imports_a_roster_enrols_and_reads_the_reports(
     browser.check()
     errors = page.locator("#import-errors li").all_inner_texts()
     assert len(errors) == 1, errors
-    assert re.match(r"riga 3, email: ", errors[0]), errors
+    assert re.match(r"riga 3, E-mail: ", errors[0]), errors  # the column as the file heads it
     browser.shot("hr-import-errors")
 
     good_file = tmp_path / "personale-corretto.csv"
