@@ -667,3 +667,64 @@ def test_permission_table(
         status = client.get(url).status_code
         expected = {None: 302, "learner": 403, "trainer": 403}.get(role, 200)
         assert status == expected, (role, url, status)
+
+
+# Due dates of the enrolment forms: from today (in Italy) to ten years ahead ----------------
+
+
+@pytest.fixture
+def person_url(authorities: dict, login_as: Callable) -> str:
+    member = add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi")
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    return f"/personale/{member.id}"
+
+
+def _enrol_person(client: FlaskClient, url: str, due_on: str) -> tuple[int, str]:
+    course = make_course()
+    response = post(client, f"{url}/iscrivi", url, course=course.id, due_on=due_on)
+    return response.status_code, html.unescape(response.get_data(as_text=True))
+
+
+def test_a_due_date_already_passed_is_refused(client: FlaskClient, person_url: str) -> None:
+    yesterday = today_in_italy() - timedelta(days=1)
+    status, page = _enrol_person(client, person_url, yesterday.isoformat())
+    assert status == 400
+    assert "La scadenza è già passata: indica oggi o una data futura." in page
+    assert count(Enrolment) == 0
+
+
+def test_today_is_a_valid_due_date(client: FlaskClient, person_url: str) -> None:
+    status, _page = _enrol_person(client, person_url, today_in_italy().isoformat())
+    assert status == 302
+    assert count(Enrolment) == 1
+
+
+def test_a_due_date_too_far_ahead_is_refused(client: FlaskClient, person_url: str) -> None:
+    far = today_in_italy().replace(year=today_in_italy().year + 11, day=1)
+    status, page = _enrol_person(client, person_url, far.isoformat())
+    assert status == 400
+    assert "La scadenza è troppo lontana: indica una data entro 10 anni." in page
+    assert count(Enrolment) == 0
+
+
+def test_a_group_enrolment_with_a_past_due_date_makes_no_rule(
+    client: FlaskClient, authorities: dict, login_as: Callable
+) -> None:
+    course = make_course()
+    napoli = authorities["napoli"]
+    add_staff(napoli, "VRDGPP80A01F839W", "Verdi")
+    login_as(Role.HR, scope=[napoli.region])
+    response = post(
+        client,
+        "/personale/iscrizioni",
+        "/personale/iscrizioni",
+        course=course.id,
+        target=f"a:{napoli.id}",
+        category="",
+        due_on=(today_in_italy() - timedelta(days=3)).isoformat(),
+        standing="y",
+    )
+    assert response.status_code == 400
+    assert "La scadenza è già passata" in html.unescape(response.get_data(as_text=True))
+    assert count(Enrolment) == 0
+    assert count(EnrolmentRule) == 0

@@ -5,9 +5,34 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, SelectField
+from wtforms import BooleanField, DateField, Field, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from lms.core.types import rome_date, utcnow
+
+#: How far ahead a due date may be set (a typo such as 2206 is caught).
+DUE_ON_MAX_YEARS = 10
+
+
+def due_date_ahead(_form: FlaskForm, field: Field) -> None:
+    """A due date is today (in Italy) or later, and within ten years.
+
+    A date already passed would make every enrolment overdue the day it is made.
+    """
+    if field.data is None:
+        return
+    today = rome_date(utcnow())
+    if field.data < today:
+        raise ValidationError(_l("La scadenza è già passata: indica oggi o una data futura."))
+    if field.data.year > today.year + DUE_ON_MAX_YEARS:
+        raise ValidationError(
+            _l(
+                "La scadenza è troppo lontana: indica una data entro %(n)d anni.",
+                n=DUE_ON_MAX_YEARS,
+            )
+        )
+
 
 #: Staff categories as groups (filters, enrolment by category, reports).
 CATEGORY_LABELS = {
@@ -45,7 +70,7 @@ class EnrolPersonForm(FlaskForm):
     """Enrol one person in a published course."""
 
     course = SelectField(_l("Corso"), coerce=int, validators=[DataRequired()])
-    due_on = DateField(_l("Scadenza (facoltativa)"), validators=[Optional()])
+    due_on = DateField(_l("Scadenza (facoltativa)"), validators=[Optional(), due_date_ahead])
 
 
 class EnrolGroupForm(FlaskForm):
@@ -62,7 +87,7 @@ class EnrolGroupForm(FlaskForm):
         ],
         validators=[Optional()],
     )
-    due_on = DateField(_l("Scadenza (facoltativa)"), validators=[Optional()])
+    due_on = DateField(_l("Scadenza (facoltativa)"), validators=[Optional(), due_date_ahead])
     standing = BooleanField(
         _l("Iscrizione permanente (iscrivi anche chi sarà importato in seguito)"), default=True
     )

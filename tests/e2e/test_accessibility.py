@@ -146,7 +146,7 @@ def test_a_roster_can_be_uploaded_with_the_keyboard_alone(
         submit_with_enter(browser)
         assert page.locator(outcome).is_visible()
         if roster == bad:
-            assert "riga 2, authority_code" in page.locator("#import-errors").inner_text()
+            assert "riga 2, Codice Ente" in page.locator("#import-errors").inner_text()
     tab_to(browser, lambda f: f["text"] == "Conferma l'importazione")
     submit_with_enter(browser)
     assert page.locator("[data-count=added]").inner_text() == "1"
