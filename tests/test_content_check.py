@@ -650,7 +650,7 @@ def test_valid_links(root: Path, body: str) -> None:
             ],
         ),
         (
-            '<img src="media/ciclo.png" width="300">',
+            '<img src="media/ciclo.png" alt="Il ciclo" width="300">',
             [("4: relative link 'media/ciclo.png' in raw HTML <img> is not rewritten: write it in"
              " Markdown, ![…](media/ciclo.png)")],
         ),
@@ -664,10 +664,44 @@ def test_valid_links(root: Path, body: str) -> None:
             [("4: link 'javascript:alert(1)': 'javascript:' links are not allowed (only http,"
              " https, mailto)")],
         ),
-        ("<img src=media/manca.png>", ["4: link 'media/manca.png': no such file in media/"]),
+        ("<img alt=x src=media/manca.png>", ["4: link 'media/manca.png': no such file in media/"]),
     ],
 )  # fmt: skip
 def test_invalid_links(root: Path, body: str, expected: list[str]) -> None:
+    assert link_errors(root, body) == expected
+
+
+NO_ALT = (
+    "4: image without a description: write what it shows between the brackets,"
+    " ![…](…), for people who cannot see it"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("![Il ciclo di programma](media/ciclo.png)", []),
+        ("![ciclo][fig]\n\n[fig]: media/ciclo.png", []),
+        ('<img src="https://example.org/fregio.png" alt="">', []),  # decorative, on purpose
+        ("`![](media/ciclo.png)` in code", []),
+        ("```\n![](media/ciclo.png)\n```", []),
+        ("\\![](non è un'immagine)", []),
+        (
+            "Testo ![](media/ciclo.png) e ![ ](media/ciclo.png)",
+            [NO_ALT] * 2,
+        ),
+        (
+            "![][fig]\n\n[fig]: media/ciclo.png",
+            [NO_ALT],
+        ),
+        (
+            '<img src="https://example.org/a.png" title="alt=no">',
+            [('4: <img> without alt: add alt="what it shows" (alt="" only for a purely'
+              " decorative image)")],
+        ),
+    ],
+)  # fmt: skip
+def test_images_say_what_they_show(root: Path, body: str, expected: list[str]) -> None:
     assert link_errors(root, body) == expected
 
 

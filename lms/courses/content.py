@@ -68,6 +68,9 @@ _INLINE_LINK = re.compile(
 _REFERENCE = re.compile(r" {0,3}\[([^\]]+)\]:[ \t]*(<[^<>]*>|\S+)(?:\s.*)?")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
 _RAW_TAG = re.compile(r"<(a|img)\b([^>]*)>", re.IGNORECASE)
+# `![alt](…)` and `![alt][ref]`: an image's description, up to its closing bracket.
+_IMAGE = re.compile(r"(?<!\\)!\[((?:[^\]\\]|\\.)*)\]")
+_ALT_ATTRIBUTE = re.compile(r"""(?:^|\s)alt\s*=""", re.IGNORECASE)
 _RAW_URL = re.compile(r"""\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 
 
@@ -447,6 +450,36 @@ def _check_links(document: _Document, allowed: _LinkTargets) -> None:
             )
 
 
+def _check_alt_text(document: _Document) -> None:
+    """Every image says what it shows (WCAG 2.1, 1.1.1): screen readers read it out.
+
+    A Markdown image needs words between its brackets; a raw ``<img>`` needs an
+    ``alt`` attribute (``alt=""`` is how HTML marks a purely decorative image, so
+    it is accepted there, written on purpose).
+    """
+    lines = document.body.split("\n")
+    code = fenced_code_lines(lines)
+    for offset, line in enumerate(lines):
+        if code[offset]:
+            continue
+        visible = _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), line)
+        at = document.body_line + offset
+        for image in _IMAGE.finditer(visible):
+            if not image.group(1).strip():
+                document.error(
+                    at,
+                    "image without a description: write what it shows between the brackets,"
+                    " ![…](…), for people who cannot see it",
+                )
+        for tag in _RAW_TAG.finditer(visible):
+            if tag.group(1).lower() == "img" and not _ALT_ATTRIBUTE.search(tag.group(2)):
+                document.error(
+                    at,
+                    '<img> without alt: add alt="what it shows" (alt="" only for a purely'
+                    " decorative image)",
+                )
+
+
 # Folders ------------------------------------------------------------------
 
 
@@ -619,6 +652,7 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
     elif course_path.is_file():
         course = _read_document(course_path, COURSE_KEYS)
         _check_links(course, allowed)
+        _check_alt_text(course)
         errors.extend(course.errors)
     else:
         errors.append(ContentError(course_path, 0, "missing: every course needs a course.md"))
@@ -628,6 +662,7 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
     for position, slug, path in scan.modules:
         document = _read_document(path, MODULE_KEYS)
         _check_links(document, allowed)
+        _check_alt_text(document)
         type_ = ModuleType(document.values.get("type", ModuleType.PAGE))
         type_is_valid = "type" in document.values or "type" not in document.key_lines
         questions: list[Question] = []
