@@ -10,7 +10,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from conftest import csrf_token, dispose_app, login
-from flask import abort
+from flask import abort, request
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -152,6 +152,19 @@ def test_a_bare_400_speaks_the_readers_language(new_app):
         session["lang"] = "en"
     english = text(client.get("/richiesta-rotta"))
     assert "The request is not valid. Reload the page and try again." in english
+
+
+def test_werkzeugs_own_400s_do_not_show_their_english_detail(new_app):
+    app = new_app()
+
+    @app.get("/modulo-incompleto")
+    def missing_key():
+        return request.args["manca"]  # BadRequestKeyError
+
+    page = text(app.test_client().get("/modulo-incompleto"))
+    assert "La richiesta non è valida. Ricarica la pagina e riprova." in page
+    assert "KeyError" not in page
+    assert "The browser" not in page
 
 
 def test_a_refused_form_says_why_in_italian(new_app):

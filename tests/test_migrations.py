@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import make_test_app
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import Date, Integer, column, inspect, select, table
+from sqlalchemy import Date, Integer, column, create_engine, inspect, make_url, select, table, text
 
 from lms.core.types import UTCDateTime
 from lms.courses.models import Course
@@ -38,8 +42,33 @@ def test_migrations_have_one_head_and_the_database_is_at_it(app, db):
         assert MigrationContext.configure(connection).get_current_heads() == tuple(heads)
 
 
-def test_downgrade_to_base_and_upgrade_again(tmp_path):
-    app = make_test_app(f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of its own, empty, on the database the suite runs on.
+
+    On PostgreSQL (``LMS_TEST_DATABASE_URL``) a scratch database beside the test
+    database, dropped afterwards; on SQLite a new file.
+    """
+    base = os.environ.get("LMS_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    url = make_url(base)
+    scratch = f"{url.database}_migrations"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+            connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+        yield url.set(database=scratch).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_database_url):
+    app = make_test_app(empty_database_url)
     expected = set(_db.metadata.tables)
     with app.app_context():
         try:
@@ -60,9 +89,9 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
             _db.engine.dispose()
 
 
-def test_0007_gives_existing_rules_the_days_they_gave(tmp_path):
+def test_0007_gives_existing_rules_the_days_they_gave(empty_database_url):
     """The backfill: due date minus the Italian day the rule was made, 0 once passed."""
-    app = make_test_app(f"sqlite:///{tmp_path / 'backfill.sqlite3'}")
+    app = make_test_app(empty_database_url)
     made = datetime(2026, 9, 15, 23, 30, tzinfo=UTC)  # already 16 September in Italy
     rules = table(
         "enrolment_rules",
@@ -92,6 +121,7 @@ def test_0007_gives_existing_rules_the_days_they_gave(tmp_path):
                 select(EnrolmentRule.id, EnrolmentRule.window_days).order_by(EnrolmentRule.id)
             ).all()
             assert windows == [(1, 60), (2, 0), (3, None)]
+            _db.session.rollback()  # PostgreSQL: release the read before the ALTER TABLE
             downgrade(revision="0006")
             assert "window_days" not in {
                 c["name"] for c in inspect(_db.engine).get_columns("enrolment_rules")

@@ -683,6 +683,22 @@ def test_invalid_emails(address, reason):
     assert error.startswith(f"line 2, email: {address} is not a valid e-mail address: {reason}")
 
 
+@pytest.mark.parametrize(
+    ("address", "italian"),
+    [
+        ("ma rio@comune.napoli.it", "prima della @ ci sono caratteri non ammessi (spazio)"),
+        ('"mario"@comune.napoli.it', "non sono ammesse virgolette prima della @"),
+        ("mario@[127.0.0.1]", "non sono ammessi indirizzi tra parentesi quadre dopo la @"),
+        ("niccolò@comune.napoli.it", "prima della @ non sono ammessi caratteri accentati ('ò')"),
+    ],
+)
+def test_email_reasons_in_italian_name_what_is_wrong(address, italian):
+    with pytest.raises(EmailNotValidError) as refused:
+        validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    with force_locale("it"):
+        assert str(roster.email_reason(refused.value)) == italian
+
+
 def test_one_email_for_two_people_is_an_error_on_the_second():
     rows = [
         VALID,

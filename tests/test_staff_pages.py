@@ -186,6 +186,33 @@ def test_upload_preview_confirm_then_same_file_is_unchanged(
     assert counts(again) == {"new": 0, "updated": 0, "unchanged": 9}
 
 
+def test_a_file_that_went_wrong_since_its_preview_lists_why_on_confirm(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    page = upload(client, GOOD, "personale_comune.csv")
+    # Meanwhile another person is put on the staff with the first person's address.
+    add_staff(
+        authorities["napoli"],
+        "VRDGPP80A01F839W",
+        "Verdi",
+        email="niccolo.esposito@comune.napoli.it",
+    )
+    _db.session.commit()
+    result = confirm_response(client, page)
+    assert result.status_code == 200
+    text = html.unescape(result.get_data(as_text=True))
+    errors = re.findall(r"<li>(riga \d+, [^<]+)</li>", text)
+    assert errors == [
+        "riga 2, E-mail: niccolo.esposito@comune.napoli.it appartiene a un'altra persona"
+    ]  # named as the file heads the column
+    assert 'id="roster-columns"' in text
+    assert "<code>codice_fiscale</code>" in text
+    assert "Il file contiene errori: non è stato importato nulla." in text
+    assert count(StaffMember) == 1  # Verdi only: nothing of the file was written
+    assert uploads() == []
+
+
 def test_preview_lists_what_changes_for_updated_people(
     client: FlaskClient, login_as: Callable, authorities: dict
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +29,7 @@ def users() -> str:
         try:
             query = query.where(User.role == Role(role_value))
         except ValueError:
-            abort(400, description=f"ruolo sconosciuto: {role_value}")
+            abort(400, description=_("Ruolo sconosciuto: %(value)s.", value=role_value))
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(

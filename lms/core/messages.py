@@ -80,6 +80,18 @@ class EnglishOriginal(Message):
         return super().__str__()
 
 
+class Joined(Message):
+    """Texts and messages shown one after the other, each worded when shown."""
+
+    __slots__ = ()
+
+    def __init__(self, parts: list[object], separator: str) -> None:
+        super().__init__("", parts=parts, separator=separator)
+
+    def __str__(self) -> str:
+        return self.params["separator"].join(str(part) for part in self.params["parts"])
+
+
 @contextmanager
 def english() -> Iterator[None]:
     """Messages are rendered in English inside this block (needs an app context)."""

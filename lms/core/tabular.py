@@ -21,7 +21,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lms.core.messages import EnglishOriginal, Message, _l
+from lms.core.messages import EnglishOriginal, Joined, Message, _l
 
 
 class TableError(ValueError):
@@ -146,18 +146,6 @@ def _check_header(header: list[str], required: set[str], optional: set[str], lin
         raise TableError(message, line)
 
 
-class _Joined(Message):
-    """Messages shown one after the other, separated by ``"; "``."""
-
-    __slots__ = ()
-
-    def __init__(self, parts: list[Message]) -> None:
-        super().__init__("", parts=parts)
-
-    def __str__(self) -> str:
-        return "; ".join(str(part) for part in self.params["parts"])
-
-
 def column_problems(
     *, missing: list[str], unknown: list[str], repeated: list[str]
 ) -> Message | None:
@@ -169,7 +157,7 @@ def column_problems(
         parts.append(_l("colonne sconosciute: %(columns)s", columns=", ".join(unknown)))
     if repeated:
         parts.append(_l("colonne ripetute: %(columns)s", columns=", ".join(repeated)))
-    return _Joined(parts) if parts else None
+    return Joined(parts, "; ") if parts else None
 
 
 def read_csv(

@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from lms.core.forms import LanguageForm
 from lms.extensions import db
@@ -194,7 +194,9 @@ def register_error_handlers(app: Flask) -> None:
         if code == 400:  # noqa: PLR2004
             # Our own abort(400, description=...) says what was wrong, in the reader's
             # language; a bare abort(400) would show Werkzeug's English default.
-            custom = error.description != type(error).description
+            # Only a plain BadRequest carries our words; Werkzeug's subclasses (a
+            # missing form key, bad JSON) carry English ones.
+            custom = type(error) is BadRequest and error.description != BadRequest.description
             messages[400] = (
                 error.description
                 if custom

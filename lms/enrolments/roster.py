@@ -66,7 +66,7 @@ from codicefiscale import codicefiscale as cf_library
 from codicefiscale.data import get_countries_data, get_municipalities_data
 from email_validator import EmailNotValidError, validate_email
 
-from lms.core.messages import EnglishOriginal, Message, _l
+from lms.core.messages import EnglishOriginal, Joined, Message, _l
 from lms.core.tabular import (
     Row,
     RowError,
@@ -148,6 +148,10 @@ _COLUMN_HELP: Final[Mapping[str, Message]] = {
 }
 
 
+#: Aliases as people write them where that is not just spaces for "_".
+_SHOWN_ALIASES: Final = {"e_mail": "e-mail"}
+
+
 def column_guide() -> list[ColumnGuide]:
     """Every roster column, required first, with the Italian headers accepted for it."""
     return [
@@ -155,7 +159,7 @@ def column_guide() -> list[ColumnGuide]:
             name=name,
             required=name in REQUIRED_COLUMNS,
             aliases=tuple(
-                alias.replace("_", " ")
+                _SHOWN_ALIASES.get(alias, alias.replace("_", " "))
                 for alias, target in HEADER_ALIASES.items()
                 if target == name
             ),
@@ -689,14 +693,15 @@ _EMAIL_REASONS: Final = (
     ("period immediately after", _l("non può esserci un punto subito dopo la @")),
     ("end with a period", _l("non può finire con un punto")),
     ("hyphen", _l("un nome dopo la @ non può cominciare o finire con un trattino")),
+    # Before the general "before/after the @-sign" sentences, which contain these words too.
+    ("bracket", _l("non sono ammessi indirizzi tra parentesi quadre dopo la @")),
+    ("Quoting", _l("non sono ammesse virgolette prima della @")),
     ("Internationalized characters", _l("prima della @ non sono ammessi caratteri accentati")),
     ("before the @-sign", _l("prima della @ ci sono caratteri non ammessi")),
     ("unsafe characters", _l("l'indirizzo contiene caratteri non ammessi")),
     ("should have a period", _l("dopo la @ manca il dominio completo (per esempio comune.it)")),
     ("top-level domain", _l("il dominio dopo la @ non finisce con un dominio valido (.it, .eu…)")),
     ("special-use or reserved", _l("il dominio dopo la @ è un nome riservato, non usabile")),
-    ("brackets", _l("non sono ammessi indirizzi tra parentesi quadre dopo la @")),
-    ("Quoting", _l("non sono ammesse virgolette prima della @")),
     ("after the @-sign", _l("dopo la @ ci sono caratteri non ammessi")),
 )
 
@@ -710,8 +715,25 @@ def email_reason(exc: EmailNotValidError) -> Message:
     )
     _, colon, listed = text.rpartition(": ")
     if colon and "@-sign" not in listed and listed.endswith("."):  # "…: ò, à." lists characters
-        reason = _l("%(reason)s (%(characters)s)", reason=reason, characters=listed[:-1])
+        shown = Joined([_character_name(item) for item in listed[:-1].split(", ")], ", ")
+        reason = _l("%(reason)s (%(characters)s)", reason=reason, characters=shown)
     return EnglishOriginal(text, reason)
+
+
+#: Characters email_validator names instead of showing (they are invisible).
+_CHARACTER_NAMES: Final[Mapping[str, Message]] = {
+    "SPACE": _l("spazio"),
+    "NO-BREAK SPACE": _l("spazio unificatore"),
+    "ZERO WIDTH SPACE": _l("spazio invisibile"),
+    "CHARACTER TABULATION": _l("tabulazione"),
+}
+
+
+def _character_name(item: str) -> str | Message:
+    """A character email_validator listed: shown as it is, or named in words."""
+    if len(item) > 1 and item.isupper():  # a Unicode name: "SPACE", "ZERO WIDTH SPACE"
+        return _CHARACTER_NAMES.get(item, item)
+    return item
 
 
 def _too_long(limit: int) -> Message:
@@ -914,14 +936,14 @@ class _RowChecker:
         if hired_on and hired_on > self.latest_hired_on:
             fail(
                 "hired_on",
-                _l("%(value)s è più di un anno dopo oggi", value=row.get("hired_on")),
+                _l("%(value)s è oltre un anno da oggi", value=row.get("hired_on")),
             )
             hired_on = None
         if hired_on and left_on and left_on < hired_on:
             fail(
                 "left_on",
                 _l(
-                    "%(left_on)s è precedente a hired_on (%(hired_on)s)",
+                    "%(left_on)s è precedente alla data di assunzione (%(hired_on)s)",
                     left_on=row.get("left_on"),
                     hired_on=row.get("hired_on"),
                 ),

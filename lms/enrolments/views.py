@@ -53,7 +53,7 @@ from lms.enrolments.forms import (
     EnrolPersonForm,
     UploadForm,
 )
-from lms.enrolments.import_flow import as_written, run_import
+from lms.enrolments.import_flow import ImportOutcome, as_written, run_import
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.enrolments.roster import COLUMNS, column_guide
 from lms.extensions import db
@@ -186,7 +186,7 @@ def _drop_upload(token: str) -> None:
     )
 
 
-def _preview(outcome) -> dict:  # noqa: ANN001 - an ImportOutcome
+def _preview(outcome: ImportOutcome) -> dict:
     """New and updated people for the preview table, with authority codes and changed fields."""
     plan = outcome.plan
     new = plan.new[:PREVIEW_ROWS]
@@ -247,26 +247,33 @@ def _preview(outcome) -> dict:  # noqa: ANN001 - an ImportOutcome
 def upload() -> str:
     """Upload a roster: every bad row listed, or a preview to confirm."""
     form = UploadForm()
+    if not form.validate_on_submit():
+        return _upload_page(form)
+    storage = form.roster.data
+    filename = storage.filename or "roster.csv"
+    data = storage.read()
+    outcome = run_import(data, filename, importer=current_user, apply=False, max_errors=MAX_ERRORS)
+    db.session.rollback()
+    if not outcome.ok:
+        return _upload_page(form, outcome)
+    confirm = ConfirmImportForm(token=_store_upload(data, filename))
+    return _upload_page(form, outcome, preview=_preview(outcome), confirm=confirm)
+
+
+def _upload_page(
+    form: UploadForm,
+    outcome: ImportOutcome | None = None,
+    *,
+    preview: dict | None = None,
+    confirm: ConfirmImportForm | None = None,
+) -> str:
+    """The upload page: the form and its guide, then a file's problems or its preview."""
     errors: list = []
-    outcome = None
-    preview = None
-    confirm = None
-    if form.validate_on_submit():
-        storage = form.roster.data
-        filename = storage.filename or "roster.csv"
-        data = storage.read()
-        outcome = run_import(
-            data, filename, importer=current_user, apply=False, max_errors=MAX_ERRORS
-        )
-        db.session.rollback()
-        if not outcome.ok:
-            errors = [as_written(error, outcome.written) for error in outcome.errors]
-            form.roster.errors = [
-                _("Il file contiene errori: non è stato importato nulla. Vedi l'elenco qui sotto.")
-            ]
-        else:
-            preview = _preview(outcome)
-            confirm = ConfirmImportForm(token=_store_upload(data, filename))
+    if outcome is not None and not outcome.ok:
+        errors = [as_written(error, outcome.written) for error in outcome.errors]
+        form.roster.errors = [
+            _("Il file contiene errori: non è stato importato nulla. Vedi l'elenco qui sotto.")
+        ]
     return render_template(
         "staff/upload.html",
         form=form,
@@ -307,18 +314,11 @@ def confirm_upload() -> str | BaseResponse:
         return redirect(url_for("staff.upload"))
     data, filename = stored.data, stored.filename
     outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=MAX_ERRORS)
-    if not outcome.ok:
+    if not outcome.ok:  # something changed since the preview (an e-mail taken meanwhile)
         db.session.rollback()
         _drop_upload(form.token.data)
         db.session.commit()
-        return render_template(
-            "staff/upload.html",
-            form=UploadForm(),
-            errors=outcome.errors,
-            outcome=outcome,
-            preview=None,
-            confirm=None,
-        )
+        return _upload_page(UploadForm(), outcome)
     _drop_upload(form.token.data)  # in the import's transaction: applied once
     db.session.commit()
     return render_template("staff/import_done.html", result=outcome.result)
@@ -363,13 +363,13 @@ def staff_list() -> str:
         try:
             query = query.where(StaffMember.category == StaffCategory(category))
         except ValueError:
-            abort(400, description=f"categoria sconosciuta: {category}")
+            abort(400, description=_("Categoria sconosciuta: %(value)s.", value=category))
     if status == "active":
         query = query.where(or_(StaffMember.left_on.is_(None), StaffMember.left_on > today))
     elif status == "left":
         query = query.where(StaffMember.left_on.is_not(None), StaffMember.left_on <= today)
     elif status:
-        abort(400, description=f"stato sconosciuto: {status}")
+        abort(400, description=_("Stato sconosciuto: %(value)s.", value=status))
     page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
     return render_template(
         "staff/list.html",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -34,7 +35,7 @@ def authorities() -> str:
     try:
         kind = AuthorityKind(kind_value) if kind_value else None
     except ValueError:
-        abort(400, description=f"tipo di ente sconosciuto: {kind_value}")
+        abort(400, description=_("Tipo di ente sconosciuto: %(value)s.", value=kind_value))
     page = db.paginate(
         authorities_in_scope(current_user, search=search, kind=kind, region_code=region_code),
         per_page=50,
