@@ -321,6 +321,7 @@ def test_municipal_hr_sees_only_their_authority(
         response = client.get(url)
         assert response.status_code == 403, url
         assert "Salerno" not in response.get_data(as_text=True), url
+        assert re.search(r"(L'ente|La regione) \w+ non è nella tua area\.", text_of(response)), url
 
     assert csv_of(fetch(client, f"/reports/coverage.csv?by=region&{AS_OF}"))[1:] == [
         ["15", "Campania", "true", "2", "1", "2", "0", "0.0", "66.7", "8", "1"],
@@ -1028,13 +1029,13 @@ def test_cli_xlsx_needs_an_output_file(runner: FlaskCliRunner) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["coverage", "--as-of", "2026-02-30"], "Error: Data non valida: 2026-02-30"),
-        (["coverage", "--as-of", "abc"], "Error: Data non valida: abc"),
-        (["coverage", "--as-of", "9999-12-31"], "Error: Data fuori intervallo: 9999-12-31"),
-        (["coverage", "--course", "nope"], "Error: Corso sconosciuto: nope."),
-        (["learners", "--category", "boh"], "Error: Categoria sconosciuta: boh"),
-        (["learners", "--region", "99"], "Error: Regione sconosciuta: 99."),
-        (["coverage", "--authority", "nope"], "Error: Ente sconosciuto: nope."),
+        (["coverage", "--as-of", "2026-02-30"], "Error: Invalid date: 2026-02-30"),
+        (["coverage", "--as-of", "abc"], "Error: Invalid date: abc"),
+        (["coverage", "--as-of", "9999-12-31"], "Error: Date out of range: 9999-12-31"),
+        (["coverage", "--course", "nope"], "Error: Unknown course: nope."),
+        (["learners", "--category", "boh"], "Error: Unknown category: boh"),
+        (["learners", "--region", "99"], "Error: Unknown region: 99."),
+        (["coverage", "--authority", "nope"], "Error: Unknown authority: nope."),
     ],
 )
 @pytest.mark.usefixtures("world")

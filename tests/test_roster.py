@@ -966,7 +966,7 @@ def test_errors_are_messages_worded_in_the_readers_language():
     ]
     assert "riga 9, hired_on: 31/02/2024 non è una data esistente" in italian
     assert (
-        "riga 14, celle in più: valori oltre l'ultima colonna dell'intestazione: nota a margine"
+        "riga 14, celle in più: «nota a margine» è oltre l'ultima colonna dell'intestazione"
         in italian
     )
     assert not any("line" in error or "is not" in error for error in italian)

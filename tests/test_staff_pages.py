@@ -331,7 +331,7 @@ def test_the_problems_of_a_file_are_in_italian_by_default(
     assert "riga 9, Data Assunzione: 31/02/2024 non è una data esistente" in errors
     assert "riga 11, Nome: dato obbligatorio mancante" in errors
     assert (
-        "riga 14, celle in più: valori oltre l'ultima colonna dell'intestazione: nota a margine"
+        "riga 14, celle in più: «nota a margine» è oltre l'ultima colonna dell'intestazione"
     ) in errors
     assert len(errors) == 16
     assert not [e for e in errors if not e.startswith("riga ") or " is " in e or "line" in e]
@@ -489,6 +489,25 @@ def test_person_page_shows_enrolments_and_is_404_out_of_scope(
     assert "25% completato" in page
     assert client.get(f"/personale/{other.id}").status_code == 404
     assert client.get("/personale/999999").status_code == 404
+
+
+def test_someone_who_has_left_cannot_be_enrolled_and_is_told_why(
+    client: FlaskClient, login_as: Callable, authorities: dict
+) -> None:
+    course = make_course()
+    left = today_in_italy() - timedelta(days=30)
+    member = add_staff(authorities["napoli"], "VRDGPP80A01F839W", "Verdi", left_on=left)
+    login_as(Role.HR, scope=[authorities["napoli"].region])
+    url = f"/personale/{member.id}"
+    page = html.unescape(client.get(url).get_data(as_text=True))
+    assert f"Ha lasciato il servizio il {left:%d/%m/%Y}" in page
+    assert f'action="{url}/iscrivi"' not in page  # no form to fill in vain
+    response = post(client, f"{url}/iscrivi", url, course=course.id)
+    assert response.status_code == 302
+    after = html.unescape(client.get(url).get_data(as_text=True))
+    assert f"Non è possibile iscrivere chi ha lasciato il servizio (dal {left:%d/%m/%Y})." in after
+    assert "era già iscritta" not in after
+    assert count(Enrolment) == 0
 
 
 def test_enrol_and_unenrol_a_person(

@@ -10,7 +10,13 @@ from flask.testing import FlaskClient
 from test_staff_pages import upload
 
 from lms.auth.models import Role
-from lms.enrolments.roster import COLUMNS, HEADER_ALIASES, column_guide
+from lms.enrolments.roster import (
+    COLUMNS,
+    HEADER_ALIASES,
+    TEMPLATE_HEADER,
+    canonical_column,
+    column_guide,
+)
 
 
 def _guide_rows(page: str) -> dict[str, tuple[str, str]]:
@@ -66,7 +72,15 @@ def test_the_empty_roster_has_the_header_and_nothing_else(
         'attachment; filename="modello-personale.csv"'
     )
     body = response.get_data()
-    assert body == ("\ufeff" + ";".join(COLUMNS) + "\r\n").encode()
+    assert (
+        body
+        == (
+            "\ufeffCodice fiscale;Nome;Cognome;E-mail;Codice ente;Categoria;Profilo;"
+            "Data assunzione;Data cessazione\r\n"
+        ).encode()
+    )
+    # Each Italian header is read back as the spec's column in its place.
+    assert [canonical_column(name) for name in TEMPLATE_HEADER] == list(COLUMNS)
     # Uploaded as it is, it is a file with no one in it, said in one line.
     page = upload(client, body, "modello-personale.csv")
     assert "non ci sono righe sotto l&#39;intestazione" in page

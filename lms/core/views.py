@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from lms.core.forms import LanguageForm
 from lms.extensions import db
@@ -191,17 +191,14 @@ def register_error_handlers(app: Flask) -> None:
             404: _("La pagina che cerchi non esiste o è stata spostata."),
             429: _("Hai fatto troppi tentativi in poco tempo. Attendi qualche minuto e riprova."),
         }
-        if code == 400:  # noqa: PLR2004
-            # Our own abort(400, description=...) says what was wrong, in the reader's
-            # language; a bare abort(400) would show Werkzeug's English default.
-            # Only a plain BadRequest carries our words; Werkzeug's subclasses (a
-            # missing form key, bad JSON) carry English ones.
-            custom = type(error) is BadRequest and error.description != BadRequest.description
-            messages[400] = (
-                error.description
-                if custom
-                else _("La richiesta non è valida. Ricarica la pagina e riprova.")
-            )
+        # Our own abort(400 or 403, description=...) says what was wrong, in the
+        # reader's language; Werkzeug's defaults and its subclasses (a missing form
+        # key, bad JSON) would show English.
+        plain = {400: BadRequest, 403: Forbidden}.get(code)
+        if plain is not None and type(error) is plain and error.description != plain.description:
+            messages[code] = error.description
+        elif code == 400:  # noqa: PLR2004
+            messages[400] = _("La richiesta non è valida. Ricarica la pagina e riprova.")
         return render_template(
             "errors/error.html",
             code=code,

@@ -148,6 +148,20 @@ _COLUMN_HELP: Final[Mapping[str, Message]] = {
 }
 
 
+#: The header of the empty roster offered for download: the Italian names an HR
+#: office writes, each read back as the column of :data:`COLUMNS` in its place.
+TEMPLATE_HEADER: Final = (
+    "Codice fiscale",
+    "Nome",
+    "Cognome",
+    "E-mail",
+    "Codice ente",
+    "Categoria",
+    "Profilo",
+    "Data assunzione",
+    "Data cessazione",
+)
+
 #: Aliases as people write them where that is not just spaces for "_".
 _SHOWN_ALIASES: Final = {"e_mail": "e-mail"}
 
@@ -885,7 +899,7 @@ class _RowChecker:
             fail(
                 _l("celle in più"),
                 _l(
-                    "valori oltre l'ultima colonna dell'intestazione: %(values)s",
+                    "«%(values)s» è oltre l'ultima colonna dell'intestazione",
                     values=_show(extra),
                 ),
             )

@@ -55,7 +55,7 @@ from lms.enrolments.forms import (
 )
 from lms.enrolments.import_flow import ImportOutcome, as_written, run_import
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
-from lms.enrolments.roster import COLUMNS, column_guide
+from lms.enrolments.roster import TEMPLATE_HEADER, column_guide
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
@@ -288,8 +288,8 @@ def _upload_page(
 @bp.get("/importa/modello.csv")
 @require(Capability.MANAGE_STAFF)
 def upload_template() -> Response:
-    """An empty roster to fill in: the header row, ``;``-separated as Excel in Italian saves."""
-    body = "\ufeff" + ";".join(COLUMNS) + "\r\n"
+    """An empty roster to fill in: the Italian header row, ``;``-separated as Excel saves it."""
+    body = "\ufeff" + ";".join(TEMPLATE_HEADER) + "\r\n"
     return Response(
         body.encode(),
         content_type=CSV_MIMETYPE,
@@ -462,6 +462,16 @@ def enrol_person(staff_id: int) -> str | BaseResponse:
     form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
     if not form.validate_on_submit():
         return _render_person(staff, form), 400
+    if staff.left_on is not None and staff.left_on <= _today():
+        # enrol() passes over people who have left; say so rather than "already enrolled".
+        flash(
+            _(
+                "Non è possibile iscrivere chi ha lasciato il servizio (dal %(day)s).",
+                day=staff.left_on.strftime("%d/%m/%Y"),
+            ),
+            "warning",
+        )
+        return redirect(url_for("staff.person", staff_id=staff.id))
     course = db.session.get(Course, form.course.data)
     result = enrol(
         course, staff_ids=[staff.id], due_on=form.due_on.data, by=current_user, standing=False

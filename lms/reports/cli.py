@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 
 from lms.core.export import csv_chunks, write_xlsx
+from lms.core.messages import english
 from lms.reports.coverage import By, columns, coverage_rows
 from lms.reports.filters import ReportFilters, ReportInputError, parse_filters
 from lms.reports.learners import COLUMNS as LEARNER_COLUMNS
@@ -46,7 +47,8 @@ def _filter_options(command: Callable) -> Callable:
 
 def _parse(options: dict[str, str | None]) -> ReportFilters:
     try:
-        return parse_filters(None, options)
+        with english():  # the command line speaks English, like the rest of the CLI
+            return parse_filters(None, options)
     except ReportInputError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)

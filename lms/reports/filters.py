@@ -218,7 +218,10 @@ def _category(raw: str) -> StaffCategory | None:
         return StaffCategory(parse_category(raw))
     except ValueError:
         raise ReportInputError(
-            _("Categoria sconosciuta: %(value)s (new_hire o existing).", value=raw)
+            _(
+                "Categoria sconosciuta: %(value)s (new_hire o existing).",
+                value=raw,
+            )
         ) from None
 
 

@@ -105,8 +105,8 @@ def _filters(**extra: str) -> ReportFilters:
         return parse_filters(current_user, args)
     except ReportInputError as error:
         abort(400, description=str(error))
-    except OutOfScopeError:
-        abort(403)
+    except OutOfScopeError as error:
+        abort(403, description=str(error))
 
 
 def _filter_choices() -> dict[str, object]:

@@ -164,6 +164,26 @@ def described_by(browser: Browser, field_id: str) -> str:
     )
 
 
+def test_the_sign_out_button_shows_a_strong_focus_ring(
+    open_browser: Callable[..., Browser],
+) -> None:
+    """A white button on the blue header: its ring must stand out (WCAG 2.4.7)."""
+    browser = open_browser()
+    browser.sign_in(*KEYBOARD_LEARNER)
+    tab_to(browser, lambda f: f["text"] == "Esci")
+    ring = browser.page.evaluate(
+        """() => {
+            const s = getComputedStyle(document.activeElement);
+            return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor, s.boxShadow];
+        }"""
+    )
+    style, width, color, shadow = ring
+    assert style == "solid"
+    assert width >= 2
+    assert color == "rgb(255, 255, 255)"  # white, against the blue header
+    assert "inset" in shadow  # and a dark ring inside, against the white button
+
+
 def test_form_errors_are_tied_to_their_fields(open_browser: Callable[..., Browser]) -> None:
     browser = open_browser()
     page = browser.page
