@@ -47,6 +47,9 @@ TABLE = [
     ),
     ("GET", "/enti/999999", {None: 302, "hr": 404, "admin": 404}),
     ("GET", "/enti/?kind=bogus", {"learner": 403, "hr": 400, "admin": 400}),
+    ("GET", "/enti/?page=99", {"hr": 404, "admin": 404}),  # past the last page
+    ("GET", "/admin/utenti?page=99", {"admin": 404}),
+    ("GET", "/personale/?page=99", {"hr": 404}),
     (
         "GET",
         "/admin/utenti",

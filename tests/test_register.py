@@ -422,3 +422,28 @@ def test_cli_import_empty_file_is_one_line(runner, tmp_path):
     result = runner.invoke(args=["register", "import-authorities", str(path)])
     assert result.exit_code == 1
     assert result.stderr == f"{path}: the file is empty\n"
+
+
+def test_the_authorities_list_puts_the_region_first_then_bodies_above_municipalities(
+    client, login_as, make_authority
+):
+    make_authority(istat_code="063049", name="Comune di Napoli")
+    make_authority(istat_code="063001", name="Comune di Acerra")
+    make_authority("15", kind=AuthorityKind.REGIONE, name="Regione Campania")
+    make_authority(
+        "263", kind=AuthorityKind.CITTA_METROPOLITANA, name="Città metropolitana di Napoli"
+    )
+    make_authority("061", kind=AuthorityKind.PROVINCIA, name="Provincia di Caserta")
+    make_authority("u1", kind=AuthorityKind.UNIONE_DI_COMUNI, name="Unione dei comuni A")
+    login_as("admin")
+    page = client.get("/enti/").get_data(as_text=True)
+    names = [
+        "Regione Campania",
+        "Città metropolitana di Napoli",
+        "Provincia di Caserta",
+        "Comune di Acerra",
+        "Comune di Napoli",
+        "Unione dei comuni A",
+    ]
+    positions = [page.index(name) for name in names]
+    assert positions == sorted(positions)

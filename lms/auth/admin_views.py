@@ -38,5 +38,5 @@ def users() -> str:
                 func.lower(User.first_name + " " + User.last_name).like(pattern),
             )
         )
-    page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
+    page = db.paginate(query, per_page=50, max_per_page=200)  # a page past the last is a 404
     return render_template("admin/users.html", page=page, search=search, role=role_value)

@@ -370,7 +370,7 @@ def staff_list() -> str:
         query = query.where(StaffMember.left_on.is_not(None), StaffMember.left_on <= today)
     elif status:
         abort(400, description=_("Stato sconosciuto: %(value)s.", value=status))
-    page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
+    page = db.paginate(query, per_page=50, max_per_page=200)  # a page past the last is a 404
     return render_template(
         "staff/list.html",
         page=page,

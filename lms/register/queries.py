@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause
 from lms.extensions import db
 from lms.register.models import Authority, AuthorityKind, Region
+
+#: The Region first, then the bodies above the municipalities, the municipalities,
+#: their unions and the rest: the order people look for them in.
+KIND_ORDER = case(
+    {
+        AuthorityKind.REGIONE: 0,
+        AuthorityKind.CITTA_METROPOLITANA: 1,
+        AuthorityKind.PROVINCIA: 2,
+        AuthorityKind.COMUNE: 3,
+        AuthorityKind.UNIONE_DI_COMUNI: 4,
+    },
+    value=Authority.kind,
+    else_=5,
+)
 
 
 def authorities_in_scope(
@@ -22,7 +36,7 @@ def authorities_in_scope(
         select(Authority)
         .join(Region)
         .where(authority_scope_clause(user))
-        .order_by(Region.code, Authority.kind, Authority.name)
+        .order_by(Region.code, KIND_ORDER, Authority.name)
     )
     if search:
         pattern = f"%{search.strip().lower()}%"

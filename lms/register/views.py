@@ -39,8 +39,7 @@ def authorities() -> str:
     page = db.paginate(
         authorities_in_scope(current_user, search=search, kind=kind, region_code=region_code),
         per_page=50,
-        max_per_page=200,
-        error_out=False,
+        max_per_page=200,  # a page past the last is a 404
     )
     return render_template(
         "register/authorities.html",
