@@ -77,19 +77,25 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+#: The regional variant used to write dates and numbers in each interface language:
+#: English readers here are in Europe, so 25/11/2026 and 24-hour times, not 11/25/26.
+#: Translations are looked up by language ("en_GB" finds the "en" catalogue).
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
 def _select_locale() -> str:
     """Language chosen in this session, else the account's, else Italian."""
     from flask import current_app  # noqa: PLC0415
 
     languages = current_app.config["LANGUAGES"]
+    chosen = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # CLI commands and background work speak Italian
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = session.get("lang")
-    if chosen in languages:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if session.get("lang") in languages:
+        chosen = session["lang"]
+    elif getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        chosen = current_user.locale
+    return FORMAT_LOCALES.get(chosen, chosen)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -134,7 +140,7 @@ def _register_blueprints(app: Flask) -> None:
             "navigation": navigation,
             "request": request,
             "role_labels": ROLE_LABELS,
-            "current_locale": str(get_locale()),
+            "current_locale": get_locale().language if get_locale() else "",
         }
     )
 

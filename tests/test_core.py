@@ -484,3 +484,18 @@ def test_demo_refuses_to_run_in_production(database_url, db):
     assert result.exit_code == 1
     assert "refuses to run in production" in result.stderr
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_english_readers_get_european_dates_and_the_english_catalogue(app):
+    from datetime import UTC, date, datetime  # noqa: PLC0415
+
+    from flask import session  # noqa: PLC0415
+    from flask_babel import format_date, format_datetime, get_locale, gettext  # noqa: PLC0415
+
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert get_locale().language == "en"
+        assert format_date(date(2026, 11, 25), "short") == "25/11/2026"
+        evening = datetime(2026, 11, 25, 18, 53, tzinfo=UTC)  # 19:53 in Rome
+        assert format_datetime(evening, "short") == "25/11/2026, 19:53"
+        assert gettext("Pagina non trovata") == "Page not found"

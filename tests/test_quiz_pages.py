@@ -328,8 +328,8 @@ def test_the_review_marks_each_question_right_or_wrong(
     assert "Domanda 2 · 0 su 2" in words
     assert "Domanda 1 · 1 su 1" in words
     # The options chosen and the correct ones are shown; the learner's text is escaped.
-    assert "[scelta] Opzione sbagliata C" in words
-    assert "[scelta] OPZIONE-GIUSTA-DUE (corretta)" in words
+    assert "la tua scelta Opzione sbagliata C" in words
+    assert "la tua scelta OPZIONE-GIUSTA-DUE (corretta)" in words
     assert "La tua risposta: <b>mia</b> risposta" in words
     assert "&lt;b&gt;mia&lt;/b&gt;" in page
     attempt = only_attempt(learner, quiz)

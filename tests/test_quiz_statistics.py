@@ -275,6 +275,7 @@ def test_trainers_see_the_quiz_statistics(quiz: Module, client: FlaskClient, log
     page = text(response)
     figures = headline(page)
     assert figures["Tentativi consegnati"] == "3"
+    assert "Con meno di 30 tentativi consegnati gli indici cambiano molto" in page
     assert figures["Superati"] == "1 (33,3 %)"
     assert figures["Punteggio medio"] == "46,7 %"  # (100 + 40 + 0) / 3
     assert figures["Soglia di superamento"] == "60 %"

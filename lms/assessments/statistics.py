@@ -23,6 +23,9 @@ from lms.assessments.quizparse import normalise_short_answer
 
 #: Below this many attempts the discrimination index says nothing useful.
 MIN_ATTEMPTS_FOR_DISCRIMINATION = 2
+#: Below this many submitted attempts the indices swing with every new attempt;
+#: the page says so (a rule of thumb of item analysis, not a statistical test).
+FEW_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def _describe(pdf: FPDF, certificate: Certificate) -> None:
     )
     pdf.set_keywords([certificate.display_code])
     pdf.set_creator(PLATFORM)
-    pdf.set_lang(str(get_locale() or "it"))
+    pdf.set_lang(get_locale().language if get_locale() else "it")
     pdf.set_creation_date(certificate.issued_at)
 
 

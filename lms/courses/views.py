@@ -209,6 +209,7 @@ __all__ = ["Module", "bp", "trainer_bp"]
 def quiz_statistics(course_slug: str, module_slug: str) -> str:
     """A quiz's attempts, pass rate, score distribution and per-question indices."""
     from lms.assessments.operations import graded_attempts  # noqa: PLC0415
+    from lms.assessments.statistics import FEW_ATTEMPTS  # noqa: PLC0415
     from lms.assessments.statistics import quiz_statistics as compute  # noqa: PLC0415
 
     course = _course_or_404(course_slug)
@@ -238,4 +239,5 @@ def quiz_statistics(course_slug: str, module_slug: str) -> str:
         versions=sorted(versions),
         stats=stats,
         chart=chart,
+        few_attempts=FEW_ATTEMPTS,
     )

@@ -127,7 +127,7 @@ def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
         assert review.locator(".visually-hidden").first.inner_text() == "Risposta errata:"
     choice = page.locator(".lms-review:has(.lms-review-options)").first
     assert choice.get_by_text("(corretta)").count() >= 1
-    assert choice.get_by_text("[scelta]").count() == 1
+    assert choice.get_by_text("la tua scelta").count() == 1
     browser.check()
     browser.shot("quiz-review")
 
