@@ -265,6 +265,7 @@ def test_a_module_page_shows_its_text_neighbours_and_the_completion_form(
     assert re.search(r"<h1\b[^>]*>I fondi</h1>", page)
     assert "TESTO-FONDI" in page
     assert "Modulo 2 di 3" in page
+    assert "0 di 3 moduli completati (0%)" in page  # the course's progress, as on its page
     assert "15 minuti di lettura" in page
     assert link(page, "prev") == "/courses/coesione/introduzione/"
     assert link(page, "next") == "/courses/coesione/verifica/"

@@ -104,6 +104,7 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
         "following": outline[index + 1] if index + 1 < len(outline) else None,
         "position": index + 1,
         "total": len(outline),
+        "done": sum(1 for other in outline if other.completed),
     }
     if state.module.kind is ModuleKind.QUIZ:
         from lms.assessments.views import render_quiz  # noqa: PLC0415 - avoid an import cycle
