@@ -197,9 +197,15 @@ def _markdown(resolver: LinkResolver | None) -> markdown.Markdown:
     )
 
 
+#: Elements whose content is code, not text: removed with it. Bleach strips a
+#: tag it does not allow but keeps what is inside, which would show a script's
+#: source as words on the page. (Safety is still bleach's job, just below.)
+_CODE_ELEMENTS = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+
+
 def render_markdown(text: str, *, link_resolver: LinkResolver | None = None) -> str:
     """Render trainer-written Markdown to HTML that is safe to show to anyone."""
-    html = _markdown(link_resolver).convert(text)
+    html = _CODE_ELEMENTS.sub("", _markdown(link_resolver).convert(text))
     cleaner = bleach.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=_allowed_attribute,

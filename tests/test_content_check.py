@@ -551,7 +551,7 @@ def link_errors(root: Path, body: str) -> list[str]:
         "```\n[x](media/manca.png)\n![y](../fuori.png)\n```",
         "~~~markdown\n[x](/assoluto)\n~~~",
         "\\[non è un link\\](media/manca.png)",
-        '<img src="https://example.org/a.png" alt="esterna"> <a href="#sezione">su</a>',
+        '<a href="https://example.org/a.png">esterna</a> <a href="#sezione">su</a>',
         "[spazio](media/con%20spazio.png)",
     ],
 )
@@ -671,6 +671,10 @@ def test_invalid_links(root: Path, body: str, expected: list[str]) -> None:
     assert link_errors(root, body) == expected
 
 
+EXTERNAL = (
+    "image from another site: the site's security policy blocks it, so learners would"
+    " see a broken image; put the file in the course's media/ folder"
+)
 NO_ALT = (
     "4: image without a description: write what it shows between the brackets,"
     " ![…](…), for people who cannot see it"
@@ -682,7 +686,6 @@ NO_ALT = (
     [
         ("![Il ciclo di programma](media/ciclo.png)", []),
         ("![ciclo][fig]\n\n[fig]: media/ciclo.png", []),
-        ('<img src="https://example.org/fregio.png" alt="">', []),  # decorative, on purpose
         ("`![](media/ciclo.png)` in code", []),
         ("```\n![](media/ciclo.png)\n```", []),
         ("\\![](non è un'immagine)", []),
@@ -696,9 +699,26 @@ NO_ALT = (
         ),
         (
             '<img src="https://example.org/a.png" title="alt=no">',
-            [('4: <img> without alt: add alt="what it shows" (alt="" only for a purely'
-              " decorative image)")],
+            ['4: <img> without alt: add alt="what it shows"', f"4: {EXTERNAL}"],
         ),
+        ("![Logo](https://example.org/logo.png)", [f"4: {EXTERNAL}"]),
+        ("![Logo](<http://example.org/logo.png>)", [f"4: {EXTERNAL}"]),
+        ("[![Logo](media/ciclo.png)](https://example.org)", []),  # a local image, linked out
+        (
+            "<script>alert('x')</script> e <STYLE>body{}</STYLE>",
+            [
+                ("4: raw HTML <script> is removed when the page is shown: take it out"
+                " (pages cannot run scripts, set styles or embed other pages)"),
+                ("4: raw HTML <style> is removed when the page is shown: take it out"
+                " (pages cannot run scripts, set styles or embed other pages)"),
+            ],
+        ),
+        (
+            '<span onclick="x()">testo</span>',
+            [("4: raw HTML attribute onclick= is removed when the page is shown: take it out"
+             " (pages cannot run scripts)")],
+        ),
+        ("`<script>` nel codice e la parola onclick= nel testo", []),
     ],
 )  # fmt: skip
 def test_images_say_what_they_show(root: Path, body: str, expected: list[str]) -> None:
@@ -963,7 +983,7 @@ def test_cli_check_on_a_clean_tree_prints_a_summary(
     make_course(root, "secondo", **{"course.md": SMALL_COURSE_MD, "02-verifica.md": None})
     result = content_runner.invoke(args=["content", "check", str(root)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "2 courses, 3 modules, 1 quizzes with 2 questions: no problems\n"
+    assert result.stdout == "2 courses, 3 modules, 1 quiz with 2 questions: no problems\n"
     assert result.stderr == ""
 
 
@@ -997,6 +1017,29 @@ def test_cli_check_reports_rendering_failures(
     )
 
 
+def test_cli_check_of_one_course_folder_checks_that_course_alone(
+    content_runner: FlaskCliRunner, root: Path
+) -> None:
+    make_course(root)
+    make_course(root, "rotto", **{"01-quadro.md": "---\ntitle: Q\nminutes: 0\n---\n"})
+    result = content_runner.invoke(args=["content", "check", str(root / "fondamenti")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "1 course, 2 modules, 1 quiz with 2 questions: no problems\n"
+    broken = content_runner.invoke(args=["content", "check", str(root / "rotto")])
+    assert broken.exit_code == 1
+    assert broken.stderr.splitlines() == [
+        f"{root}/rotto/01-quadro.md:3: 'minutes' must be a whole number of at least 1, not 0"
+    ]
+
+
+def test_cli_sync_refuses_one_course_folder(content_runner: FlaskCliRunner, root: Path) -> None:
+    make_course(root)
+    result = content_runner.invoke(args=["content", "sync", str(root / "fondamenti")])
+    assert result.exit_code == 2
+    assert "sync takes the whole content folder" in result.stderr
+    assert result.stdout == ""
+
+
 def test_cli_check_defaults_to_content_dir(
     content_runner: FlaskCliRunner, app: Flask, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1004,7 +1047,7 @@ def test_cli_check_defaults_to_content_dir(
     monkeypatch.setitem(app.config, "CONTENT_DIR", str(root))
     result = content_runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "1 courses, 1 modules, 0 quizzes with 0 questions: no problems\n"
+    assert result.stdout == "1 course, 1 module, 0 quizzes with 0 questions: no problems\n"
 
 
 def test_cli_check_shows_content_dir_relative_to_the_working_directory(

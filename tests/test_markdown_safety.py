@@ -387,3 +387,27 @@ def test_fenced_code_lines_marks_fences_and_their_content() -> None:
     assert fenced_code_lines(lines) == [
         False, True, True, True, False, True, True, True, False, True, True,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Prima\n\n<script>alert('segreto')</script>\n\nDopo",
+        "Prima <STYLE type='text/css'>body{display:none} segreto</STYLE> Dopo",
+        "Prima\n\n<script>\nalert('segreto')\n</script>\n\nDopo",
+        "Prima\n\n<script>alert('segreto')",  # never closed: removed to the end
+    ],
+)
+def test_script_and_style_go_with_their_content(source: str) -> None:
+    """Bleach keeps a removed tag's text; a script's source must not show as words."""
+    html = render_markdown(source)
+    assert "segreto" not in html
+    assert "Prima" in html
+    assert "<script" not in html.lower()
+    assert "<style" not in html.lower()
+
+
+def test_code_that_shows_a_script_tag_still_shows_it() -> None:
+    html = render_markdown("Scrivi `<script>` così.\n\n```html\n<script>x()</script>\n```")
+    assert "&lt;script&gt;" in html
+    assert "x()" in html

@@ -8,7 +8,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lms.courses.content import ContentError, CourseSource, ModuleType, check_rendering, load_tree
+from lms.courses.content import (
+    ContentError,
+    CourseSource,
+    ModuleType,
+    check_rendering,
+    is_course_folder,
+    load_course_folder,
+    load_tree,
+)
 from lms.courses.sync import sync_courses
 from lms.extensions import db
 
@@ -30,12 +38,16 @@ def _default_root() -> Path:
 
 
 def _load_or_exit(path: Path | None) -> list[CourseSource]:
-    """Load and validate the tree; print every problem and exit 1 if there is any."""
+    """Load and validate the tree (or one course folder); print every problem, exit 1 if any."""
     root = path if path is not None else _default_root()
     if not root.is_dir():
         click.echo(f"{root}:0: no such folder", err=True)
         raise click.exceptions.Exit(1)
-    courses, errors = load_tree(root)
+    if is_course_folder(root):
+        course, errors = load_course_folder(root)
+        courses = [course] if course is not None else []
+    else:
+        courses, errors = load_tree(root)
     errors: list[ContentError] = errors + check_rendering(courses)
     if errors:
         for error in errors:
@@ -54,9 +66,15 @@ def check_command(path: Path | None) -> None:
     quizzes = [module for module in modules if module.type is ModuleType.QUIZ]
     questions = sum(len(quiz.questions) for quiz in quizzes)
     click.echo(
-        f"{len(courses)} courses, {len(modules)} modules, {len(quizzes)} quizzes"
-        f" with {questions} questions: no problems"
+        f"{_count(len(courses), 'course')}, {_count(len(modules), 'module')},"
+        f" {_count(len(quizzes), 'quiz', 'quizzes')} with"
+        f" {_count(questions, 'question')}: no problems"
     )
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    """``1 course``, ``3 courses``."""
+    return f"{number} {one if number == 1 else (many or one + 's')}"
 
 
 @content_cli.command("sync")
@@ -66,7 +84,16 @@ def sync_command(path: Path | None) -> None:
     """Validate PATH (default: CONTENT_DIR), then bring the database in line with it.
 
     Nothing is written if any file has a problem. Running it twice changes nothing.
+    PATH is the whole content folder: a course missing from it is retired, so a
+    single course's folder is refused (check it with ``lms content check``).
     """
+    if path is not None and is_course_folder(path):
+        click.echo(
+            f"{path}:0: this is one course's folder; sync takes the whole content folder"
+            f" (here {path.parent}), because a course missing from it is retired",
+            err=True,
+        )
+        raise click.exceptions.Exit(2)
     courses = _load_or_exit(path)
     report = sync_courses(courses)
     db.session.commit()

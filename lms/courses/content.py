@@ -18,7 +18,7 @@ import math
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -71,6 +71,20 @@ _RAW_TAG = re.compile(r"<(a|img)\b([^>]*)>", re.IGNORECASE)
 # `![alt](…)` and `![alt][ref]`: an image's description, up to its closing bracket.
 _IMAGE = re.compile(r"(?<!\\)!\[((?:[^\]\\]|\\.)*)\]")
 _ALT_ATTRIBUTE = re.compile(r"""(?:^|\s)alt\s*=""", re.IGNORECASE)
+# What follows an image's brackets when it points at another site: (http…, (<//…
+_EXTERNAL_TARGET = re.compile(r"\(\s*<?\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_EXTERNAL_URL = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_RAW_SRC = re.compile(r"""(?:^|\s)src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_EXTERNAL_IMAGE = (
+    "image from another site: the site's security policy blocks it, so learners would"
+    " see a broken image; put the file in the course's media/ folder"
+)
+#: Raw elements the sanitiser removes (lms/markdown.py), content and all.
+_REMOVED_ELEMENT = re.compile(
+    r"<(script|style|iframe|frame|object|embed|form|input|button|textarea|select|link|meta|base)\b",
+    re.IGNORECASE,
+)
+_EVENT_HANDLER = re.compile(r"<[a-z][^>]*?\s(on[a-z]+)\s*=", re.IGNORECASE)
 _RAW_URL = re.compile(r"""\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 
 
@@ -450,12 +464,16 @@ def _check_links(document: _Document, allowed: _LinkTargets) -> None:
             )
 
 
-def _check_alt_text(document: _Document) -> None:
-    """Every image says what it shows (WCAG 2.1, 1.1.1): screen readers read it out.
+def _check_page_html(document: _Document) -> None:
+    """What the page shows must be what the trainer sees in the Markdown.
 
-    A Markdown image needs words between its brackets; a raw ``<img>`` needs an
-    ``alt`` attribute (``alt=""`` is how HTML marks a purely decorative image, so
-    it is accepted there, written on purpose).
+    - Every image says what it shows (WCAG 2.1, 1.1.1): screen readers read it
+      out. A Markdown image needs words between its brackets; a raw ``<img>`` an
+      ``alt``.
+    - Images come from the course's ``media/``: the site's security policy
+      (``img-src 'self'``) blocks images from other sites.
+    - Raw HTML that the sanitiser removes (``<script>``, ``<style>``, frames,
+      forms, ``on…=`` handlers) is an error here rather than a silent surprise.
     """
     lines = document.body.split("\n")
     code = fenced_code_lines(lines)
@@ -464,20 +482,40 @@ def _check_alt_text(document: _Document) -> None:
             continue
         visible = _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), line)
         at = document.body_line + offset
-        for image in _IMAGE.finditer(visible):
-            if not image.group(1).strip():
-                document.error(
-                    at,
-                    "image without a description: write what it shows between the brackets,"
-                    " ![…](…), for people who cannot see it",
-                )
-        for tag in _RAW_TAG.finditer(visible):
-            if tag.group(1).lower() == "img" and not _ALT_ATTRIBUTE.search(tag.group(2)):
-                document.error(
-                    at,
-                    '<img> without alt: add alt="what it shows" (alt="" only for a purely'
-                    " decorative image)",
-                )
+        for problem in (*_image_problems(visible), *_removed_html(visible)):
+            document.error(at, problem)
+
+
+def _image_problems(visible: str) -> Iterator[str]:
+    for image in _IMAGE.finditer(visible):
+        if not image.group(1).strip():
+            yield (
+                "image without a description: write what it shows between the brackets,"
+                " ![…](…), for people who cannot see it"
+            )
+        if _EXTERNAL_TARGET.match(visible, image.end()):
+            yield _EXTERNAL_IMAGE
+    for tag in _RAW_TAG.finditer(visible):
+        if tag.group(1).lower() != "img":
+            continue
+        if not _ALT_ATTRIBUTE.search(tag.group(2)):
+            yield '<img> without alt: add alt="what it shows"'
+        source = _RAW_SRC.search(tag.group(2))
+        if source and _EXTERNAL_URL.match(next(filter(None, source.groups()), "")):
+            yield _EXTERNAL_IMAGE
+
+
+def _removed_html(visible: str) -> Iterator[str]:
+    for element in _REMOVED_ELEMENT.finditer(visible):
+        yield (
+            f"raw HTML <{element.group(1).lower()}> is removed when the page is shown: take it"
+            " out (pages cannot run scripts, set styles or embed other pages)"
+        )
+    for handler in _EVENT_HANDLER.finditer(visible):
+        yield (
+            f"raw HTML attribute {handler.group(1)}= is removed when the page is shown: take it"
+            " out (pages cannot run scripts)"
+        )
 
 
 # Folders ------------------------------------------------------------------
@@ -652,7 +690,7 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
     elif course_path.is_file():
         course = _read_document(course_path, COURSE_KEYS)
         _check_links(course, allowed)
-        _check_alt_text(course)
+        _check_page_html(course)
         errors.extend(course.errors)
     else:
         errors.append(ContentError(course_path, 0, "missing: every course needs a course.md"))
@@ -662,7 +700,7 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
     for position, slug, path in scan.modules:
         document = _read_document(path, MODULE_KEYS)
         _check_links(document, allowed)
-        _check_alt_text(document)
+        _check_page_html(document)
         type_ = ModuleType(document.values.get("type", ModuleType.PAGE))
         type_is_valid = "type" in document.values or "type" not in document.key_lines
         questions: list[Question] = []
@@ -756,21 +794,34 @@ def load_tree(root: Path) -> tuple[list[CourseSource], list[ContentError]]:
                     ContentError(path, 0, "Markdown file outside a course folder: move it into one")
                 )
             continue
-        if not _SLUG.fullmatch(path.name):
-            errors.append(
-                ContentError(
-                    path,
-                    0,
-                    "course folder name must be a slug: lowercase a-z, 0-9 and single '-'"
-                    " between them",
-                )
-            )
-        course, course_errors = _load_course(path)
+        course, course_errors = load_course_folder(path)
         errors.extend(course_errors)
-        if course is not None and not course_errors and _SLUG.fullmatch(path.name):
+        if course is not None:
             courses.append(course)
     errors.sort(key=_sort_key)
     return courses, errors
+
+
+def is_course_folder(path: Path) -> bool:
+    """Whether *path* is one course (it holds a course.md), not a tree of courses."""
+    return (path / "course.md").is_file()
+
+
+def load_course_folder(path: Path) -> tuple[CourseSource | None, list[ContentError]]:
+    """One course folder and its problems; the course only when it has none."""
+    errors: list[ContentError] = []
+    if not _SLUG.fullmatch(path.name):
+        errors.append(
+            ContentError(
+                path,
+                0,
+                "course folder name must be a slug: lowercase a-z, 0-9 and single '-' between them",
+            )
+        )
+    course, course_errors = _load_course(path)
+    errors.extend(course_errors)
+    errors.sort(key=_sort_key)
+    return (course if not errors else None), errors
 
 
 def check_rendering(courses: Iterable[CourseSource]) -> list[ContentError]:
