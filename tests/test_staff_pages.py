@@ -155,6 +155,12 @@ def post(client: FlaskClient, url: str, form_url: str, **data: object) -> object
     return client.post(url, data={"csrf_token": csrf_token(client, form_url), **data})
 
 
+def enrol_group(client: FlaskClient, course: Course, target: str, **fields: object) -> object:
+    """Submit the "enrol an authority or region" form: *target* is ``a:<id>`` or ``r:<id>``."""
+    form = {"course": course.id, "target": target, "category": "", **fields}
+    return post(client, "/personale/iscrizioni", "/personale/iscrizioni", **form)
+
+
 # Upload ---------------------------------------------------------------------------------
 
 
@@ -551,15 +557,7 @@ def test_enrol_authority_with_standing_rule_then_import_enrols_newcomers(
     add_staff(napoli, "VRDGPP80A01F839W", "Verdi")
     add_staff(napoli, "BRNCRL85E50F839P", "Bruno", left_on=date(2020, 1, 1))
     login_as(Role.HR, scope=[napoli.region])
-    response = post(
-        client,
-        "/personale/iscrizioni",
-        "/personale/iscrizioni",
-        course=course.id,
-        target=f"a:{napoli.id}",
-        category="",
-        standing="y",
-    )
+    response = enrol_group(client, course, f"a:{napoli.id}", standing="y")
     assert response.status_code == 302
     page = client.get("/personale/iscrizioni").get_data(as_text=True)
     assert "1 iscritti, 0 già iscritti." in page
@@ -587,16 +585,7 @@ def test_rules_list_says_what_people_who_arrive_later_get(
     add_staff(napoli, "VRDGPP80A01F839W", "Verdi")
     login_as(Role.HR, scope=[napoli.region])
     due = today_in_italy() + timedelta(days=60)
-    response = post(
-        client,
-        "/personale/iscrizioni",
-        "/personale/iscrizioni",
-        course=course.id,
-        target=f"a:{napoli.id}",
-        category="",
-        due_on=due.isoformat(),
-        standing="y",
-    )
+    response = enrol_group(client, course, f"a:{napoli.id}", due_on=due.isoformat(), standing="y")
     assert response.status_code == 302
     assert _db.session.scalar(select(EnrolmentRule.window_days)) == 60
     page = html.unescape(client.get("/personale/iscrizioni").get_data(as_text=True))
@@ -612,14 +601,7 @@ def test_enrol_region_without_standing_rule(
     add_staff(authorities["campania"], "BRNCRL85E50F839P", "Bruno", category=StaffCategory.NEW_HIRE)
     region = authorities["napoli"].region
     login_as(Role.HR, scope=[region])
-    response = post(
-        client,
-        "/personale/iscrizioni",
-        "/personale/iscrizioni",
-        course=course.id,
-        target=f"r:{region.id}",
-        category="new_hire",
-    )
+    response = enrol_group(client, course, f"r:{region.id}", category="new_hire")
     assert response.status_code == 302
     assert count(Enrolment) == 1
     assert count(EnrolmentRule) == 0
@@ -760,13 +742,10 @@ def test_a_group_enrolment_with_a_past_due_date_makes_no_rule(
     napoli = authorities["napoli"]
     add_staff(napoli, "VRDGPP80A01F839W", "Verdi")
     login_as(Role.HR, scope=[napoli.region])
-    response = post(
+    response = enrol_group(
         client,
-        "/personale/iscrizioni",
-        "/personale/iscrizioni",
-        course=course.id,
-        target=f"a:{napoli.id}",
-        category="",
+        course,
+        f"a:{napoli.id}",
         due_on=(today_in_italy() - timedelta(days=3)).isoformat(),
         standing="y",
     )
