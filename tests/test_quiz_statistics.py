@@ -361,6 +361,28 @@ def test_statistics_are_per_quiz_version(
     assert client.get(f"{STATS_URL}?versione=7").status_code == 404
 
 
+def test_a_new_version_without_attempts_points_at_the_last_one_with_some(
+    quiz: Module,  # noqa: ARG001 - three graded attempts on version 1
+    tmp_path: Path,
+    client: FlaskClient,
+    login_as,
+) -> None:
+    root = tmp_path / "content"
+    write_course(root, quiz_md(EDITED_BODY, time_limit=30))
+    sync_content(root)  # version 2, nobody has taken it yet
+    _db.session.expire_all()
+    login_as("trainer")
+    latest = text(client.get(STATS_URL))
+    assert headline(latest)["Tentativi consegnati"] == "0"
+    assert (
+        "La versione 2 non ha ancora tentativi consegnati: la verifica è stata modificata."
+        " La versione 1 ne ha 3: vedi le statistiche della versione 1" in plain(latest)
+    )
+    assert f'href="{STATS_URL}?versione=1"' in latest
+    # Once asked for a version explicitly, no pointer.
+    assert "non ha ancora tentativi" not in text(client.get(f"{STATS_URL}?versione=1"))
+
+
 def test_a_quiz_without_attempts_shows_dashes(
     tmp_path: Path, client: FlaskClient, login_as
 ) -> None:

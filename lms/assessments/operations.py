@@ -10,12 +10,12 @@ grace is closed the same way.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.assessments.grading import ForgedAnswer, Grade, grade, parse_responses
@@ -230,6 +230,21 @@ def submit_attempt(
     if result.passed:
         complete_module(user, attempt.module, now)
     return result
+
+
+def graded_attempts_per_version(versions: Iterable[QuizVersion]) -> dict[int, int]:
+    """Version number → how many graded attempts it has (the same attempts as below)."""
+    by_id = {version.id: version.version for version in versions}
+    rows = db.session.execute(
+        select(QuizAttempt.quiz_version_id, func.count())
+        .where(
+            QuizAttempt.quiz_version_id.in_(list(by_id)),
+            QuizAttempt.submitted_at.is_not(None),
+            QuizAttempt.expired.is_(False),
+        )
+        .group_by(QuizAttempt.quiz_version_id)
+    )
+    return {by_id[version_id]: int(count) for version_id, count in rows}
 
 
 def graded_attempts(version: QuizVersion) -> list[tuple[Decimal, bool, dict, dict]]:

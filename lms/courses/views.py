@@ -209,7 +209,10 @@ __all__ = ["Module", "bp", "trainer_bp"]
 @require(Capability.VIEW_COURSE_STATS)
 def quiz_statistics(course_slug: str, module_slug: str) -> str:
     """A quiz's attempts, pass rate, score distribution and per-question indices."""
-    from lms.assessments.operations import graded_attempts  # noqa: PLC0415
+    from lms.assessments.operations import (  # noqa: PLC0415
+        graded_attempts,
+        graded_attempts_per_version,
+    )
     from lms.assessments.statistics import FEW_ATTEMPTS  # noqa: PLC0415
     from lms.assessments.statistics import quiz_statistics as compute  # noqa: PLC0415
 
@@ -227,6 +230,14 @@ def quiz_statistics(course_slug: str, module_slug: str) -> str:
     wanted = request.args.get("versione", type=int) or max(versions)
     version = versions.get(wanted) or abort(404)
     stats = compute(version.questions, graded_attempts(version))
+    # After an edit (a typo fixed makes a new version) the newest version starts
+    # at zero: point at the latest earlier one that has attempts.
+    earlier = None
+    if not stats.attempts and len(versions) > 1:
+        counts = graded_attempts_per_version(versions.values())
+        with_attempts = [v for v in counts if v < version.version and counts[v]]
+        if with_attempts:
+            earlier = (max(with_attempts), counts[max(with_attempts)])
     chart = {
         "labels": [f"{low}-{low + 9}%" for low in range(0, 90, 10)] + ["90-100%"],
         "attempts": stats.distribution,
@@ -241,4 +252,5 @@ def quiz_statistics(course_slug: str, module_slug: str) -> str:
         stats=stats,
         chart=chart,
         few_attempts=FEW_ATTEMPTS,
+        earlier=earlier,
     )
