@@ -26,12 +26,13 @@ from werkzeug.test import TestResponse
 
 from lms.auth.models import Role, User
 from lms.core.export import csv_value
+from lms.core.types import today_in_italy
 from lms.courses.models import Course, CourseStatus
 from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 from lms.reports.coverage import coverage_rows
-from lms.reports.filters import ReportFilters, today
+from lms.reports.filters import ReportFilters
 
 BOM = "\ufeff".encode()
 
@@ -1083,6 +1084,6 @@ def test_date_of_the_report_defaults_to_today_in_italy(
 ) -> None:
     login_as(Role.ADMIN)
     response = fetch(client, "/reports/coverage.csv")
-    day = today().isoformat()
+    day = today_in_italy().isoformat()
     assert response.headers["Content-Disposition"].endswith(f'-{day}.csv"')
     assert response.get_data() == fetch(client, f"/reports/coverage.csv?as_of={day}").get_data()

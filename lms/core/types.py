@@ -49,3 +49,8 @@ ROME = ZoneInfo("Europe/Rome")
 def rome_date(moment: datetime) -> date:
     """The calendar day in Italy at *moment*: reports and leaving dates count Italian days."""
     return moment.astimezone(ROME).date()
+
+
+def today_in_italy() -> date:
+    """Today's date in Italy, whatever the server's clock zone."""
+    return rome_date(utcnow())

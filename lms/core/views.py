@@ -45,11 +45,11 @@ ROLE_LABELS = {
 @login_required
 def home() -> str:
     """The signed-in person's home page: the courses they follow, their sections."""
-    from lms.core.types import rome_date, utcnow  # noqa: PLC0415
+    from lms.core.types import today_in_italy  # noqa: PLC0415
     from lms.courses.queries import catalogue, enrolled_courses  # noqa: PLC0415
     from lms.reports.hours import YearHours, hours_per_year  # noqa: PLC0415
 
-    today = rome_date(utcnow())
+    today = today_in_italy()
     entries = catalogue(current_user)  # once, for both lists
     enrolled = enrolled_courses(current_user, today, entries)
     enrolled_ids = {c.entry.course.id for c in enrolled}

@@ -9,7 +9,7 @@ from wtforms import BooleanField, DateField, Field, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from lms.core.types import rome_date, utcnow
+from lms.core.types import today_in_italy
 
 #: How far ahead a due date may be set (a typo such as 2206 is caught).
 DUE_ON_MAX_YEARS = 10
@@ -22,7 +22,7 @@ def due_date_ahead(_form: FlaskForm, field: Field) -> None:
     """
     if field.data is None:
         return
-    today = rome_date(utcnow())
+    today = today_in_italy()
     if field.data < today:
         raise ValidationError(_l("La scadenza è già passata: indica oggi o una data futura."))
     if field.data.year > today.year + DUE_ON_MAX_YEARS:

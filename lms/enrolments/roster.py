@@ -77,7 +77,7 @@ from lms.core.tabular import (
     detect_delimiter,
     normalise_header,
 )
-from lms.core.types import rome_date, utcnow
+from lms.core.types import today_in_italy
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -818,11 +818,6 @@ class ValidationResult:
     def existing(self) -> int:
         """Valid rows of category ``existing``."""
         return len(self.rows) - self.new_hires
-
-
-def today_in_italy() -> date:
-    """Today's date in Italy, whatever the server's clock zone."""
-    return rome_date(utcnow())
 
 
 def validate_rows(

@@ -40,7 +40,7 @@ from lms.auth.permissions import (
     require_authority_in_scope,
 )
 from lms.core.export import CSV_MIMETYPE, csv_line
-from lms.core.types import rome_date, utcnow
+from lms.core.types import rome_date, today_in_italy, utcnow
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
 from lms.enrolments.enrol import enrol
@@ -106,10 +106,6 @@ LINK_COLUMNS = (
     "link",
     "expires_at",
 )
-
-
-def _today() -> date:
-    return rome_date(utcnow())
 
 
 # Upload --------------------------------------------------------------------
@@ -335,7 +331,7 @@ def staff_list() -> str:
     authority_code = request.args.get("authority", "").strip()[:32]
     category = request.args.get("category", "")
     status = request.args.get("status", "")
-    today = _today()
+    today = today_in_italy()
     query = (
         select(StaffMember)
         .join(Authority, Authority.id == StaffMember.authority_id)
@@ -423,7 +419,7 @@ def _enrolments_with_progress(staff: StaffMember) -> list[dict]:
                 "completed_on": rome_date(completed_at) if completed_at else None,
                 "overdue": completed_at is None
                 and enrolment.due_on is not None
-                and enrolment.due_on < _today(),
+                and enrolment.due_on < today_in_italy(),
             }
         )
     return entries
@@ -449,7 +445,7 @@ def _render_person(staff: StaffMember, form: EnrolPersonForm) -> str:
         form=form,
         action_form=ActionForm(),
         category_names=CATEGORY_NAMES,
-        today=_today(),
+        today=today_in_italy(),
     )
 
 
@@ -462,7 +458,7 @@ def enrol_person(staff_id: int) -> str | BaseResponse:
     form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
     if not form.validate_on_submit():
         return _render_person(staff, form), 400
-    if staff.left_on is not None and staff.left_on <= _today():
+    if staff.left_on is not None and staff.left_on <= today_in_italy():
         # enrol() passes over people who have left; say so rather than "already enrolled".
         flash(
             _(
@@ -650,7 +646,7 @@ def remove_rule(rule_id: int) -> BaseResponse:
 @require(Capability.MANAGE_STAFF)
 def links_csv() -> Response:
     """One-time set-password links for the staff in scope whose account has no password."""
-    today = _today()
+    today = today_in_italy()
     user_ids = list(
         db.session.scalars(
             select(User.id)

@@ -18,7 +18,7 @@ from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
-from lms.core.types import ROME, rome_date, utcnow
+from lms.core.types import ROME, today_in_italy
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind
 from lms.enrolments.models import CourseCompletion, Enrolment
 from lms.enrolments.roster import parse_category, parse_date
@@ -133,11 +133,6 @@ class ReportFilters:
         return and_(*clauses)
 
 
-def today() -> date:
-    """Today in Italy, the default as-of date."""
-    return rome_date(utcnow())
-
-
 def parse_filters(reader: User | None, args: Mapping[str, str | None]) -> ReportFilters:
     """Build filters from ``as_of``, ``course``, ``category``, ``region``, ``authority``.
 
@@ -167,7 +162,7 @@ AS_OF_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
 
 def _as_of(raw: str) -> date:
     if not raw:
-        return today()
+        return today_in_italy()
     try:
         as_of = parse_date(raw)
     except ValueError:
