@@ -458,7 +458,7 @@ def enrol_person(staff_id: int) -> str | BaseResponse:
     form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
     if not form.validate_on_submit():
         return _render_person(staff, form), 400
-    if staff.left_on is not None and staff.left_on <= today_in_italy():
+    if staff.has_left(today_in_italy()):
         # enrol() passes over people who have left; say so rather than "already enrolled".
         flash(
             _(

@@ -140,5 +140,9 @@ class StaffMember(db.Model):
         """Name and surname."""
         return f"{self.first_name} {self.last_name}"
 
+    def has_left(self, day: date) -> bool:
+        """Whether the person is off the staff on *day*: ``left_on`` is the first day out."""
+        return self.left_on is not None and self.left_on <= day
+
     def __repr__(self) -> str:
         return f"<StaffMember {self.id}>"
