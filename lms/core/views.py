@@ -187,6 +187,7 @@ def register_error_handlers(app: Flask) -> None:
             429: _("Troppi tentativi"),
         }
         messages = {
+            400: _("La richiesta non è valida. Ricarica la pagina e riprova."),
             403: _("Non hai i permessi per vedere questa pagina."),
             404: _("La pagina che cerchi non esiste o è stata spostata."),
             429: _("Hai fatto troppi tentativi in poco tempo. Attendi qualche minuto e riprova."),
@@ -197,8 +198,6 @@ def register_error_handlers(app: Flask) -> None:
         plain = {400: BadRequest, 403: Forbidden}.get(code)
         if plain is not None and type(error) is plain and error.description != plain.description:
             messages[code] = error.description
-        elif code == 400:  # noqa: PLR2004
-            messages[400] = _("La richiesta non è valida. Ricarica la pagina e riprova.")
         return render_template(
             "errors/error.html",
             code=code,
