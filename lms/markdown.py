@@ -123,7 +123,8 @@ def is_relative_url(url: str) -> bool:
     return bool(url) and not url.startswith(("#", "/", "\\")) and not _SCHEME.match(url)
 
 
-def _is_external(url: str) -> bool:
+def is_external_url(url: str) -> bool:
+    """True for an address on another site: ``http(s):`` or protocol-relative ``//``."""
     return _EXTERNAL.match(url) is not None
 
 
@@ -172,7 +173,7 @@ class _ExternalLinkFilter(Filter):
         for token in super().__iter__():
             if token["type"] in {"StartTag", "EmptyTag"} and token["name"] == "a":
                 href = token["data"].get((None, "href"))
-                if href is not None and _is_external(href):
+                if href is not None and is_external_url(href):
                     token["data"][(None, "rel")] = "noopener noreferrer"
             yield token
 

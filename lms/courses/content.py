@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from lms.assessments.quizparse import ContentError, Question, parse_quiz, quiz_intro
-from lms.markdown import fenced_code_lines, render_markdown
+from lms.markdown import fenced_code_lines, is_external_url, render_markdown
 
 __all__ = [
     "COURSE_FILE",
@@ -71,10 +71,6 @@ _RAW_TAG = re.compile(r"<(a|img)\b([^>]*)>", re.IGNORECASE)
 # `![alt](…)` and `![alt][ref]`: an image's description, up to its closing bracket.
 _IMAGE = re.compile(r"(?<!\\)!\[((?:[^\]\\]|\\.)*)\]")
 _ALT_ATTRIBUTE = re.compile(r"""(?:^|\s)alt\s*=""", re.IGNORECASE)
-# What follows an image's brackets when it points at another site: (http…, (<//…
-_EXTERNAL_TARGET = re.compile(r"\(\s*<?\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
-_EXTERNAL_URL = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
-_RAW_SRC = re.compile(r"""(?:^|\s)src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _EXTERNAL_IMAGE = (
     "image from another site: the site's security policy blocks it, so learners would"
     " see a broken image; put the file in the course's media/ folder"
@@ -430,22 +426,32 @@ def _path_problem(path: str, shown: str, allowed: _LinkTargets) -> str | None:  
     return f"link '{shown}': no such file in media/"
 
 
-def _link_targets(text: str) -> Iterable[tuple[int, str, str | None]]:
-    """(line offset, target, raw HTML tag or None) of every link outside code."""
+def _visible_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line offset, line) of every line outside fenced code, code spans blanked out."""
     lines = text.split("\n")
     code = fenced_code_lines(lines)
     for offset, line in enumerate(lines):
-        if code[offset]:
-            continue
-        visible = _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), line)
+        if not code[offset]:
+            yield offset, _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), line)
+
+
+def _raw_urls(attributes: str) -> Iterator[tuple[str, str]]:
+    """(attribute name, value) of each href/src in a raw tag's attributes."""
+    for attribute in _RAW_URL.finditer(attributes):
+        value = next(group for group in attribute.groups()[1:] if group is not None)
+        yield attribute.group(1).lower(), value
+
+
+def _link_targets(text: str) -> Iterable[tuple[int, str, str | None]]:
+    """(line offset, target, raw HTML tag or None) of every link outside code."""
+    for offset, visible in _visible_lines(text):
         reference = _REFERENCE.fullmatch(visible)
         if reference and not reference.group(1).startswith("^"):
             yield offset, reference.group(2), None
         for match in _INLINE_LINK.finditer(visible):
             yield offset, match.group(1), None
         for tag in _RAW_TAG.finditer(visible):
-            for attribute in _RAW_URL.finditer(tag.group(2)):
-                value = next(group for group in attribute.groups()[1:] if group is not None)
+            for _name, value in _raw_urls(tag.group(2)):
                 yield offset, value, tag.group(1).lower()
 
 
@@ -475,15 +481,9 @@ def _check_page_html(document: _Document) -> None:
     - Raw HTML that the sanitiser removes (``<script>``, ``<style>``, frames,
       forms, ``on…=`` handlers) is an error here rather than a silent surprise.
     """
-    lines = document.body.split("\n")
-    code = fenced_code_lines(lines)
-    for offset, line in enumerate(lines):
-        if code[offset]:
-            continue
-        visible = _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), line)
-        at = document.body_line + offset
+    for offset, visible in _visible_lines(document.body):
         for problem in (*_image_problems(visible), *_removed_html(visible)):
-            document.error(at, problem)
+            document.error(document.body_line + offset, problem)
 
 
 def _image_problems(visible: str) -> Iterator[str]:
@@ -493,15 +493,15 @@ def _image_problems(visible: str) -> Iterator[str]:
                 "image without a description: write what it shows between the brackets,"
                 " ![…](…), for people who cannot see it"
             )
-        if _EXTERNAL_TARGET.match(visible, image.end()):
+        target = _INLINE_LINK.match(visible, image.end() - 1)  # from the closing bracket
+        if target and is_external_url(target.group(1).strip("<>")):
             yield _EXTERNAL_IMAGE
     for tag in _RAW_TAG.finditer(visible):
         if tag.group(1).lower() != "img":
             continue
         if not _ALT_ATTRIBUTE.search(tag.group(2)):
             yield '<img> without alt: add alt="what it shows"'
-        source = _RAW_SRC.search(tag.group(2))
-        if source and _EXTERNAL_URL.match(next(filter(None, source.groups()), "")):
+        if any(name == "src" and is_external_url(url) for name, url in _raw_urls(tag.group(2))):
             yield _EXTERNAL_IMAGE
 
 
