@@ -200,11 +200,13 @@ def _newcomer_due_clause(enrolled_on: date) -> ColumnElement:
     ).all()
     if not windows:
         return EnrolmentRule.due_on  # no rule has a due date
-    ends = {days: literal(_add_days(enrolled_on, days), Date()) for days in windows}
+    window_end = case(
+        {days: literal(_add_days(enrolled_on, days), Date()) for days in windows}, value=window
+    )
     return case(
         (EnrolmentRule.due_on.is_(None), null()),
-        (EnrolmentRule.due_on >= case(ends, value=window), EnrolmentRule.due_on),
-        else_=case(ends, value=window),
+        (EnrolmentRule.due_on >= window_end, EnrolmentRule.due_on),
+        else_=window_end,
     )
 
 
