@@ -54,6 +54,9 @@ def _init_extensions(app: Flask) -> None:
     from pathlib import Path  # noqa: PLC0415 - only needed here
 
     db.init_app(app)
+    from lms.core.request_guard import init_app as guard_requests  # noqa: PLC0415
+
+    guard_requests(app)  # first of the hooks: none of them, nor a view, sees a NUL byte
     migrate.init_app(
         app,
         db,
@@ -62,6 +65,9 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    from lms.core import transaction  # noqa: PLC0415
+
+    transaction.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
@@ -126,6 +132,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.reports.views import bp as reports_bp  # noqa: PLC0415
 
     app.register_blueprint(reports_bp)
+    from lms.audit.views import bp as audit_bp  # noqa: PLC0415
+
+    app.register_blueprint(audit_bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Callable, Iterator
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
 from config import TestingConfig
 from lms import create_app
@@ -66,12 +74,25 @@ def _database_url(tmp_dir: Path) -> str:
     return os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
 
 
+class ClosingClient(FlaskClient):
+    """A test client that reads each response whole and closes it, as a WSGI server does.
+
+    Closing runs what the app queued to follow the response (the e-mail sent
+    after a request's commit, :mod:`lms.core.transaction`).
+    """
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> TestResponse:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 def make_test_app(database_url: str, **overrides: object) -> Flask:
     """An app with the testing configuration on *database_url* (and *overrides*)."""
     config = type(
         "TestConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
     )
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = ClosingClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -286,3 +307,51 @@ def login_as(
         return user
 
     return sign_in
+
+
+# E-mail ------------------------------------------------------------------
+
+
+class _Inbox:
+    """What the loopback SMTP server received: one ``EmailMessage`` per delivery."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(
+            BytesParser(policy=email_policy.default).parsebytes(envelope.content)  # type: ignore[arg-type]
+        )
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def _smtp_controller() -> Iterator[tuple[Controller, _Inbox]]:
+    inbox = _Inbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd cannot start on port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(_smtp_controller: tuple[Controller, _Inbox]) -> _Inbox:
+    """A real SMTP server (aiosmtpd) on loopback; ``smtp_settings`` points an app at it."""
+    _controller, inbox = _smtp_controller
+    inbox.messages.clear()
+    return inbox
+
+
+@pytest.fixture
+def smtp_settings(_smtp_controller: tuple[Controller, _Inbox]) -> dict[str, object]:
+    """App settings that send e-mail to :func:`smtp_server`."""
+    controller, _inbox = _smtp_controller
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": controller.port,
+        "SMTP_STARTTLS": False,
+        "SMTP_USER": "",
+    }

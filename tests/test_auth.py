@@ -523,13 +523,9 @@ def db_tokens_of(db, user) -> int:
 
 
 def test_forgot_password_with_mail_sends_a_link_only_to_known_accounts(
-    new_app, make_user, monkeypatch
+    new_app, make_user, smtp_server, smtp_settings
 ):
-    sent = []
-    monkeypatch.setattr(
-        "lms.auth.links.send_mail", lambda to, _subject, body: sent.append((to, body)) or True
-    )
-    app = new_app(SMTP_HOST="smtp.example.invalid")
+    app = new_app(**smtp_settings)
     client = app.test_client()
     user = make_user(email="smemorata@example.org")
     html = text(client.get("/password/dimenticata"))
@@ -545,7 +541,7 @@ def test_forgot_password_with_mail_sends_a_link_only_to_known_accounts(
     )
     assert known.status_code == unknown.status_code == 302
     assert known.location == unknown.location == "/login"
-    assert [to for to, _ in sent] == [user.email]
-    link = re.search(r"http://localhost(/password/[\w-]+)", sent[0][1])
+    assert [m["To"] for m in smtp_server.messages] == [user.email]
+    link = re.search(r"http://localhost(/password/[\w-]+)", smtp_server.messages[0].get_content())
     assert link
     assert client.get(link.group(1)).status_code == 200

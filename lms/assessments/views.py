@@ -28,8 +28,7 @@ bp = Blueprint("quiz", __name__, url_prefix="/courses")
 def render_quiz(course: Course, state: ModuleState, **context: object) -> str:
     """The quiz module's page: rules, attempts so far, and the open attempt's questions."""
     module = state.module
-    quiz = quiz_state(current_user, module)
-    db.session.commit()  # an overdue attempt may just have been closed
+    quiz = quiz_state(current_user, module)  # may close an overdue attempt
     attempt = quiz.open_attempt
     return render_template(
         "assessments/quiz.html",
@@ -65,8 +64,6 @@ def start(course_slug: str, module_slug: str) -> Response:
     except AttemptLimitReached:
         db.session.rollback()
         flash(_("Hai esaurito i tentativi disponibili per questa verifica."), "warning")
-    else:
-        db.session.commit()
     return redirect(
         url_for("courses.module_page", course_slug=course.slug, module_slug=state.module.slug)
     )
@@ -97,13 +94,11 @@ def submit(course_slug: str, module_slug: str, attempt_id: int) -> Response:
     try:
         result = submit_attempt(current_user, attempt, request.form.to_dict(flat=False))
     except ForgedAnswer as exc:
-        db.session.rollback()
         abort(400, description=_("Risposte non valide: %(reason)s", reason=str(exc)))
     except AttemptClosed:
         db.session.rollback()
         flash(_("Questo tentativo era già stato consegnato: ecco il suo esito."), "info")
         return redirect(review_url)
-    db.session.commit()
     if result is None:
         flash(
             _("Il tempo a disposizione era scaduto: il tentativo è stato chiuso senza punteggio."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -13,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,9 +27,11 @@ from lms.auth.operations import (
     AccountError,
     authenticate,
     find_valid_token,
+    left_staff_on,
     set_password_with_token,
 )
 from lms.core.mail import mail_configured
+from lms.core.types import today_in_italy
 from lms.core.views import _safe_next
 from lms.extensions import db, limiter, login_account_key
 
@@ -35,15 +39,38 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
+#: Where the loader leaves the day someone's access ended, for the sign-in page to say.
+ACCESS_ENDED_KEY = "access_ended_on"
+
+
 def load_user(session_id: str) -> User | None:
-    """Flask-Login loader: the account, if the session's version is still current."""
+    """Flask-Login loader: the account, if the session's version is still current.
+
+    Read on every request of a signed-in person (and for a "remember me"
+    cookie): someone whose leaving day has come is signed out at their next
+    request, and the sign-in page says why.
+    """
     user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    found = left_staff_on(int(user_id), today_in_italy())
+    if found is None:
+        return None
+    user, left_on = found
+    if not user.active or user.session_version != int(version):
+        return None
+    if left_on is not None:
+        session[ACCESS_ENDED_KEY] = left_on.isoformat()
         return None
     return user
+
+
+def _access_ended_message(left_on: date) -> str:
+    return _(
+        "Il tuo accesso è terminato: dal %(day)s non risulti più in servizio presso il tuo "
+        "ente. Se è un errore, rivolgiti all'ufficio del personale della tua amministrazione.",
+        day=left_on.strftime("%d/%m/%Y"),
+    )
 
 
 def _only_failures(response: Response) -> bool:
@@ -69,10 +96,18 @@ def login() -> str | Response:
         return redirect(url_for("core.home"))
     form = LoginForm(next=request.args.get("next", ""))
     error = None
+    ended = session.pop(ACCESS_ENDED_KEY, None)
+    if ended:
+        error = _access_ended_message(date.fromisoformat(ended))
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            db.session.commit()
+            # Only a person who gave the right password learns that their access ended.
+            _user, left_on = left_staff_on(user.id, today_in_italy()) or (user, None)
+            if left_on is not None:
+                log.info("sign-in refused: user %s has left the staff", user.id)
+                error = _access_ended_message(left_on)
+                return render_template("auth/login.html", form=form, error=error), 403
             login_user(user)
             log.info("sign-in: user %s", user.id)
             return redirect(_safe_next(form.next.data))
@@ -93,7 +128,6 @@ def logout() -> Response:
     instead, which ends all of its sessions.
     """
     current_user.session_version += 1
-    db.session.commit()
     logout_user()
     flash(_("Sei uscito dal servizio."), "info")
     return redirect(url_for("auth.login"))
@@ -116,14 +150,12 @@ def set_password(token: str) -> str | Response:
                 min_length=current_app.config["PASSWORD_MIN_LENGTH"],
             )
         except AccountError:
-            db.session.rollback()
             error = _(
                 "La password deve avere almeno %(n)d caratteri e mescolare lettere "
                 "con cifre o simboli.",
                 n=current_app.config["PASSWORD_MIN_LENGTH"],
             )
         else:
-            db.session.commit()
             flash(_("Password impostata. Ora puoi accedere."), "success")
             return redirect(url_for("auth.login"))
     return render_template(
@@ -140,10 +172,11 @@ def forgot_password() -> str | Response:
         email = (form.email.data or "").strip().lower()
         user = db.session.scalar(select(User).where(User.email == email, User.active.is_(True)))
         if user is not None:
-            from lms.auth.links import send_password_link  # noqa: PLC0415
+            # Queued: the e-mail leaves after the token is committed and the page
+            # has answered, so known and unknown addresses answer alike.
+            from lms.auth.links import queue_password_link  # noqa: PLC0415
 
-            send_password_link(user)
-            db.session.commit()
+            queue_password_link(user)
         # Same answer whether or not the address is known.
         flash(_("Se l'indirizzo è registrato, riceverai a breve un'e-mail con il link."), "info")
         return redirect(url_for("auth.login"))

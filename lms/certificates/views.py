@@ -73,7 +73,6 @@ def download(course_slug: str) -> Response:
     certificate = issue_certificate(current_user, course) if course is not None else None
     if certificate is None:
         abort(404)
-    db.session.commit()
     body = certificate_pdf(certificate, verification_url(certificate))
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (

@@ -113,7 +113,6 @@ def set_language() -> Response:
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
 
 

@@ -109,19 +109,14 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
     if state.module.kind is ModuleKind.QUIZ:
         from lms.assessments.views import render_quiz  # noqa: PLC0415 - avoid an import cycle
 
-        db.session.commit()
         return render_quiz(course, state, **context)
-    # Render, then commit the visit: a commit expires every loaded object, and the
-    # template would read the user, the course and the modules again (5 queries).
-    page = render_template(
+    return render_template(
         "courses/module.html",
         course=course,
         state=state,
         module=state.module,
         **context,
     )
-    db.session.commit()
-    return page
 
 
 @bp.post("/<course_slug>/<module_slug>/completa")
@@ -135,7 +130,6 @@ def complete(course_slug: str, module_slug: str) -> Response:
     if state.module.kind is ModuleKind.QUIZ:
         abort(400, description=_("Una verifica si completa superandola."))
     course_done = complete_module(current_user, state.module)
-    db.session.commit()
     if course_done and not state.completed:
         flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")
     following = outline[index + 1] if index + 1 < len(outline) else None

@@ -15,6 +15,9 @@ from lms.enrolments.enrol import enrol
 from lms.extensions import db
 from lms.register.models import StaffCategory, StaffMember
 
+#: Links issued and committed at a time by ``lms staff send-links`` before they are e-mailed.
+SEND_LINKS_BATCH = 500
+
 
 def _parse_due(value: str | None) -> date | None:
     if not value:
@@ -143,39 +146,44 @@ def import_command(file: Path, *, dry_run: bool) -> None:
 )
 @with_appcontext
 def send_links_command(authorities: tuple[str, ...], *, print_only: bool) -> None:
-    """Send a one-time set-password link to every active staff member without a password."""
-    from lms.auth.links import send_password_link  # noqa: PLC0415
-    from lms.auth.models import User  # noqa: PLC0415
-    from lms.core.mail import mail_configured  # noqa: PLC0415
+    """Send a one-time set-password link to every active staff member without a password.
+
+    Links are issued and committed a batch at a time, then that batch is
+    e-mailed over one SMTP connection kept for the whole run: a crash never
+    leaves e-mailed links that were not stored.
+    """
+    from lms.auth.links import link_message  # noqa: PLC0415
+    from lms.core import transaction  # noqa: PLC0415
+    from lms.core.mail import Mailer, mail_configured  # noqa: PLC0415
+    from lms.core.types import today_in_italy  # noqa: PLC0415
+    from lms.enrolments.links import issue_links, waiting_user_ids  # noqa: PLC0415
 
     if not print_only and not mail_configured():
         raise click.ClickException(
-            "e-mail is not configured (LMS_SMTP_HOST): use --print, or the HR page's links CSV"
+            "e-mail is not configured (LMS_SMTP_HOST): use --print, or the HR page's links download"
         )
-    query = (
-        select(StaffMember.codice_fiscale, User)
-        .join(User, User.id == StaffMember.user_id)
-        .where(User.password_hash.is_(None), User.active.is_(True))
-        .order_by(StaffMember.id)
-    )
+    authority_ids = None
     if authorities:
-        ids = []
+        authority_ids = []
         for code in authorities:
             authority = find_authority(code)
             if authority is None:
                 raise click.ClickException(f"unknown authority code {code!r}")
-            ids.append(authority.id)
-        query = query.where(StaffMember.authority_id.in_(ids))
+            authority_ids.append(authority.id)
+    today = today_in_italy()
+    user_ids = waiting_user_ids(None, today, authority_ids=authority_ids)
     sent = failed = 0
-    for codice_fiscale, user in db.session.execute(query).all():
-        if print_only:
-            from lms.auth.links import password_link  # noqa: PLC0415
-
-            click.echo(f"{codice_fiscale},{user.email},{password_link(user)}")
-            continue
-        _link, ok = send_password_link(user)
-        sent, failed = sent + ok, failed + (not ok)
-    db.session.commit()
+    with Mailer() as mailer:
+        for start in range(0, len(user_ids), SEND_LINKS_BATCH):
+            links = issue_links(None, today, user_ids=user_ids[start : start + SEND_LINKS_BATCH])
+            transaction.commit()  # stored before anyone sees them
+            for link in links:
+                if print_only:
+                    click.echo(f"{link.codice_fiscale},{link.email},{link.link}")
+                    continue
+                name = f"{link.first_name} {link.last_name}"
+                ok = mailer.send(link_message(link.email, name, link.link))
+                sent, failed = sent + ok, failed + (not ok)
     if not print_only:
         click.echo(f"links: {sent} e-mailed, {failed} failed (see the log)")
         if failed:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 from flask import (
@@ -25,25 +23,26 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
 from lms.auth.models import Role, User
-from lms.auth.operations import issue_password_token, user_scope
+from lms.auth.operations import token_hash, user_scope
 from lms.auth.permissions import (
     Capability,
     authority_scope_clause,
     require,
     require_authority_in_scope,
 )
-from lms.core.export import CSV_MIMETYPE, csv_line
+from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
 from lms.core.types import rome_date, today_in_italy, utcnow
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
-from lms.enrolments.enrol import enrol
+from lms.enrolments.enrol import delete_rule, enrol, remove_enrolment
 from lms.enrolments.forms import (
     CATEGORY_LABELS,
     CATEGORY_NAMES,
@@ -54,6 +53,7 @@ from lms.enrolments.forms import (
     UploadForm,
 )
 from lms.enrolments.import_flow import ImportOutcome, as_written, run_import
+from lms.enrolments.links import LINK_COLUMNS, count_waiting, issue_links
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.enrolments.roster import TEMPLATE_HEADER, column_guide
 from lms.extensions import db
@@ -97,22 +97,9 @@ FIELD_LABELS = {
     "hired_on": _l("Data di assunzione"),
     "left_on": _l("Data di cessazione"),
 }
-LINK_COLUMNS = (
-    "codice_fiscale",
-    "last_name",
-    "first_name",
-    "email",
-    "authority_code",
-    "link",
-    "expires_at",
-)
 
 
 # Upload --------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _store_upload(data: bytes, filename: str) -> str:
@@ -130,13 +117,12 @@ def _store_upload(data: bytes, filename: str) -> str:
     token = secrets.token_urlsafe(24)
     db.session.add(
         PendingUpload(
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             user_id=current_user.id,
             filename=filename[:200],
             data=data,
         )
     )
-    db.session.commit()
     uploads = {
         key: value
         for key, value in session.get(_SESSION_KEY, {}).items()
@@ -161,7 +147,7 @@ def _load_upload(token: str) -> PendingUpload | None:
     return db.session.scalar(
         select(PendingUpload)
         .where(
-            PendingUpload.token_hash == _token_hash(token),
+            PendingUpload.token_hash == token_hash(token),
             PendingUpload.user_id == current_user.id,
             PendingUpload.created_at >= utcnow() - timedelta(seconds=UPLOAD_TTL_SECONDS),
         )
@@ -170,13 +156,13 @@ def _load_upload(token: str) -> PendingUpload | None:
 
 
 def _drop_upload(token: str) -> None:
-    """Forget *token* in the session and delete its stored copy (commit to make it stick)."""
+    """Forget *token* in the session and delete its stored copy."""
     uploads = dict(session.get(_SESSION_KEY, {}))
     uploads.pop(token, None)
     session[_SESSION_KEY] = uploads
     db.session.execute(
         delete(PendingUpload).where(
-            PendingUpload.token_hash == _token_hash(token),
+            PendingUpload.token_hash == token_hash(token),
             PendingUpload.user_id == current_user.id,
         )
     )
@@ -311,12 +297,10 @@ def confirm_upload() -> str | BaseResponse:
     data, filename = stored.data, stored.filename
     outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=MAX_ERRORS)
     if not outcome.ok:  # something changed since the preview (an e-mail taken meanwhile)
-        db.session.rollback()
+        db.session.rollback()  # nothing of the import; the upload is forgotten
         _drop_upload(form.token.data)
-        db.session.commit()
         return _upload_page(UploadForm(), outcome)
     _drop_upload(form.token.data)  # in the import's transaction: applied once
-    db.session.commit()
     return render_template("staff/import_done.html", result=outcome.result)
 
 
@@ -340,12 +324,14 @@ def staff_list() -> str:
         .order_by(StaffMember.last_name, StaffMember.first_name, StaffMember.id)
     )
     if search:
-        pattern = f"%{search.lower()}%"
+        pattern = contains_pattern(search.lower())
+        first_last = func.lower(StaffMember.first_name + " " + StaffMember.last_name)
+        last_first = func.lower(StaffMember.last_name + " " + StaffMember.first_name)
         query = query.where(
             or_(
                 StaffMember.codice_fiscale == search.upper(),
-                func.lower(StaffMember.first_name + " " + StaffMember.last_name).like(pattern),
-                func.lower(StaffMember.last_name + " " + StaffMember.first_name).like(pattern),
+                first_last.like(pattern, escape=LIKE_ESCAPE),
+                last_first.like(pattern, escape=LIKE_ESCAPE),
             )
         )
     if authority_code:
@@ -361,12 +347,12 @@ def staff_list() -> str:
         except ValueError:
             abort(400, description=_("Categoria sconosciuta: %(value)s.", value=category))
     if status == "active":
-        query = query.where(or_(StaffMember.left_on.is_(None), StaffMember.left_on > today))
+        query = query.where(StaffMember.still_employed(today))
     elif status == "left":
-        query = query.where(StaffMember.left_on.is_not(None), StaffMember.left_on <= today)
+        query = query.where(StaffMember.has_left(today))
     elif status:
         abort(400, description=_("Stato sconosciuto: %(value)s.", value=status))
-    page = db.paginate(query, per_page=50, max_per_page=200)  # a page past the last is a 404
+    page = paginate(query, per_page=50, max_per_page=200)  # a page past the last is a 404
     return render_template(
         "staff/list.html",
         page=page,
@@ -472,7 +458,6 @@ def enrol_person(staff_id: int) -> str | BaseResponse:
     result = enrol(
         course, staff_ids=[staff.id], due_on=form.due_on.data, by=current_user, standing=False
     )
-    db.session.commit()
     if result.enrolled:
         flash(_("Iscrizione a «%(course)s» registrata.", course=course.title), "success")
     else:
@@ -493,8 +478,7 @@ def unenrol(staff_id: int, enrolment_id: int) -> BaseResponse:
     if enrolment is None:
         abort(404)
     title = enrolment.course.title
-    db.session.delete(enrolment)
-    db.session.commit()
+    remove_enrolment(enrolment)
     flash(_("Iscrizione a «%(course)s» rimossa.", course=title), "success")
     return redirect(url_for("staff.person", staff_id=staff.id))
 
@@ -601,7 +585,6 @@ def enrolments() -> str | BaseResponse:
                 by=current_user,
                 standing=form.standing.data,
             )
-            db.session.commit()
             message = _("%(n)d iscritti, %(m)d già iscritti.", n=result.enrolled, m=result.already)
             if result.rules_added:
                 message += " " + _("Regola di iscrizione permanente creata.")
@@ -627,79 +610,54 @@ def remove_rule(rule_id: int) -> BaseResponse:
     rule = db.session.scalar(_rules_in_scope().where(EnrolmentRule.id == rule_id))
     if rule is None:
         abort(404)
-    db.session.execute(
-        update(Enrolment)
-        .where(Enrolment.rule_id == rule.id)
-        .values(rule_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(delete(EnrolmentRule).where(EnrolmentRule.id == rule.id))
-    db.session.commit()
+    delete_rule(rule)
     flash(_("Regola rimossa; le iscrizioni già fatte restano."), "success")
     return redirect(url_for("staff.enrolments"))
 
 
 # One-time links ---------------------------------------------------------------------
 
+#: The two formats of the links download, with their content types.
+LINK_FORMATS = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}
 
-@bp.get("/link.csv")
+
+@bp.get("/link")
 @require(Capability.MANAGE_STAFF)
-def links_csv() -> Response:
-    """One-time set-password links for the staff in scope whose account has no password."""
-    today = today_in_italy()
-    user_ids = list(
-        db.session.scalars(
-            select(User.id)
-            .join(StaffMember, StaffMember.user_id == User.id)
-            .join(Authority, Authority.id == StaffMember.authority_id)
-            .where(
-                authority_scope_clause(current_user),
-                User.password_hash.is_(None),
-                User.active.is_(True),
-                or_(StaffMember.left_on.is_(None), StaffMember.left_on > today),
-            )
-            .order_by(StaffMember.last_name, StaffMember.first_name, StaffMember.id)
-        )
+def links_page() -> str:
+    """How many people wait for a set-password link, and the form that issues them."""
+    return render_template(
+        "staff/links.html",
+        waiting=count_waiting(current_user, today_in_italy()),
+        form=ActionForm(),
+        hours=current_app.config["PASSWORD_TOKEN_HOURS"],
     )
-    hours = current_app.config["PASSWORD_TOKEN_HOURS"]
-    base = current_app.config["BASE_URL"].rstrip("/")
 
-    def generate() -> Iterator[str]:
-        yield "\ufeff" + csv_line(list(LINK_COLUMNS))
-        for start in range(0, len(user_ids), 500):
-            chunk = user_ids[start : start + 500]
-            rows = db.session.execute(
-                select(User, StaffMember, Authority.code)
-                .join(StaffMember, StaffMember.user_id == User.id)
-                .join(Authority, Authority.id == StaffMember.authority_id)
-                .where(User.id.in_(chunk))
-                .order_by(StaffMember.last_name, StaffMember.first_name, StaffMember.id)
-            ).all()
-            lines = []
-            for user, staff, code in rows:
-                token = issue_password_token(user, hours=hours)
-                expires = (utcnow() + timedelta(hours=hours)).replace(microsecond=0)
-                lines.append(
-                    csv_line(
-                        [
-                            staff.codice_fiscale,
-                            staff.last_name,
-                            staff.first_name,
-                            staff.email,
-                            code,
-                            f"{base}/password/{token}",
-                            expires.isoformat().replace("+00:00", "Z"),
-                        ]
-                    )
-                )
-            db.session.commit()
-            yield "".join(lines)
 
+@bp.post("/link")
+@require(Capability.MANAGE_STAFF)
+def issue_links_download() -> Response:
+    """Issue new links for everyone waiting in scope, and answer with them as a file.
+
+    A POST: issuing cancels each person's earlier unused links. The links are
+    issued in the request's transaction, committed before the file is sent.
+    """
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    kind = request.form.get("format", "csv")
+    if kind not in LINK_FORMATS:
+        abort(400, description=_("Formato sconosciuto: %(value)s.", value=kind))
+    links = issue_links(current_user, today_in_italy())
+    rows = (link.cells() for link in links)
+    body = (
+        csv_chunks(LINK_COLUMNS, rows)
+        if kind == "csv"
+        else xlsx_chunks(LINK_COLUMNS, rows, title="link")
+    )
     return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
+        stream_with_context(body),
+        content_type=LINK_FORMATS[kind],
         headers={
-            "Content-Disposition": 'attachment; filename="link-password.csv"',
+            "Content-Disposition": f'attachment; filename="link-password.{kind}"',
             "Cache-Control": "no-store",
         },
     )

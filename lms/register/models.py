@@ -5,13 +5,28 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    and_,
+    func,
+)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 
 LESS_DEVELOPED_REGION_CODES = frozenset({"14", "15", "16", "17", "18", "19", "20"})
+#: Stand-ins for an empty hiring or leaving day in SQL comparisons (see StaffMember.on_staff).
+EARLIEST = date(1, 1, 1)
+LATEST = date(9999, 12, 31)
 
 
 class AuthorityKind(enum.StrEnum):
@@ -140,9 +155,48 @@ class StaffMember(db.Model):
         """Name and surname."""
         return f"{self.first_name} {self.last_name}"
 
+    # "On the staff on day D", the one definition (staff-and-reports.md): hired
+    # (or hired before the records start) by D, and not left by D. Each is a
+    # hybrid: the same rule in Python for one record and as SQL for a query.
+    # The SQL uses COALESCE rather than "IS NULL OR": SQLite would otherwise
+    # drive the big report aggregates from the left_on index (a MULTI-INDEX OR,
+    # then a sort) instead of scanning enrolments in their own index order.
+
+    @hybrid_method
     def has_left(self, day: date) -> bool:
-        """Whether the person is off the staff on *day*: ``left_on`` is the first day out."""
+        """Whether the person is off the staff on *day*: ``left_on`` is the first day out.
+
+        From that day the person's account no longer signs in, and sessions
+        opened before end at their next request.
+        """
         return self.left_on is not None and self.left_on <= day
+
+    @has_left.inplace.expression
+    @classmethod
+    def _has_left_expression(cls, day: date) -> ColumnElement[bool]:
+        return func.coalesce(cls.left_on, LATEST) <= day
+
+    @hybrid_method
+    def still_employed(self, day: date) -> bool:
+        """Whether the person has not left by *day* (a new hire not yet started is employed)."""
+        return not self.has_left(day)
+
+    @still_employed.inplace.expression
+    @classmethod
+    def _still_employed_expression(cls, day: date) -> ColumnElement[bool]:
+        return func.coalesce(cls.left_on, LATEST) > day
+
+    @hybrid_method
+    def on_staff(self, day: date) -> bool:
+        """Whether the person counts as staff on *day*: hired by then and not left."""
+        return (self.hired_on is None or self.hired_on <= day) and not self.has_left(day)
+
+    @on_staff.inplace.expression
+    @classmethod
+    def _on_staff_expression(cls, day: date) -> ColumnElement[bool]:
+        return and_(
+            func.coalesce(cls.hired_on, EARLIEST) <= day, cls._still_employed_expression(day)
+        )
 
     def __repr__(self) -> str:
         return f"<StaffMember {self.id}>"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
@@ -24,10 +24,6 @@ from lms.enrolments.models import CourseCompletion, Enrolment
 from lms.enrolments.roster import parse_category, parse_date
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
-
-#: Stand-ins for "no hiring date" and "has not left" in the staff clause.
-EARLIEST = date(1, 1, 1)
-LATEST = date(9999, 12, 31)
 
 
 class ReportInputError(ValueError):
@@ -121,13 +117,7 @@ class ReportFilters:
 
     def staff_clause(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`StaffMember`: the *staff* at the end of ``as_of``."""
-        # COALESCE rather than "IS NULL OR": SQLite would otherwise drive the
-        # big aggregates from the left_on index (a MULTI-INDEX OR, then a sort)
-        # instead of scanning enrolments and attempts in their own index order.
-        clauses = [
-            func.coalesce(StaffMember.hired_on, EARLIEST) <= self.as_of,
-            func.coalesce(StaffMember.left_on, LATEST) > self.as_of,
-        ]
+        clauses = [StaffMember.on_staff(self.as_of)]
         if self.category is not None:
             clauses.append(StaffMember.category == self.category)
         return and_(*clauses)
