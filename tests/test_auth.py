@@ -9,6 +9,7 @@ import pytest
 from conftest import TEST_PASSWORD, csrf_token, login
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from lms.auth.models import PasswordToken, User
 from lms.auth.operations import deactivate_user, issue_password_token
@@ -545,3 +546,45 @@ def test_forgot_password_with_mail_sends_a_link_only_to_known_accounts(
     link = re.search(r"http://localhost(/password/[\w-]+)", smtp_server.messages[0].get_content())
     assert link
     assert client.get(link.group(1)).status_code == 200
+
+
+def test_the_forgotten_password_e_mail_leaves_after_the_commit_and_the_answer(
+    new_app, make_user, smtp_server, smtp_settings, db
+):
+    """The link exists before it is e-mailed, and the page does not wait for the SMTP server."""
+    app = new_app(**smtp_settings)
+    client = app.test_client()
+    user = make_user(email="smemorata@example.org")
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/password/dimenticata",
+        data={"email": user.email, "csrf_token": token},
+        buffered=False,  # answered, not yet closed by the server
+    )
+    assert response.status_code == 302
+    assert smtp_server.messages == []  # nothing sent while the page answers
+    db.session.rollback()
+    assert db_tokens_of(db, user) == 1  # already committed
+    response.close()  # the server has sent the answer: now the e-mail leaves
+    assert [m["To"] for m in smtp_server.messages] == [user.email]
+
+
+def test_no_e_mail_leaves_when_the_commit_fails(
+    new_app, make_user, smtp_server, smtp_settings, db, monkeypatch
+):
+    app = new_app(**smtp_settings)
+    client = app.test_client()
+    user = make_user(email="smemorata@example.org")
+    token = csrf_token(client, "/login")
+
+    def failing_commit() -> None:
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    # The testing app lets the error through instead of answering 500.
+    with pytest.raises(OperationalError):
+        client.post("/password/dimenticata", data={"email": user.email, "csrf_token": token})
+    monkeypatch.undo()
+    assert smtp_server.messages == []
+    db.session.rollback()
+    assert db_tokens_of(db, user) == 0
