@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import csrf_token
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
@@ -50,6 +51,13 @@ TABLE = [
     ("GET", "/enti/?page=99", {"hr": 404, "admin": 404}),  # past the last page
     ("GET", "/admin/utenti?page=99", {"admin": 404}),
     ("GET", "/personale/?page=99", {"hr": 404}),
+    # Issuing links changes state: only a POST does it, never a GET.
+    (
+        "GET",
+        "/personale/link",
+        {None: 302, "learner": 403, "trainer": 403, "hr": 200, "admin": 200},
+    ),
+    ("GET", "/personale/link.csv", {"hr": 404, "admin": 404}),
     (
         "GET",
         "/admin/utenti",
@@ -97,6 +105,48 @@ def test_permission_table(client, login_as, world, role):
             response.mimetype != "text/html" or "Traceback" in body or "<html" not in body
         ):
             mismatches.append(f"{method} {url}: not the site's error page")
+    assert mismatches == []
+
+
+#: (url, form fields, {role: expected status}) of changes, POSTed with a valid CSRF token:
+#: the roster import and the set-password links, the two ways to reach other accounts.
+CHANGES = [
+    (
+        "/personale/importa",
+        {},
+        {None: 302, "learner": 403, "trainer": 403, "hr": 200, "admin": 200},
+    ),
+    (
+        "/personale/importa/conferma",
+        {"token": "not-an-upload"},  # no such upload: back to the form, nothing applied
+        {None: 302, "learner": 403, "trainer": 403, "hr": 302, "admin": 302},
+    ),
+    (
+        "/personale/link",
+        {"format": "csv"},
+        {None: 302, "learner": 403, "trainer": 403, "hr": 200, "admin": 200},
+    ),
+    ("/personale/link", {"format": "exe"}, {"hr": 400, "admin": 400}),
+    ("/personale/iscrizioni", {}, {None: 302, "learner": 403, "trainer": 403, "hr": 400}),
+]
+
+
+@pytest.mark.parametrize("role", ALL, ids=[r or "anonymous" for r in ALL])
+def test_permission_table_of_changes(client, login_as, world, role):
+    """Every row of CHANGES for *role*, with the form's CSRF token (so the role decides)."""
+    if role is not None:
+        login_as(role, scope=[world] if role == "hr" else ())
+    mismatches = []
+    for url, fields, expected_by_role in CHANGES:
+        if role not in expected_by_role:
+            continue
+        token = csrf_token(client, "/accessibilita")
+        response = client.post(url, data={"csrf_token": token, **fields})
+        expected = expected_by_role[role]
+        if response.status_code != expected:
+            mismatches.append(f"POST {url}: {response.status_code}, expected {expected}")
+        elif expected == 302 and role is None and not response.location.startswith("/login"):
+            mismatches.append(f"POST {url}: redirected to {response.location}, not /login")
     assert mismatches == []
 
 
