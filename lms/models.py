@@ -1,6 +1,7 @@
 """Import every domain's models, so that metadata (and Alembic) sees all tables."""
 
 from lms.assessments.models import QuizAttempt
+from lms.audit.models import AuditEntry, AuditObject
 from lms.auth.models import PasswordToken, User, UserScope
 from lms.certificates.models import Certificate
 from lms.courses.models import Course, Module, QuizVersion
@@ -14,6 +15,8 @@ from lms.enrolments.models import (
 from lms.register.models import Authority, Region, StaffMember
 
 __all__ = [
+    "AuditEntry",
+    "AuditObject",
     "Authority",
     "Certificate",
     "Course",

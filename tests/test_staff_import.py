@@ -262,7 +262,7 @@ def test_plan_then_apply_by_hand() -> None:
         authority_codes=authority_codes(),
     )
     assert checked.errors == []
-    plan = plan_import(checked.rows)
+    plan = plan_import(checked.rows, scope=None)
     assert plan.ok
     assert (len(plan.new), plan.updated, plan.unchanged) == (2, [], 0)
     assert count(StaffMember) == 0  # planning writes nothing
@@ -401,16 +401,29 @@ def test_email_of_another_persons_account_is_an_error() -> None:
     assert count(StaffMember) == 1
 
 
-def test_existing_non_staff_account_is_linked_not_duplicated(
-    authorities: tuple, make_user: Callable[..., User]
+def test_existing_learner_account_without_staff_is_linked_not_duplicated(
+    make_user: Callable[..., User],
 ) -> None:
-    hr = make_user(Role.HR, email="hr.manager@example.it", scope=[authorities[0]])
-    outcome = do_import(roster_csv(person("verdi", email="HR.Manager@example.it"), person("bruno")))
+    learner = make_user(Role.LEARNER, email="g.verdi@example.it")
+    outcome = do_import(roster_csv(person("verdi", email="G.Verdi@example.it"), person("bruno")))
     assert outcome.errors == []
     assert outcome.result.accounts_created == 1
     assert count(User) == 2
-    verdi = staff(CF["verdi"])
-    assert verdi.user_id == hr.id
+    assert staff(CF["verdi"]).user_id == learner.id
+
+
+def test_existing_hr_account_is_an_error_not_linked(
+    authorities: tuple, make_user: Callable[..., User]
+) -> None:
+    # Until the ownership rules, an HR manager who is staff too had their HR
+    # account tied to the staff record; now only a learner account may be.
+    hr = make_user(Role.HR, email="hr.manager@example.it", scope=[authorities[0]])
+    outcome = do_import(roster_csv(person("verdi", email="HR.Manager@example.it"), person("bruno")))
+    assert in_english(outcome.errors) == [
+        "line 2, email: hr.manager@example.it is already used by another account"
+    ]
+    assert count(StaffMember) == 0
+    assert count(User) == 1
     _db.session.refresh(hr)
     assert hr.role is Role.HR  # still an HR manager
     assert hr.password_hash is not None
@@ -461,16 +474,15 @@ def test_changing_email_to_an_existing_non_staff_account_does_not_crash(
     authorities: tuple, make_user: Callable[..., User]
 ) -> None:
     # Verdi already has a learner account; his roster e-mail becomes that of an
-    # existing HR account. Either an error for the row or a clean link, never a crash.
+    # existing HR account: an error for the row (never a crash, never a link).
     assert do_import(roster_csv(person("verdi"))).errors == []
     make_user(Role.HR, email="hr.manager@example.it", scope=[authorities[0]])
     before = snapshot()
     outcome = do_import(roster_csv(person("verdi", email="hr.manager@example.it")))
-    if outcome.errors:
-        assert in_english(outcome.errors)[0].startswith("line 2, email: ")
-        assert snapshot() == before
-    else:
-        assert count(User) == 2
+    assert in_english(outcome.errors) == [
+        "line 2, email: hr.manager@example.it is already used by another account"
+    ]
+    assert snapshot() == before
 
 
 def test_left_on_in_the_past_deactivates_the_account() -> None:
@@ -531,7 +543,8 @@ def test_apply_import_uses_the_given_now_for_leavers() -> None:
         today=date(2026, 1, 1),
     )
     result = apply_import(
-        plan_import(checked.rows), now=datetime(2026, 1, 1, 12, tzinfo=utcnow().tzinfo)
+        plan_import(checked.rows, scope=None),
+        now=datetime(2026, 1, 1, 12, tzinfo=utcnow().tzinfo),
     )
     assert result.accounts_created == 1
     assert _db.session.get(User, staff(CF["verdi"]).user_id).active is True

@@ -147,11 +147,11 @@ def test_ids_drawn_for_the_import_do_not_collide_with_later_rows(
 
 
 def test_import_larger_than_a_chunk(
-    monkeypatch: pytest.MonkeyPatch, authorities: tuple, make_user: Callable[..., User]
+    monkeypatch: pytest.MonkeyPatch, make_user: Callable[..., User]
 ) -> None:
     # Chunks of two: every lookup and write crosses chunk boundaries.
     monkeypatch.setattr(staff_import, "CHUNK", 2)
-    hr = make_user(Role.HR, email="gallo@example.it", scope=[authorities[0]])
+    account = make_user(Role.LEARNER, email="gallo@example.it")  # no staff record yet
     assert do_import(roster_csv(person("verdi"))).errors == []
     keys = ["verdi", "bruno", "gallo", "conte", "rizzo"]
     rows = [person(key, left_on="2020-01-31" if key == "rizzo" else "") for key in keys]
@@ -160,9 +160,9 @@ def test_import_larger_than_a_chunk(
     assert outcome.errors == []
     result = outcome.result
     assert (result.added, result.updated, result.unchanged) == (4, 1, 0)
-    # Gallo's e-mail is the HR manager's account: linked, not duplicated.
+    # Gallo's e-mail is a learner account of no staff record: linked, not duplicated.
     assert (result.accounts_created, result.accounts_deactivated) == (3, 0)
-    assert staff(CF["gallo"]).user_id == hr.id
+    assert staff(CF["gallo"]).user_id == account.id
     assert _db.session.get(User, staff(CF["rizzo"]).user_id).active is False
     assert count(User) == 5
     assert len({staff(CF[key]).user_id for key in keys}) == len(keys)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import Capability, require
-from lms.extensions import db
+from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -31,12 +31,14 @@ def users() -> str:
         except ValueError:
             abort(400, description=_("Ruolo sconosciuto: %(value)s.", value=role_value))
     if search:
-        pattern = f"%{search.lower()}%"
+        pattern = contains_pattern(search.lower())
         query = query.where(
             or_(
-                User.email.like(pattern),
-                func.lower(User.first_name + " " + User.last_name).like(pattern),
+                User.email.like(pattern, escape=LIKE_ESCAPE),
+                func.lower(User.first_name + " " + User.last_name).like(
+                    pattern, escape=LIKE_ESCAPE
+                ),
             )
         )
-    page = db.paginate(query, per_page=50, max_per_page=200)  # a page past the last is a 404
+    page = paginate(query, per_page=50, max_per_page=200)  # a page past the last is a 404
     return render_template("admin/users.html", page=page, search=search, role=role_value)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, update
 
+from lms import audit
 from lms.auth.models import PasswordToken, Role, User, UserScope
 from lms.auth.passwords import hash_password, needs_rehash, verify_password
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.register.models import Authority, Region
+from lms.register.models import Authority, Region, StaffMember
 
 
 class AccountError(ValueError):
@@ -79,12 +80,47 @@ def create_user(
     last_name: str = "",
     scope_authorities: Iterable[str] = (),
     scope_regions: Iterable[str] = (),
+    by: User | None = None,
 ) -> User:
-    """Create an account; every code is checked before anything is added."""
+    """Create an account; every code is checked before anything is added.
+
+    *by* is the account doing it (None from the command line), for the audit log.
+    """
     role = parse_role(role) if isinstance(role, str) else role
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"a user with e-mail {email} already exists")
+    authorities, regions = _scope_targets(role, scope_authorities, scope_regions)
+    if password is not None:
+        check_password_strength(password)
+    user = User(
+        email=email,
+        role=role,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        password_hash=hash_password(password) if password else None,
+    )
+    user.scopes = [UserScope(authority=a) for a in authorities] + [
+        UserScope(region=r) for r in regions
+    ]
+    db.session.add(user)
+    db.session.flush()
+    # The scope is the entry's area: an HR manager sees who was given their authorities.
+    audit.record(
+        audit.Action.USER_CREATE,
+        actor_id=_actor_id(by),
+        objects=[(audit.ObjectKind.USER, user.id)],
+        authority_ids=[a.id for a in authorities],
+        region_ids=[r.id for r in regions],
+        summary={"role": role, "password_set": password is not None},
+    )
+    return user
+
+
+def _scope_targets(
+    role: Role, scope_authorities: Iterable[str], scope_regions: Iterable[str]
+) -> tuple[list[Authority], list[Region]]:
+    """The authorities and regions named by code, once each; checked against *role*."""
     authorities, regions = [], []
     for code in scope_authorities:
         authority = find_authority(code)
@@ -100,24 +136,105 @@ def create_user(
         raise AccountError("only HR managers (role hr) have a scope of authorities or regions")
     if role is Role.HR and not (authorities or regions):
         raise AccountError("an HR manager needs at least one --scope-authority or --scope-region")
-    if password is not None:
-        check_password_strength(password)
-    user = User(
-        email=email,
-        role=role,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        password_hash=hash_password(password) if password else None,
-    )
     # The same authority may be named twice (by ISTAT and IPA code): keep one scope each.
-    authorities = list({a.id: a for a in authorities}.values())
-    regions = list({r.id: r for r in regions}.values())
-    user.scopes = [UserScope(authority=a) for a in authorities] + [
-        UserScope(region=r) for r in regions
-    ]
-    db.session.add(user)
-    db.session.flush()
+    return list({a.id: a for a in authorities}.values()), list({r.id: r for r in regions}.values())
+
+
+def _actor_id(by: User | None) -> int | None:
+    return by.id if by is not None else None
+
+
+def find_user(email: str) -> User:
+    """The account with *email* (any case), or :class:`AccountError`."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise AccountError(f"no user with e-mail {email.strip()!r}")
     return user
+
+
+def change_role(
+    user: User,
+    role: Role | str,
+    *,
+    scope_authorities: Iterable[str] = (),
+    scope_regions: Iterable[str] = (),
+    by: User | None = None,
+) -> bool:
+    """Give *user* another role; an HR manager's scope comes with it, and goes without it.
+
+    Returns whether anything changed. Becoming an HR manager needs a scope;
+    leaving the role removes the scope (both are audited).
+    """
+    role = parse_role(role) if isinstance(role, str) else role
+    if role is user.role:
+        if role is Role.HR and (scope_authorities or scope_regions):
+            return set_scope(
+                user, scope_authorities=scope_authorities, scope_regions=scope_regions, by=by
+            )
+        if role is not Role.HR:
+            _scope_targets(role, scope_authorities, scope_regions)  # refuses a scope
+        return False  # the same role (an HR manager keeps the scope)
+    authorities, regions = _scope_targets(role, scope_authorities, scope_regions)
+    previous = user.role
+    user.role = role
+    db.session.flush()
+    audit.record(
+        audit.Action.USER_ROLE,
+        actor_id=_actor_id(by),
+        objects=[(audit.ObjectKind.USER, user.id)],
+        summary={"from": previous, "to": role},
+    )
+    _replace_scope(user, authorities, regions, by)
+    return True
+
+
+def set_scope(
+    user: User,
+    *,
+    scope_authorities: Iterable[str] = (),
+    scope_regions: Iterable[str] = (),
+    by: User | None = None,
+) -> bool:
+    """Make the named authorities and regions an HR manager's whole scope; whether it changed."""
+    if user.role is not Role.HR:
+        raise AccountError("only HR managers (role hr) have a scope of authorities or regions")
+    authorities, regions = _scope_targets(user.role, scope_authorities, scope_regions)
+    return _replace_scope(user, authorities, regions, by)
+
+
+def _replace_scope(
+    user: User, authorities: list[Authority], regions: list[Region], by: User | None
+) -> bool:
+    """Set *user*'s scope; audit it (added and removed are the entry's area) if it changed."""
+    before = user_scope(user)
+    after = Scope(frozenset(a.id for a in authorities), frozenset(r.id for r in regions))
+    if before == after:
+        return False
+    kept = [
+        s
+        for s in user.scopes
+        if s.authority_id in after.authority_ids or s.region_id in after.region_ids
+    ]
+    user.scopes = [
+        *kept,
+        *(UserScope(authority=a) for a in authorities if a.id not in before.authority_ids),
+        *(UserScope(region=r) for r in regions if r.id not in before.region_ids),
+    ]
+    db.session.flush()
+    audit.record(
+        audit.Action.USER_SCOPE,
+        actor_id=_actor_id(by),
+        objects=[(audit.ObjectKind.USER, user.id)],
+        authority_ids=sorted(before.authority_ids | after.authority_ids),
+        region_ids=sorted(before.region_ids | after.region_ids),
+        summary={
+            "authorities_added": after.authority_ids - before.authority_ids,
+            "authorities_removed": before.authority_ids - after.authority_ids,
+            "regions_added": after.region_ids - before.region_ids,
+            "regions_removed": before.region_ids - after.region_ids,
+        },
+    )
+    return True
 
 
 def check_password_strength(password: str, min_length: int = 10) -> None:
@@ -151,37 +268,72 @@ def user_scope(user: User) -> Scope:
     )
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a secret token (a link's, an upload's): its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def left_staff_on(user_id: int, today: date) -> tuple[User, date | None] | None:
+    """The account *user_id* and, if its staff record says it has left by *today*, that day.
+
+    One query (the account joined with its staff record): it runs on every
+    request of a signed-in person. None when there is no such account.
+    """
+    row = db.session.execute(
+        select(User, StaffMember.left_on, StaffMember.has_left(today))
+        .outerjoin(StaffMember, StaffMember.user_id == User.id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        return None
+    user, left_on, has_left = row
+    return user, left_on if has_left else None
+
+
+def issue_password_tokens(
+    user_ids: Sequence[int], *, hours: int, now: datetime | None = None
+) -> dict[int, str]:
+    """A new one-time token for each of *user_ids*; their earlier unused tokens stop working.
+
+    Set-based, for a whole list at once: one UPDATE, one multi-row INSERT.
+    Returns each account's token (the link's secret; only its hash is stored).
+    """
+    if not user_ids:
+        return {}
+    now = now or utcnow()
+    for start in range(0, len(user_ids), 5000):
+        chunk = list(user_ids[start : start + 5000])
+        db.session.execute(
+            update(PasswordToken)
+            .where(PasswordToken.user_id.in_(chunk), PasswordToken.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    tokens = {user_id: secrets.token_urlsafe(32) for user_id in user_ids}
+    rows = [
+        {
+            "user_id": user_id,
+            "token_hash": token_hash(token),
+            "created_at": now,
+            "expires_at": now + timedelta(hours=hours),
+        }
+        for user_id, token in tokens.items()
+    ]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(PasswordToken), rows[start : start + 5000])
+    return tokens
 
 
 def issue_password_token(user: User, *, hours: int) -> str:
     """Create a one-time link token for *user*; earlier unused tokens stop working."""
-    now = utcnow()
-    for old in db.session.scalars(
-        select(PasswordToken).where(
-            PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None)
-        )
-    ):
-        old.used_at = now
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        PasswordToken(
-            user=user,
-            token_hash=_token_hash(token),
-            created_at=now,
-            expires_at=now + timedelta(hours=hours),
-        )
-    )
-    db.session.flush()
-    return token
+    return issue_password_tokens([user.id], hours=hours)[user.id]
 
 
 def find_valid_token(token: str, now: datetime | None = None) -> PasswordToken | None:
     """Return the unused, unexpired token record for *token*, if any."""
     now = now or utcnow()
     record = db.session.scalar(
-        select(PasswordToken).where(PasswordToken.token_hash == _token_hash(token))
+        select(PasswordToken).where(PasswordToken.token_hash == token_hash(token))
     )
     if record is None or record.used_at is not None or record.expires_at <= now:
         return None
@@ -204,8 +356,41 @@ def set_password_with_token(token: str, password: str, *, min_length: int = 10) 
     return user
 
 
-def deactivate_user(user: User) -> None:
-    """Stop the account from signing in and end its open sessions."""
+def deactivate_user(user: User, *, by: User | None = None) -> bool:
+    """Stop the account from signing in and end its open sessions; whether it was active."""
+    if not user.active:
+        return False
     user.active = False
     user.session_version += 1
     db.session.flush()
+    _record_status(audit.Action.USER_DEACTIVATE, user, by)
+    return True
+
+
+def reactivate_user(user: User, *, by: User | None = None) -> bool:
+    """Let a deactivated account sign in again; whether it was deactivated.
+
+    The sessions ended by the deactivation stay ended: the person signs in anew.
+    """
+    if user.active:
+        return False
+    user.active = True
+    db.session.flush()
+    _record_status(audit.Action.USER_REACTIVATE, user, by)
+    return True
+
+
+def _record_status(action: audit.Action, user: User, by: User | None) -> None:
+    """Audit a (de)activation: the account, and its staff record with its authority, if any."""
+    staff = db.session.execute(
+        select(StaffMember.id, StaffMember.authority_id).where(StaffMember.user_id == user.id)
+    ).first()
+    objects = [(audit.ObjectKind.USER, user.id)]
+    if staff is not None:
+        objects.append((audit.ObjectKind.STAFF, staff.id))
+    audit.record(
+        action,
+        actor_id=_actor_id(by),
+        objects=objects,
+        authority_ids=[staff.authority_id] if staff is not None else [],
+    )

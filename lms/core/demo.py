@@ -42,6 +42,10 @@ DEMO_USERS = (
     ),
     DemoUser("admin", "admin@demo.example", "Amministra-2026", "Sara", "Romano"),
 )
+#: The demo learner, who is also the first demo staff member. Only a learner
+#: account is ever tied to a staff record: the trainer, HR and admin demo
+#: accounts have none (the import refuses their e-mails).
+DEMO_LEARNER = next(demo for demo in DEMO_USERS if demo.role == "learner")
 
 
 def load_demo() -> int:
@@ -99,8 +103,22 @@ def _demo_codice_fiscale(first: str, last: str, sex: str, born: str) -> str:
     return stem + cf.encode_cin(stem)
 
 
+def demo_staff_email(line: int, first: str, last: str) -> str:
+    """The e-mail of the demo staff member of roster *line*: the demo learner's for the first."""
+    if line == 2:  # noqa: PLR2004 - the first row is the demo learner
+        return DEMO_LEARNER.email
+    return f"{first}.{last}".lower().replace(" ", "") + "@demo.example"
+
+
 def load_demo_staff() -> int:
-    """Import the demo staff (idempotent) and enrol them; return how many were new."""
+    """Import the demo staff (idempotent) and enrol them; return how many were new.
+
+    Through the import's plan, as an administrator would (no scope limit), so
+    its ownership rules hold: should a demo e-mail belong to a trainer, HR or
+    admin account (made by hand with ``lms users create``), the demo stops with
+    the import's error instead of tying that account to a staff record.
+    """
+    from lms.core.messages import in_english  # noqa: PLC0415
     from lms.enrolments.roster import StaffRow  # noqa: PLC0415
     from lms.enrolments.staff_import import apply_import, plan_import  # noqa: PLC0415
 
@@ -109,11 +127,7 @@ def load_demo_staff() -> int:
         authority = find_authority(code)
         if authority is None:  # a partial register (tests): skip that authority's people
             continue
-        email = (
-            "discente@demo.example"
-            if line == 2  # noqa: PLR2004 - the first row is the demo learner
-            else f"{first}.{last}".lower().replace(" ", "") + "@demo.example"
-        )
+        email = demo_staff_email(line, first, last)
         rows.append(
             StaffRow(
                 line=line,
@@ -128,9 +142,9 @@ def load_demo_staff() -> int:
                 left_on=None,
             )
         )
-    plan = plan_import(rows)
+    plan = plan_import(rows, scope=None)
     if plan.errors:
-        raise LookupError("; ".join(plan.errors))
+        raise LookupError("demo staff: " + "; ".join(in_english(plan.errors)))
     result = apply_import(plan)
     _enrol_demo()
     _demo_progress()

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from lms import audit
 from lms.assessments.quizparse import Question
 from lms.core.types import utcnow
 from lms.courses.content import CourseSource, ModuleSource, ModuleType, resolve_link
@@ -199,12 +200,18 @@ def _sync_course(
 
 
 def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> SyncReport:
-    """Bring the database in line with *sources* (already validated); idempotent."""
+    """Bring the database in line with *sources* (already validated); idempotent.
+
+    A synchronisation that changed something is audited (``content.sync``), with
+    the courses it touched; one that changed nothing leaves no entry.
+    """
     now = now or utcnow()
     report = SyncReport()
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    synced = dict(courses)
     for source in sources:
         course = _sync_course(source, courses.get(source.slug), now, report)
+        synced[source.slug] = course
         modules = {
             m.slug: m
             for m in db.session.scalars(select(Module).where(Module.course_id == course.id))
@@ -229,4 +236,24 @@ def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> Sy
             course.retired_at = now
             report.retired.append(slug)
     db.session.flush()
+    if not report.nothing_changed:
+        _record_sync(report, synced)
     return report
+
+
+def _record_sync(report: SyncReport, courses: dict[str, Course]) -> None:
+    """The audit entry of a synchronisation: counts, and the courses touched by slug and id."""
+    touched = sorted(
+        {name.split("/", 1)[0] for name in report.added + report.changed + report.retired}
+    )
+    audit.record(
+        audit.Action.CONTENT_SYNC,
+        actor_id=None,  # only the command line synchronises content
+        objects=[(audit.ObjectKind.COURSE, courses[slug].id) for slug in touched],
+        summary={
+            "added": len(report.added),
+            "changed": len(report.changed),
+            "retired": len(report.retired),
+            "courses": touched,
+        },
+    )

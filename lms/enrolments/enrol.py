@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -27,9 +28,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    update,
 )
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
+from lms.audit import Action, AuditEntry, ObjectKind, amend_summary, record
 from lms.auth.models import User
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
@@ -82,7 +86,7 @@ def newcomer_due_on(due_on: date | None, window_days: int | None, enrolled_on: d
 
 def active_staff_clause(today: date):  # noqa: ANN201 - a SQLAlchemy boolean clause
     """Staff who have not left by *today*."""
-    return or_(StaffMember.left_on.is_(None), StaffMember.left_on > today)
+    return StaffMember.still_employed(today)
 
 
 def _targets(
@@ -130,29 +134,99 @@ def enrol(
     a rule that enrols people imported there later. People who left are skipped.
     """
     now = now or utcnow()
-    authority_ids, region_ids = list(authority_ids), list(region_ids)
+    authority_ids, region_ids, staff_ids = list(authority_ids), list(region_ids), list(staff_ids)
     targets = _targets(authority_ids, region_ids, staff_ids, category, rome_date(now)).subquery()
     total = db.session.scalar(select(func.count()).select_from(targets)) or 0
+    not_enrolled = ~exists().where(
+        Enrolment.staff_id == targets.c.id, Enrolment.course_id == course.id
+    )
+    entry = _record_enrolment(
+        course, targets, not_enrolled, authority_ids, region_ids, staff_ids, by
+    )
     new = select(
         targets.c.id,
         literal(course.id),
         literal(now, Enrolment.enrolled_at.type),
         literal(due_on, Enrolment.due_on.type) if due_on else null(),
         literal(by.id) if by is not None else null(),
-    ).where(~exists().where(Enrolment.staff_id == targets.c.id, Enrolment.course_id == course.id))
+    ).where(not_enrolled)
     inserted = db.session.execute(
         insert(Enrolment).from_select(
             ["staff_id", "course_id", "enrolled_at", "due_on", "enrolled_by_id"], new
         ),
         execution_options=KEEP_ROWCOUNT,
     ).rowcount
-    rules = 0
+    rules: list[EnrolmentRule] = []
     if standing:
         for column, ids in (("authority_id", authority_ids), ("region_id", region_ids)):
             for target_id in ids:
-                rules += _add_rule(course, column, target_id, category, due_on, by, now)
+                rule = _add_rule(course, column, target_id, category, due_on, by, now)
+                if rule is not None:
+                    rules.append(rule)
     db.session.flush()
-    return EnrolResult(enrolled=inserted, already=total - inserted, rules_added=rules)
+    for rule in rules:
+        _record_rule(rule, course, by)
+    amend_summary(
+        entry,
+        {
+            "enrolled": inserted,
+            "already": total - inserted,
+            "rules_added": len(rules),
+            "standing": standing,
+            "category": category,
+            "due_on": due_on,
+        },
+    )
+    return EnrolResult(enrolled=inserted, already=total - inserted, rules_added=len(rules))
+
+
+def _record_enrolment(
+    course: Course,
+    targets: Subquery,
+    not_enrolled: ColumnElement[bool],
+    authority_ids: list[int],
+    region_ids: list[int],
+    staff_ids: list[int],
+    by: User | None,
+) -> AuditEntry:
+    """The audit entry of an enrolment, made before the INSERT (it lists who it will enrol).
+
+    Its area is the authorities and regions enrolled, and the authorities of the
+    people named one by one; its objects, the course and each person enrolled
+    (one INSERT … SELECT, however many).
+    """
+    selects = [select(literal(ObjectKind.STAFF.value), targets.c.id).where(not_enrolled)]
+    if staff_ids:
+        selects.append(
+            select(literal(ObjectKind.AUTHORITY.value), StaffMember.authority_id).where(
+                StaffMember.id.in_(staff_ids)
+            )
+        )
+    return record(
+        Action.ENROLMENT_CREATE,
+        actor_id=by.id if by is not None else None,
+        objects=[(ObjectKind.COURSE, course.id)] + [(ObjectKind.STAFF, i) for i in staff_ids],
+        authority_ids=authority_ids,
+        region_ids=region_ids,
+        objects_select=selects,
+        summary={"course": course.slug},
+    )
+
+
+def _record_rule(rule: EnrolmentRule, course: Course, by: User | None) -> None:
+    record(
+        Action.RULE_CREATE,
+        actor_id=by.id if by is not None else None,
+        objects=[(ObjectKind.RULE, rule.id), (ObjectKind.COURSE, course.id)],
+        authority_ids=[rule.authority_id] if rule.authority_id is not None else [],
+        region_ids=[rule.region_id] if rule.region_id is not None else [],
+        summary={
+            "course": course.slug,
+            "category": rule.category,
+            "due_on": rule.due_on,
+            "window_days": rule.window_days,
+        },
+    )
 
 
 def _add_rule(
@@ -163,7 +237,7 @@ def _add_rule(
     due_on: date | None,
     by: User | None,
     now: datetime,
-) -> int:
+) -> EnrolmentRule | None:
     same = select(EnrolmentRule.id).where(
         EnrolmentRule.course_id == course.id,
         getattr(EnrolmentRule, column) == target_id,
@@ -172,19 +246,18 @@ def _add_rule(
         else EnrolmentRule.category == category.value,
     )
     if db.session.scalar(same) is not None:
-        return 0
-    db.session.add(
-        EnrolmentRule(
-            course_id=course.id,
-            category=category.value if category else None,
-            due_on=due_on,
-            window_days=rule_window_days(due_on, rome_date(now)),
-            created_by_id=by.id if by else None,
-            created_at=now,
-            **{column: target_id},
-        )
+        return None
+    rule = EnrolmentRule(
+        course_id=course.id,
+        category=category.value if category else None,
+        due_on=due_on,
+        window_days=rule_window_days(due_on, rome_date(now)),
+        created_by_id=by.id if by else None,
+        created_at=now,
+        **{column: target_id},
     )
-    return 1
+    db.session.add(rule)
+    return rule
 
 
 def _newcomer_due_clause(enrolled_on: date) -> ColumnElement:
@@ -262,3 +335,25 @@ def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = N
         ).rowcount
         or 0
     )
+
+
+def remove_enrolment(enrolment: Enrolment) -> None:
+    """Take one person out of one course; progress and completions stay (they are the person's)."""
+    db.session.delete(enrolment)
+    db.session.flush()
+
+
+def delete_rule(rule: EnrolmentRule) -> int:
+    """Delete a standing rule: nobody else is enrolled by it; the enrolments it made stay.
+
+    Returns how many enrolments it had made (they lose only their link to the rule).
+    """
+    kept = db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.rule_id == rule.id)
+        .values(rule_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(EnrolmentRule).where(EnrolmentRule.id == rule.id))
+    db.session.flush()
+    return kept.rowcount or 0

@@ -66,15 +66,20 @@ def run_import(
 
     Nothing is written when anything is wrong: the outcome lists every problem as
     ``line N, column: reason`` (or one line for a file that is not a roster).
+    *importer* None (the command line) or an admin may import anywhere; anyone
+    else only rows, and people, of the authorities in their scope.
     The caller commits or rolls back.
     """
     outcome = ImportOutcome()
+    # One scope for both checks: the rows' authority codes, and who manages the
+    # people they name (the ownership rules of plan_import).
+    scope = scope_ids(importer)
     try:
         roster = read_roster(data, filename)
         checked = validate_rows(
             roster.rows,
             authority_codes=authority_codes(),
-            scope=scope_ids(importer),
+            scope=scope,
             max_errors=max_errors,
         )
     except TableError as exc:
@@ -86,7 +91,7 @@ def run_import(
         outcome.errors = list(checked.errors)
         outcome.more_errors = checked.more_errors
         return outcome
-    plan = plan_import(checked.rows)
+    plan = plan_import(checked.rows, scope=scope)
     outcome.plan = plan
     outcome.new, outcome.updated, outcome.unchanged = (
         len(plan.new),

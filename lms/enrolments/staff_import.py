@@ -2,9 +2,15 @@
 
 The pure reading and row validation is in :mod:`lms.enrolments.roster`; this
 module adds what needs the database: authority codes, the importer's scope,
-people already known (upsert by codice fiscale), e-mail addresses used by
-someone else, learner accounts, and the standing enrolment rules. Queries are
-chunked and set-based, so 100,000 rows take seconds, not a query per row.
+people already known (upsert by codice fiscale) and who manages them, e-mail
+addresses used by someone else, learner accounts, and the standing enrolment
+rules. Queries are chunked and set-based, so 100,000 rows take seconds, not a
+query per row: planning costs four queries a chunk, whatever its size.
+
+Ownership rules (see :meth:`_Known.problem`): an importer changes only people
+of the authorities in their scope, and an e-mail binds a staff record only to a
+learner account that has no other staff record; trainer, HR and admin accounts
+are never bound, renamed or switched off by an import.
 
 New people are written once: their learner accounts are created first, so each
 staff record is inserted with its ``user_id`` instead of being updated after.
@@ -15,13 +21,25 @@ array parameter instead of a long ``IN`` list; elsewhere a multi-row ``INSERT
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, any_, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    any_,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import aliased
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
@@ -114,6 +132,8 @@ class _Known:
     email_owner: dict[str, str] = field(default_factory=dict)  # staff e-mail -> codice fiscale
     #: Account e-mail -> codice fiscale of the staff record it belongs to (None: no staff).
     account_owner: dict[str, str | None] = field(default_factory=dict)
+    #: E-mail addresses of trainer, HR and admin accounts (never bound to a staff record).
+    privileged: set[str] = field(default_factory=set)
     #: Codice fiscale -> the id of the person's existing account.
     account_of: dict[str, int] = field(default_factory=dict)
 
@@ -139,11 +159,13 @@ class _Known:
             ).all()
         )
         # Two index lookups, not a join: the plan must not depend on fresh statistics.
-        accounts = dict(
-            db.session.execute(
-                select(users.email, users.id).where(_among(users.email, emails))
-            ).all()
-        )
+        accounts = {}
+        for email, user_id, role in db.session.execute(
+            select(users.email, users.id, users.role).where(_among(users.email, emails))
+        ):
+            accounts[email] = user_id
+            if role != Role.LEARNER:
+                known.privileged.add(email)
         owners = dict(
             db.session.execute(
                 select(staff.user_id, staff.codice_fiscale).where(
@@ -156,14 +178,52 @@ class _Known:
         )
         return known
 
-    def problem(self, row: Any) -> RowError | None:
-        """Why *row*'s e-mail cannot be used, if it cannot."""
+    def problem(self, row: Any, scope: Container[int] | None) -> RowError | None:
+        """Why *row* may not be imported by an importer of *scope*, if not: the ownership rules.
+
+        *scope* holds the authority ids the importer may import into; None (an
+        admin, the command line) is no limit. The row's own authority code has
+        already been checked against *scope* by
+        :func:`lms.enrolments.roster.validate_rows`; this adds what only the
+        register knows. At most one error a row, in this order:
+
+        1. A codice fiscale of someone already on the staff of an authority
+           outside *scope* is an error on ``codice_fiscale`` ("managed by another
+           authority"), and the only one for that row: the e-mail is not checked
+           against that person, so that nothing of them (e-mail, authority, name,
+           dates) shows in the errors or in a preview. Moving someone between two
+           authorities both in *scope* is an ordinary update.
+        2. An e-mail on another person's staff record is an error on ``email``.
+        3. An e-mail of a trainer, HR or admin account is an error on ``email``,
+           worded without the account's role: an import never binds a staff
+           record to such an account, nor changes its e-mail, name or state.
+        4. An e-mail of a learner account that belongs to another staff record,
+           or, for someone who has an account already, of another account, is an
+           error on ``email``. Otherwise a learner account with the row's e-mail
+           and no staff record is the person's account.
+
+        Set-based: everything it reads was fetched for the whole chunk by
+        :meth:`for_rows`; it runs no query.
+        """
+        record = self.staff.get(row.codice_fiscale)
+        if scope is not None and record is not None and record.authority_id not in scope:
+            return RowError(
+                row.line,
+                "codice_fiscale",
+                _l("%(code)s è gestito da un altro ente", code=row.codice_fiscale),
+            )
         owner = self.email_owner.get(row.email)
         if owner is not None and owner != row.codice_fiscale:
             return RowError(
                 row.line,
                 "email",
                 _l("%(email)s appartiene a un'altra persona", email=row.email),
+            )
+        if row.email in self.privileged:
+            return RowError(
+                row.line,
+                "email",
+                _l("%(email)s è già usato da un altro account", email=row.email),
             )
         owner = self.account_owner.get(row.email, row.codice_fiscale)
         if owner not in (None, row.codice_fiscale) or (
@@ -185,18 +245,21 @@ def scope_ids(importer: User | None) -> set[int] | None:
     return set(db.session.scalars(select(Authority.id).where(authority_scope_clause(importer))))
 
 
-def plan_import(rows: Sequence[Any]) -> ImportPlan:
+def plan_import(rows: Sequence[Any], *, scope: Container[int] | None) -> ImportPlan:
     """Compare validated rows with the register: new, updated, unchanged, conflicts.
 
     *rows* are :class:`lms.enrolments.roster.StaffRow`, already checked (the
-    importer's scope included) by :func:`lms.enrolments.roster.validate_rows`.
+    row's authority code against the importer's scope included) by
+    :func:`lms.enrolments.roster.validate_rows`. *scope* is the same scope
+    (:func:`scope_ids`; None: no limit), given explicitly so that no caller
+    forgets it: the ownership rules of :meth:`_Known.problem` need it.
     """
     plan = ImportPlan()
     # Chunk by chunk, so that only one chunk's records are held at a time.
     for chunk in _chunks(rows):
         known = _Known.for_rows(chunk)
         for row in chunk:
-            problem = known.problem(row)
+            problem = known.problem(row, scope)
             if problem:
                 plan.errors.append(problem)
                 continue
@@ -269,17 +332,17 @@ def is_active_on(left_on: date | None, today: date) -> bool:
 def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
     """Insert new people with their accounts; return their staff ids and accounts created.
 
-    An existing account with the same e-mail (an HR manager who is staff too)
-    is linked rather than duplicated; everyone else gets a learner account,
-    inactive if they already left.
+    An existing learner account with the same e-mail and no staff record is
+    linked rather than duplicated; someone whose e-mail has no account gets a
+    learner account, inactive if they already left. An e-mail of any other
+    account (trainer, HR, admin, or a learner's bound to another record) binds
+    nothing, even outside a plan (which refuses such rows): the record is left
+    without an account.
     """
     today = rome_date(now)
-    users = User.__table__.c
     emails = [values["email"] for values in new]
-    accounts = dict(
-        db.session.execute(select(users.email, users.id).where(_among(users.email, emails))).all()
-    )
-    missing = [values for values in new if values["email"] not in accounts]
+    accounts, taken = _bindable_accounts(emails)
+    missing = [values for values in new if values["email"] not in taken]
     created = _insert_rows(
         User,
         [
@@ -300,12 +363,36 @@ def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
     staff = _insert_rows(
         StaffMember,
         [
-            {**values, "user_id": accounts[values["email"]], "created_at": now, "updated_at": now}
+            {
+                **values,
+                "user_id": accounts.get(values["email"]),
+                "created_at": now,
+                "updated_at": now,
+            }
             for values in new
         ],
         key="codice_fiscale",
     )
     return list(staff.values()), len(created)
+
+
+def _bindable_accounts(emails: Sequence[str]) -> tuple[dict[str, int], set[str]]:
+    """The learner accounts among *emails* a new staff record may take, and every e-mail taken.
+
+    One query: an account may be bound only if it is a learner's and no staff
+    record has it.
+    """
+    users = User.__table__.c
+    bound = exists().where(StaffMember.__table__.c.user_id == users.id)
+    bindable: dict[str, int] = {}
+    taken: set[str] = set()
+    for email, user_id, role, has_staff in db.session.execute(
+        select(users.email, users.id, users.role, bound).where(_among(users.email, emails))
+    ):
+        taken.add(email)
+        if role == Role.LEARNER and not has_staff:
+            bindable[email] = user_id
+    return bindable, taken
 
 
 def _insert_rows(model: type[db.Model], rows: list[dict], key: str) -> dict[Any, int]:
@@ -351,8 +438,17 @@ def _copy_rows(table: str, rows: list[dict]) -> list[int]:
 
 
 def _link_accounts() -> None:
-    """Link staff records to the account with their e-mail, where there is one."""
-    account = select(User.id).where(User.email == StaffMember.email)
+    """Link staff records without an account to the learner account with their e-mail.
+
+    Only a learner account that no staff record has: never a trainer, HR or
+    admin account, whoever calls this.
+    """
+    other = aliased(StaffMember)
+    account = select(User.id).where(
+        User.email == StaffMember.email,
+        User.role == Role.LEARNER,
+        ~exists().where(other.user_id == User.id),
+    )
     db.session.execute(
         update(StaffMember)
         # Only rows that have an account to link: rewriting the others (to NULL)
@@ -366,8 +462,9 @@ def _link_accounts() -> None:
 def _create_accounts(now: datetime) -> int:
     """Give every staff record without an account one (set-based), and link them.
 
-    An existing account with the same e-mail (an HR manager who is staff too)
-    is linked rather than duplicated.
+    An existing learner account with the same e-mail and no staff record is
+    linked rather than duplicated (:func:`_link_accounts`). A record whose
+    e-mail is any other account's (which a plan refuses) stays without one.
     """
     _link_accounts()
     missing = select(
@@ -375,7 +472,10 @@ def _create_accounts(now: datetime) -> int:
         StaffMember.first_name,
         StaffMember.last_name,
         or_(StaffMember.left_on.is_(None), StaffMember.left_on > rome_date(now)),
-    ).where(StaffMember.user_id.is_(None))
+    ).where(
+        StaffMember.user_id.is_(None),
+        ~exists().where(User.email == StaffMember.email),
+    )
     rows = [
         {
             "email": email,
@@ -396,7 +496,12 @@ def _create_accounts(now: datetime) -> int:
 
 
 def _sync_account_status(now: datetime) -> int:
-    """Deactivate the learner accounts of people who left; return how many were switched off."""
+    """Deactivate the learner accounts of people who left; return how many were switched off.
+
+    Every statement is limited to learner accounts: a trainer, HR or admin
+    account bound to a staff record (which no import does any more) is never
+    switched off or on, renamed or given the record's e-mail.
+    """
     left = select(StaffMember.user_id).where(
         StaffMember.left_on.is_not(None), StaffMember.left_on <= rome_date(now)
     )

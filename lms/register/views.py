@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth.permissions import Capability, require, require_authority_in_scope
+from lms.core.sql import paginate
 from lms.extensions import db
 from lms.register.models import Authority, AuthorityKind
 from lms.register.queries import authorities_in_scope, regions_in_scope
@@ -36,7 +37,7 @@ def authorities() -> str:
         kind = AuthorityKind(kind_value) if kind_value else None
     except ValueError:
         abort(400, description=_("Tipo di ente sconosciuto: %(value)s.", value=kind_value))
-    page = db.paginate(
+    page = paginate(
         authorities_in_scope(current_user, search=search, kind=kind, region_code=region_code),
         per_page=50,
         max_per_page=200,  # a page past the last is a 404

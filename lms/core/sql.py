@@ -1,0 +1,66 @@
+"""Small query helpers every list and search uses: LIKE patterns and page numbers."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from flask import abort, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from lms.extensions import db
+
+#: The escape character of the patterns :func:`contains_pattern` makes: pass it as
+#: ``column.like(pattern, escape=LIKE_ESCAPE)`` (SQLite has no default escape).
+LIKE_ESCAPE: Final = "\\"
+
+#: The first row of a page may be at most this far down a list. No list here
+#: comes near it, so a page beyond it is past the end (a 404); a larger OFFSET
+#: is what made ``?page=99999999999999999999`` a 500 (too big for SQLite's
+#: integers and PostgreSQL's bigint).
+MAX_OFFSET: Final = 2**31 - 1
+#: Digits of a page number or size read as they are (more is beyond any limit).
+_MAX_DIGITS: Final = 10
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching values that contain *text* as it is written.
+
+    ``%`` and ``_`` typed in a search are wildcards to LIKE, so ``%`` would match
+    everyone: they (and the escape character itself) are escaped here, and the
+    query must say ``escape=LIKE_ESCAPE``.
+    """
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def paginate(query: Select[Any], *, per_page: int, max_per_page: int) -> Pagination:
+    """``db.paginate`` of *query* at the page the query string asks for, checked first.
+
+    ``page`` and ``per_page`` must be plain whole numbers (``per_page`` is capped
+    at *max_per_page*); anything else, a page past the last one, or one beyond
+    :data:`MAX_OFFSET`, is a 404, as Flask-SQLAlchemy answers a page past the end.
+    """
+    size = min(_whole_number("per_page", per_page), max_per_page)
+    page = _whole_number("page", 1)
+    if page < 1 or size < 1 or (page - 1) * size > MAX_OFFSET:
+        abort(404)
+    return db.paginate(query, page=page, per_page=size, max_per_page=max_per_page)
+
+
+def _whole_number(name: str, default: int) -> int:
+    """The query string's *name* as a whole number: plain digits, else a 404.
+
+    More than :data:`_MAX_DIGITS` digits count as ``10**_MAX_DIGITS``, beyond
+    every limit (and ``int()`` is not given thousands of digits to convert).
+    """
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()):
+        abort(404)
+    return int(text) if len(text) <= _MAX_DIGITS else 10**_MAX_DIGITS
