@@ -337,13 +337,25 @@ def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = N
     )
 
 
-def remove_enrolment(enrolment: Enrolment) -> None:
+def remove_enrolment(enrolment: Enrolment, *, by: User | None = None) -> None:
     """Take one person out of one course; progress and completions stay (they are the person's)."""
+    staff = db.session.get(StaffMember, enrolment.staff_id)
+    record(
+        Action.ENROLMENT_DELETE,
+        actor_id=by.id if by is not None else None,
+        objects=[
+            (ObjectKind.ENROLMENT, enrolment.id),
+            (ObjectKind.STAFF, enrolment.staff_id),
+            (ObjectKind.COURSE, enrolment.course_id),
+        ],
+        authority_ids=[staff.authority_id] if staff is not None else [],
+        summary={"rule": enrolment.rule_id, "due_on": enrolment.due_on},
+    )
     db.session.delete(enrolment)
     db.session.flush()
 
 
-def delete_rule(rule: EnrolmentRule) -> int:
+def delete_rule(rule: EnrolmentRule, *, by: User | None = None) -> int:
     """Delete a standing rule: nobody else is enrolled by it; the enrolments it made stay.
 
     Returns how many enrolments it had made (they lose only their link to the rule).
@@ -353,6 +365,14 @@ def delete_rule(rule: EnrolmentRule) -> int:
         .where(Enrolment.rule_id == rule.id)
         .values(rule_id=None)
         .execution_options(synchronize_session=False)
+    )
+    record(
+        Action.RULE_DELETE,
+        actor_id=by.id if by is not None else None,
+        objects=[(ObjectKind.RULE, rule.id), (ObjectKind.COURSE, rule.course_id)],
+        authority_ids=[rule.authority_id] if rule.authority_id is not None else [],
+        region_ids=[rule.region_id] if rule.region_id is not None else [],
+        summary={"enrolments_kept": kept.rowcount or 0},
     )
     db.session.execute(delete(EnrolmentRule).where(EnrolmentRule.id == rule.id))
     db.session.flush()

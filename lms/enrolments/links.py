@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, func, select
 
+from lms import audit
 from lms.auth.links import link_url
 from lms.auth.models import Role, User
 from lms.auth.operations import issue_password_tokens
@@ -139,6 +140,15 @@ def issue_links(
     now = utcnow()
     tokens = issue_password_tokens([row[0] for row in rows], hours=hours, now=now)
     expires_at = now + timedelta(hours=hours)
+    if rows:
+        audit.record(
+            audit.Action.LINKS_ISSUE,
+            actor_id=issuer.id if issuer is not None else None,
+            objects=[(audit.ObjectKind.USER, row[0]) for row in rows],
+            authority_ids=sorted({row[1] for row in rows}),
+            summary={"links": len(rows), "hours": hours},
+            at=now,
+        )
     return [
         IssuedLink(
             user_id=user_id,

@@ -478,7 +478,7 @@ def unenrol(staff_id: int, enrolment_id: int) -> BaseResponse:
     if enrolment is None:
         abort(404)
     title = enrolment.course.title
-    remove_enrolment(enrolment)
+    remove_enrolment(enrolment, by=current_user)
     flash(_("Iscrizione a «%(course)s» rimossa.", course=title), "success")
     return redirect(url_for("staff.person", staff_id=staff.id))
 
@@ -610,7 +610,7 @@ def remove_rule(rule_id: int) -> BaseResponse:
     rule = db.session.scalar(_rules_in_scope().where(EnrolmentRule.id == rule_id))
     if rule is None:
         abort(404)
-    delete_rule(rule)
+    delete_rule(rule, by=current_user)
     flash(_("Regola rimossa; le iscrizioni già fatte restano."), "success")
     return redirect(url_for("staff.enrolments"))
 
