@@ -6,18 +6,21 @@ touched; a refused change leaves no entry.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
-from test_staff_pages import add_staff, make_course, post
+from test_staff_pages import add_staff, confirm, make_course, post, upload
 
 from lms.audit import Action, AuditEntry, AuditObject
 from lms.auth.models import Role, User
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db as _db
-from lms.register.models import Authority
+from lms.register.models import Authority, StaffMember
 
 
 @pytest.fixture
@@ -113,3 +116,44 @@ def test_issuing_links_is_recorded_with_each_account(
         ("user", accounts[1]),
         ("authority", napoli.id),
     }
+
+
+def test_an_import_is_recorded_with_the_file_digest_counts_and_records(
+    client: FlaskClient, login_as: Callable, napoli: Authority
+) -> None:
+    data = (
+        b"codice_fiscale;first_name;last_name;email;authority_code;category\r\n"
+        b"VRDGPP80A01F839W;Giuseppe;Verdi;g.verdi@example.it;063049;existing\r\n"
+    )
+    hr = login_as(Role.HR, scope=[napoli])
+    page = upload(client, data, "personale.csv")
+    assert entries(Action.STAFF_IMPORT) == []  # a preview changes nothing, records nothing
+    confirm(client, page)
+    (entry,) = entries(Action.STAFF_IMPORT)
+    assert entry.actor_id == hr.id
+    assert entry.summary["sha256"] == hashlib.sha256(data).hexdigest()
+    assert entry.summary["added"] == 1
+    assert entry.summary["accounts_created"] == 1
+    staff_id = _db.session.scalar(select(StaffMember.id))
+    assert objects(entry) == {("staff", staff_id), ("authority", napoli.id)}
+    stored = json.dumps(entry.summary)
+    assert "VRDGPP80A01F839W" not in stored
+    assert "verdi" not in stored.lower()
+
+
+@pytest.mark.usefixtures("napoli")
+def test_the_command_line_import_is_recorded_without_an_actor(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    roster = tmp_path / "personale.csv"
+    roster.write_text(
+        "codice_fiscale,first_name,last_name,email,authority_code,category\n"
+        "VRDGPP80A01F839W,Giuseppe,Verdi,g.verdi@example.it,063049,existing\n",
+        encoding="utf-8",
+    )
+    _db.session.commit()
+    result = runner.invoke(args=["staff", "import", str(roster)])
+    assert result.exit_code == 0, result.output
+    (entry,) = entries(Action.STAFF_IMPORT)
+    assert entry.actor_id is None
+    assert entry.via == "cli"

@@ -7,9 +7,11 @@ rendering them under ``force_locale("en")``, in English.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from lms import audit
 from lms.auth.models import User
 from lms.core.tabular import RowError, TableError
 from lms.enrolments.roster import read_roster, validate_rows
@@ -103,4 +105,32 @@ def run_import(
         return outcome
     if apply:
         outcome.result = apply_import(plan)
+        _record(outcome.result, data, filename, importer, rows=checked.rows_read)
     return outcome
+
+
+def _record(
+    result: ImportResult, data: bytes, filename: str, importer: User | None, *, rows: int
+) -> None:
+    """Add the import's audit entry: the file's SHA-256, its counts, the records touched.
+
+    The file by its digest, not its name, which may name a person.
+    """
+    audit.record(
+        audit.Action.STAFF_IMPORT,
+        actor_id=importer.id if importer is not None else None,
+        objects=[(audit.ObjectKind.STAFF, staff_id) for staff_id in result.staff_ids],
+        authority_ids=sorted(result.authority_ids),
+        summary={
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            "format": "xlsx" if filename.lower().endswith(".xlsx") else "csv",
+            "rows": rows,
+            "added": result.added,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "accounts_created": result.accounts_created,
+            "accounts_deactivated": result.accounts_deactivated,
+            "enrolled_by_rules": result.enrolled_by_rules,
+        },
+    )

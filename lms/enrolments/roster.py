@@ -59,12 +59,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import chain, repeat
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Final, Literal, NamedTuple
 
-import openpyxl
 from codicefiscale import codicefiscale as cf_library
 from codicefiscale.data import get_countries_data, get_municipalities_data
 from email_validator import EmailNotValidError, validate_email
+from openpyxl.reader.excel import ExcelReader
 
 from lms.core.messages import EnglishOriginal, Joined, Message, _l
 from lms.core.tabular import (
@@ -211,6 +211,18 @@ LATEST_DATE: Final = date(2099, 12, 31)
 HIRED_ON_MAX_AHEAD: Final = timedelta(days=366)
 #: An XLSX file is a ZIP; refuse one that would unpack to more than this (a "ZIP bomb").
 MAX_XLSX_UNPACKED_BYTES: Final = 512 * 1024 * 1024
+#: What openpyxl reads while it opens a workbook (shared strings, styles, the workbook,
+#: relationships) it keeps in memory: each such part may unpack to at most this. Only
+#: the worksheets, read afterwards as a stream, may be larger. A 100,000-row roster's
+#: shared strings are some 12 MiB.
+MAX_XLSX_PART_BYTES: Final = 32 * 1024 * 1024
+#: A part of more than :data:`_RATIO_FROM_BYTES` may be at most this many times its
+#: compressed size: workbooks' XML shrinks 3 to 20 times, a "ZIP bomb" a thousand times.
+MAX_XLSX_RATIO: Final = 100
+_RATIO_FROM_BYTES: Final = 1024 * 1024
+#: Entries a workbook's ZIP directory may have: Python keeps some 600 bytes for each
+#: entry it lists, and a workbook has tens of them.
+MAX_XLSX_MEMBERS: Final = 10_000
 
 EXTRA_CELLS: Final = "__extra__"  # the key lms.core.tabular uses for cells beyond the header
 
@@ -220,6 +232,14 @@ _NOT_A_TABLE = _l("il file non è un file CSV o XLSX")
 _OTHER_BINARIES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x05\x06", b"\x1f\x8b")
 _XLS = _l("i file Excel 97-2003 (.xls) non sono supportati: salvalo come .xlsx o CSV")
 _EMPTY = _l("il file è vuoto")
+_NO_HEADER = _l(
+    "il file non ha una riga di intestazione: ha solo righe vuote (o fatte solo di separatori)"
+)
+#: PostgreSQL cannot store a NUL character, and no name or code holds one.
+_NUL = _l("il file contiene caratteri nulli (NUL): non è un file di testo")
+_TOO_BIG_UNPACKED = _l(
+    "la cartella di lavoro è troppo grande una volta decompressa: salvala come CSV"
+)
 #: The Italian header names a message lists as accepted.
 _ITALIAN_NAMES = (
     "Codice fiscale, Nome, Cognome, E-mail, Codice ente, Categoria, Profilo, "
@@ -316,6 +336,7 @@ def _check_header(raw: list[str], line: int) -> Header:
 
 def _row(line: int, header: list[str], values: list[str]) -> Row:
     """Cells by column; values under no column are kept under :data:`EXTRA_CELLS`."""
+    _refuse_nul(values, line)
     cells: dict[str, str] = {}
     extra = []
     for name, value in zip(header, values, strict=False):
@@ -327,6 +348,12 @@ def _row(line: int, header: list[str], values: list[str]) -> Row:
     if extra:
         cells[EXTRA_CELLS] = ", ".join(extra)
     return Row(line=line, cells=cells)
+
+
+def _refuse_nul(values: list[str], line: int) -> None:
+    """A NUL byte past the first 4 KiB of a CSV gets this far (the csv module keeps it)."""
+    if "\x00" in "".join(values):
+        raise TableError(_NUL, line)
 
 
 def _sniff_csv(data: bytes, filename: str) -> tuple[str, str]:
@@ -374,11 +401,13 @@ def _read_csv(data: bytes, filename: str) -> tuple[Header, Iterator[Row]]:
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     reader = csv.reader(text, delimiter=detect_delimiter(first_line))
     try:
-        raw_header = next(reader)
-        while not any(cell.strip() for cell in raw_header):
-            raw_header = next(reader)
+        # Rows of nothing but separators (";;;;", how Excel saves blank rows) are blank.
+        raw_header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
     except csv.Error as exc:
         raise csv_problem(exc, reader.line_num) from None
+    if raw_header is None:
+        raise TableError(_NO_HEADER)
+    _refuse_nul(raw_header, reader.line_num)
     checked = _check_header(raw_header, reader.line_num)
     header = checked.names
 
@@ -405,10 +434,19 @@ def _ole2_problem(data: bytes) -> Message:
 
 
 def _check_xlsx_archive(data: bytes) -> None:
+    """Refuse a damaged ZIP, one that is not a workbook, or a "ZIP bomb", before unpacking.
+
+    Only the ZIP's directory is read: its entry count (bounded by counting the
+    entries' signature, which costs no memory), each member's declared size, and
+    its compressed size. :mod:`zipfile` stops a member at its declared size (and
+    then fails its CRC check), so a member cannot unpack to more than it says.
+    """
+    if data.count(_ZIP_DIRECTORY_ENTRY) > MAX_XLSX_MEMBERS:
+        raise TableError(_TOO_BIG_UNPACKED)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError):
         raise TableError(
             _l("il file non è un file CSV o XLSX (è un archivio ZIP danneggiato)")
         ) from None
@@ -420,16 +458,83 @@ def _check_xlsx_archive(data: bytes) -> None:
             )
         raise TableError(_NOT_A_TABLE)
     if sum(info.file_size for info in infos) > MAX_XLSX_UNPACKED_BYTES:
+        raise TableError(_TOO_BIG_UNPACKED)
+    if any(
+        info.file_size > _RATIO_FROM_BYTES
+        and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1)
+        for info in infos
+    ):
         raise TableError(
-            _l("la cartella di lavoro è troppo grande una volta decompressa: salvala come CSV")
+            _l(
+                "la cartella di lavoro contiene una parte compressa in modo anomalo "
+                "(si espanderebbe più di %(ratio)d volte): salvala come CSV",
+                ratio=MAX_XLSX_RATIO,
+            )
         )
+
+
+_ZIP_DIRECTORY_ENTRY: Final = b"PK\x01\x02"
+
+
+class _PartTooLarge(Exception):  # not a ValueError, which openpyxl's reader rewraps
+    """A part openpyxl would keep whole is larger than :data:`MAX_XLSX_PART_BYTES`."""
+
+
+class _GuardedArchive(zipfile.ZipFile):
+    """The workbook's ZIP as openpyxl reads it, refusing large parts while it loads.
+
+    While :attr:`loading`, every member opened is one openpyxl keeps in memory
+    (in read-only mode it opens worksheets only later, row by row): one that
+    declares more than :data:`MAX_XLSX_PART_BYTES` is refused before a byte of
+    it is unpacked, whatever its name or the role the workbook gives it.
+    """
+
+    loading = True
+
+    def open(
+        self,
+        name: str | zipfile.ZipInfo,
+        mode: Literal["r", "w"] = "r",
+        pwd: bytes | None = None,
+        *,
+        force_zip64: bool = False,
+    ) -> IO[bytes]:
+        """Open a member; while loading, only one that declares a modest size."""
+        if self.loading and mode == "r":
+            info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+            if info.file_size > MAX_XLSX_PART_BYTES:
+                raise _PartTooLarge(info.filename)
+        return super().open(name, mode, pwd, force_zip64=force_zip64)
+
+
+def _load_workbook(data: bytes) -> Workbook:
+    """``openpyxl.load_workbook(data, read_only=True, data_only=True)``, guarded.
+
+    It reads through a :class:`_GuardedArchive`: ``load_workbook`` is
+    ``ExcelReader(...).read()``, and the reader's archive is swapped for the
+    guarded one before it reads anything. External links are not loaded: a
+    roster needs none.
+    """
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    reader.archive.close()
+    archive = _GuardedArchive(io.BytesIO(data))
+    reader.archive, reader.valid_files = archive, archive.namelist()
+    try:
+        reader.read()
+    except BaseException:
+        archive.close()
+        raise
+    archive.loading = False
+    return reader.wb
 
 
 def _read_xlsx(data: bytes) -> tuple[Header, Iterator[Row]]:
     """The checked header and a stream of rows of the first sheet."""
     _check_xlsx_archive(data)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = _load_workbook(data)
+    except _PartTooLarge:
+        raise TableError(_TOO_BIG_UNPACKED) from None
     except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways in openpyxl
         raise TableError(
             EnglishOriginal(
@@ -468,11 +573,13 @@ def _xlsx_header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], Heade
     # trusting it could cut rows off.
     sheet.reset_dimensions()
     numbered = enumerate(_sheet_values(sheet), start=1)
+    blank_rows = False
     for line, values in numbered:
         raw = ["" if value is None else str(value) for value in values]
         if any(cell.strip() for cell in raw):
             return numbered, _check_header(raw, line)
-    raise TableError(_EMPTY)
+        blank_rows = True
+    raise TableError(_NO_HEADER if blank_rows else _EMPTY)
 
 
 def _sheet_values(sheet: ReadOnlyWorksheet) -> Iterator[tuple]:
@@ -501,7 +608,8 @@ def _cell_text(value: object, column: str) -> str:
         return value.date().isoformat()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float) and float(value).is_integer():
+    # float(value) would overflow for an integer of 309 digits or more.
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         number = int(value)
         return authority_code_from_number(number) if column == "authority_code" else str(number)
     return str(value)

@@ -48,7 +48,7 @@ from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
 from lms.enrolments.enrol import apply_rules
 from lms.extensions import db
-from lms.register.models import Authority, StaffCategory, StaffMember
+from lms.register.models import Authority, StaffCategory, StaffMember, left_by
 
 #: Rows per lookup and per write: large enough to amortise a round trip,
 #: small enough that SQLite's IN lists stay well under its parameter limit.
@@ -286,6 +286,10 @@ class ImportResult:
     accounts_created: int
     accounts_deactivated: int
     enrolled_by_rules: int
+    #: The staff records added or changed, for the audit log.
+    staff_ids: tuple[int, ...] = ()
+    #: The authorities they are in, or were in before a move.
+    authority_ids: frozenset[int] = frozenset()
 
 
 def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
@@ -321,12 +325,18 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
         accounts_created=created,
         accounts_deactivated=deactivated,
         enrolled_by_rules=enrolled,
+        staff_ids=(*new_ids, *(staff_id for staff_id, _values, _old in plan.updated)),
+        authority_ids=frozenset(
+            {values["authority_id"] for values in plan.new}
+            | {values["authority_id"] for _id, values, _old in plan.updated}
+            | {old["authority_id"] for _id, _values, old in plan.updated}
+        ),
     )
 
 
 def is_active_on(left_on: date | None, today: date) -> bool:
     """Whether someone who leaves on *left_on* still works on *today* (account active)."""
-    return left_on is None or left_on > today
+    return not left_by(left_on, today)
 
 
 def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
@@ -471,7 +481,7 @@ def _create_accounts(now: datetime) -> int:
         StaffMember.email,
         StaffMember.first_name,
         StaffMember.last_name,
-        or_(StaffMember.left_on.is_(None), StaffMember.left_on > rome_date(now)),
+        StaffMember.still_employed(rome_date(now)),
     ).where(
         StaffMember.user_id.is_(None),
         ~exists().where(User.email == StaffMember.email),
@@ -502,9 +512,7 @@ def _sync_account_status(now: datetime) -> int:
     account bound to a staff record (which no import does any more) is never
     switched off or on, renamed or given the record's e-mail.
     """
-    left = select(StaffMember.user_id).where(
-        StaffMember.left_on.is_not(None), StaffMember.left_on <= rome_date(now)
-    )
+    left = select(StaffMember.user_id).where(StaffMember.has_left(rome_date(now)))
     result = db.session.execute(
         update(User)
         .where(User.id.in_(left), User.active.is_(True), User.role == Role.LEARNER)
@@ -512,9 +520,7 @@ def _sync_account_status(now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     # Back on the staff (left_on cleared or moved ahead): the account works again.
-    back = select(StaffMember.user_id).where(
-        or_(StaffMember.left_on.is_(None), StaffMember.left_on > rome_date(now))
-    )
+    back = select(StaffMember.user_id).where(StaffMember.still_employed(rome_date(now)))
     db.session.execute(
         update(User)
         .where(User.id.in_(back), User.active.is_(False), User.role == Role.LEARNER)

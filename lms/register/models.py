@@ -29,6 +29,15 @@ EARLIEST = date(1, 1, 1)
 LATEST = date(9999, 12, 31)
 
 
+def left_by(left_on: date | None, day: date) -> bool:
+    """Whether someone whose leaving day is *left_on* is off the staff on *day*.
+
+    ``left_on`` is the first day out. The rule behind :meth:`StaffMember.has_left`,
+    for values not (yet) in a record, such as a roster row.
+    """
+    return left_on is not None and left_on <= day
+
+
 class AuthorityKind(enum.StrEnum):
     """Kinds of public authority, as ``staff-and-reports.md`` names them."""
 
@@ -169,12 +178,13 @@ class StaffMember(db.Model):
         From that day the person's account no longer signs in, and sessions
         opened before end at their next request.
         """
-        return self.left_on is not None and self.left_on <= day
+        return left_by(self.left_on, day)
 
     @has_left.inplace.expression
     @classmethod
     def _has_left_expression(cls, day: date) -> ColumnElement[bool]:
-        return func.coalesce(cls.left_on, LATEST) <= day
+        # No OR here: the left_on index finds the few who left among many.
+        return and_(cls.left_on.is_not(None), cls.left_on <= day)
 
     @hybrid_method
     def still_employed(self, day: date) -> bool:
