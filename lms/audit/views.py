@@ -12,7 +12,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +34,7 @@ from lms.auth.permissions import Capability, authority_scope_clause, require
 from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
 from lms.core.types import ROME
 from lms.extensions import db
-from lms.register.models import Authority
+from lms.register.models import Authority, Region
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -175,11 +183,12 @@ def entries() -> str:
     )
     actor_ids = {entry.actor_id for entry in page.items if entry.actor_id is not None}
     emails = (
-        dict(db.session.execute(select(User.id, User.email).where(User.id.in_(actor_ids))).tuples())
+        dict(db.session.execute(select(User.id, User.email).where(User.id.in_(actor_ids))).all())
         if actor_ids
         else {}
     )
     objects = objects_of([entry.id for entry in page.items], PAGE_OBJECTS)
+    pairs = [pair for listed in objects.values() for pair in listed.pairs]
     rows = [
         {
             "entry": entry,
@@ -198,10 +207,32 @@ def entries() -> str:
         query_args=query_args,
         actor_unknown=filters.actor_unknown and current_user.role is Role.ADMIN,
         everything=current_user.role is Role.ADMIN,
+        area_names=_area_names(pairs),
+        person_links="staff.person" in current_app.view_functions,
         action_labels=ACTION_LABELS,
         kind_labels=KIND_LABELS,
         via_labels=VIA_LABELS,
     )
+
+
+def _area_names(pairs: Sequence[tuple[ObjectKind, int]]) -> dict[tuple[str, int], str]:
+    """The names of the authorities and regions listed on the page (public register data)."""
+    names: dict[tuple[str, int], str] = {}
+    authority_ids = {i for kind, i in pairs if kind is ObjectKind.AUTHORITY}
+    region_ids = {i for kind, i in pairs if kind is ObjectKind.REGION}
+    if authority_ids:
+        for object_id, code, name in db.session.execute(
+            select(Authority.id, Authority.code, Authority.name).where(
+                Authority.id.in_(authority_ids)
+            )
+        ):
+            names[ObjectKind.AUTHORITY.value, object_id] = f"{name} ({code})"
+    if region_ids:
+        for object_id, name in db.session.execute(
+            select(Region.id, Region.name).where(Region.id.in_(region_ids))
+        ):
+            names[ObjectKind.REGION.value, object_id] = name
+    return names
 
 
 # Downloads ----------------------------------------------------------------------------

@@ -110,9 +110,9 @@ def _change(change: Callable[[], bool], done: str, unchanged: str) -> None:
     try:
         changed = change()
     except AccountError as exc:
-        db.session.rollback()
+        transaction.rollback()
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
+    transaction.commit()
     click.echo(done if changed else unchanged)
 
 
