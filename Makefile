@@ -8,23 +8,36 @@ PORT   ?= 5000
 export LMS_ENV ?= development
 export LMS_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test bench install lint format vendor translations clean help
+.PHONY: run test bench install lint format vendor translations clean help constraints
 
 help:
 	@echo "make run    install, migrate, load the register, sync content/, create demo users, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install with test dependencies and run the whole suite (SQLite, then PostgreSQL if LMS_TEST_DATABASE_URL is set)"
 	@echo "make bench  programme-scale benchmarks (issue #7): one table, written to bench/results.md (BENCH_QUICK=1: smaller; LMS_BENCH_DATABASE_URL: PostgreSQL)"
 	@echo "make lint   ruff check and format check"
+	@echo "make constraints  refresh the pinned versions in constraints.txt"
 	@echo "make vendor refresh Bootstrap Italia, Chart.js and axe-core from npm (needs Node; not needed to run)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the dependencies change, so a second `make run` starts quickly.
-$(STAMP): pyproject.toml | $(BIN)/python
+# Every install is pinned by constraints.txt, so two installs a month apart are the same.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
+
+# Refresh the pins: the newest versions pyproject.toml allows, in a clean venv, frozen.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet -e '.[test,prod]'
+	{ sed -n '1,2p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints
+	@echo "constraints.txt refreshed: review the diff, then make test"
 
 install: $(STAMP) translations
 
@@ -68,8 +81,8 @@ clean:
 # Benchmarks (bench/run_all.py): gunicorn from the prod extra, wrk from Debian when
 # it can be installed, the generated programme database made when missing.
 BENCH_STAMP := $(VENV)/.bench-stamp
-$(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[prod,test]'
+$(BENCH_STAMP): pyproject.toml constraints.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[prod,test]'
 	@touch $@
 
 bench: install $(BENCH_STAMP)
