@@ -450,23 +450,22 @@ def test_sync_account_status_touches_only_learner_accounts(
 ) -> None:
     # A record tied to an HR account before the ownership rules existed.
     hr = make_user(Role.HR, email="hr@example.it", scope=[authorities["napoli"]])
-    _db.session.add(
-        StaffMember(
-            codice_fiscale=CF["verdi"],
-            first_name="Altro",
-            last_name="Nome",
-            email="diverso@example.it",
-            authority_id=authorities["napoli"].id,
-            category=StaffCategory.EXISTING,
-            left_on=today_in_italy() - timedelta(days=3),
-            user_id=hr.id,
-        )
+    record = StaffMember(
+        codice_fiscale=CF["verdi"],
+        first_name="Altro",
+        last_name="Nome",
+        email="diverso@example.it",
+        authority_id=authorities["napoli"].id,
+        category=StaffCategory.EXISTING,
+        left_on=today_in_italy() - timedelta(days=3),
+        user_id=hr.id,
     )
+    _db.session.add(record)
     _db.session.commit()
     before = account(hr.id)
     state = (before.email, before.first_name, before.last_name, before.active)
     version = before.session_version
-    assert _sync_account_status(utcnow()) == 0
+    assert _sync_account_status(utcnow(), [record.id], [record.id]) == (0, 0)
     _db.session.commit()
     after = account(hr.id)
     assert (after.email, after.first_name, after.last_name, after.active) == state

@@ -18,6 +18,7 @@ from lms.assessments.operations import (
 )
 from lms.assessments.sheets import question_sheet, review_sheet
 from lms.auth.permissions import Capability, require
+from lms.core import transaction
 from lms.courses.models import Course, ModuleKind
 from lms.courses.queries import ModuleState
 from lms.extensions import db
@@ -62,7 +63,7 @@ def start(course_slug: str, module_slug: str) -> Response:
     try:
         start_attempt(current_user, state.module)
     except AttemptLimitReached:
-        db.session.rollback()
+        transaction.rollback()
         flash(_("Hai esaurito i tentativi disponibili per questa verifica."), "warning")
     return redirect(
         url_for("courses.module_page", course_slug=course.slug, module_slug=state.module.slug)
@@ -96,7 +97,7 @@ def submit(course_slug: str, module_slug: str, attempt_id: int) -> Response:
     except ForgedAnswer as exc:
         abort(400, description=_("Risposte non valide: %(reason)s", reason=str(exc)))
     except AttemptClosed:
-        db.session.rollback()
+        transaction.rollback()
         flash(_("Questo tentativo era già stato consegnato: ecco il suo esito."), "info")
         return redirect(review_url)
     if result is None:

@@ -32,6 +32,7 @@ from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, user_scope
 from lms.auth.permissions import Capability, authority_scope_clause, require
 from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.core.sql import paginate
 from lms.core.types import ROME
 from lms.extensions import db
 from lms.register.models import Authority, Region
@@ -150,13 +151,29 @@ def _actor(text: str) -> dict[str, Any]:
     return {"actor_id": actor_id} if actor_id is not None else {"actor_unknown": True}
 
 
+#: The days the log's filters accept (the platform's own years, and room around them).
+DAY_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
+
+
 def _day(text: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         abort(400, description=_("Data non valida: %(value)s (AAAA-MM-GG).", value=text))
+    first, last = DAY_RANGE
+    if not first <= day <= last:
+        abort(
+            400,
+            description=_(
+                "Data fuori intervallo: %(value)s (dal %(first)s al %(last)s).",
+                value=text,
+                first=first.strftime("%d/%m/%Y"),
+                last=last.strftime("%d/%m/%Y"),
+            ),
+        )
+    return day
 
 
 def _rome_midnight(day: date) -> datetime:
@@ -178,7 +195,7 @@ def entries() -> str:
     """The entries the reader may see, newest first, 50 a page, with filters."""
     args = _args()
     filters = _filters(args)
-    page = db.paginate(  # a page past the last is a 404
+    page = paginate(  # a page past the last is a 404
         entries_query(filters, _visibility(current_user)), per_page=PER_PAGE, max_per_page=PER_PAGE
     )
     actor_ids = {entry.actor_id for entry in page.items if entry.actor_id is not None}

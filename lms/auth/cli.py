@@ -20,7 +20,6 @@ from lms.auth.operations import (
 )
 from lms.core import transaction
 from lms.core.mail import send_messages
-from lms.extensions import db
 
 
 @click.group("users", help="Manage accounts.")
@@ -75,7 +74,7 @@ def create_command(
         )
         link = None if password else password_link(user)
     except AccountError as exc:
-        db.session.rollback()
+        transaction.rollback()
         raise click.ClickException(str(exc)) from None
     transaction.commit()  # the link exists before it is e-mailed
     sent = bool(link) and send_messages([link_message(user.email, user.full_name, link)])[0]

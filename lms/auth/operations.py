@@ -177,6 +177,7 @@ def change_role(
     authorities, regions = _scope_targets(role, scope_authorities, scope_regions)
     previous = user.role
     user.role = role
+    revoke_links_and_sessions(user)
     db.session.flush()
     audit.record(
         audit.Action.USER_ROLE,
@@ -220,6 +221,7 @@ def _replace_scope(
         *(UserScope(authority=a) for a in authorities if a.id not in before.authority_ids),
         *(UserScope(region=r) for r in regions if r.id not in before.region_ids),
     ]
+    revoke_links_and_sessions(user)
     db.session.flush()
     audit.record(
         audit.Action.USER_SCOPE,
@@ -235,6 +237,22 @@ def _replace_scope(
         },
     )
     return True
+
+
+def revoke_links_and_sessions(user: User) -> None:
+    """After a change of what *user* may do: unused links stop working, sessions end.
+
+    A link is handed out for the account as it was (an HR manager downloads the
+    links of learners): once the account is given another role or scope, a copy
+    of it must not open the new account, nor an old session keep the old rights.
+    """
+    db.session.execute(
+        update(PasswordToken)
+        .where(PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    user.session_version += 1
 
 
 def check_password_strength(password: str, min_length: int = 10) -> None:

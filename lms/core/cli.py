@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.core import transaction
 from lms.core.demo import DEMO_USERS, load_demo, load_demo_staff
-from lms.extensions import db
 
 
 @click.command("demo")
@@ -20,9 +20,9 @@ def demo_command() -> None:
         created = load_demo()
         staff = load_demo_staff()
     except LookupError as exc:
-        db.session.rollback()
+        transaction.rollback()
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
+    transaction.commit()
     click.echo(f"demo: {staff} new staff member(s) in Napoli and Calabria, enrolled in the courses")
     click.echo(
         f"demo: {created} new account(s). Sign in at {current_app.config['BASE_URL']}/login with:"

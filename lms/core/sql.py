@@ -38,6 +38,18 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def page_number(per_page: int) -> int:
+    """The query string's ``page`` (1 by default), checked as :func:`paginate` checks it.
+
+    For lists that page themselves: a number that is not plain digits, below 1,
+    or whose first row would lie beyond :data:`MAX_OFFSET`, is a 404.
+    """
+    page = _whole_number("page", 1)
+    if page < 1 or (page - 1) * per_page > MAX_OFFSET:
+        abort(404)
+    return page
+
+
 def paginate(query: Select[Any], *, per_page: int, max_per_page: int) -> Pagination:
     """``db.paginate`` of *query* at the page the query string asks for, checked first.
 

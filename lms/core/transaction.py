@@ -81,7 +81,18 @@ def _end_request(response: Response) -> Response:
         rollback()
         return response
     # A failed commit raises here, and Flask answers with the error page instead.
-    db.session.commit()
+    session = db.session()
+    if response.is_streamed:
+        # A streamed body (a download) is written after the request's context has
+        # ended, from the objects the view loaded (the reader, the filters): they
+        # must keep their values, which are the ones just committed.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+    else:
+        session.commit()
     callbacks = _take_queue()
     if callbacks:
         # The proxy's object: the callback runs after the request's context is gone.

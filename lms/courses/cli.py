@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.core import transaction
 from lms.courses.content import (
     ContentError,
     CourseSource,
@@ -18,7 +19,6 @@ from lms.courses.content import (
     load_tree,
 )
 from lms.courses.sync import sync_courses
-from lms.extensions import db
 
 __all__ = ["content_cli"]
 
@@ -96,7 +96,7 @@ def sync_command(path: Path | None) -> None:
         raise click.exceptions.Exit(2)
     courses = _load_or_exit(path)
     report = sync_courses(courses)
-    db.session.commit()
+    transaction.commit()
     if report.nothing_changed:
         click.echo(f"content: {len(courses)} courses up to date, nothing changed")
         return

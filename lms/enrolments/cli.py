@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lms.auth.operations import find_authority, find_region
+from lms.core import transaction
 from lms.courses.models import Course
 from lms.enrolments.enrol import enrol
 from lms.extensions import db
@@ -85,7 +86,7 @@ def enrol_command(
         category=StaffCategory(category) if category else None,
         due_on=due_on,
     )
-    db.session.commit()
+    transaction.commit()
     click.echo(
         f"{course.slug}: {result.enrolled} enrolled, {result.already} already enrolled"
         + (f", {result.rules_added} standing rule(s) added" if result.rules_added else "")
@@ -108,19 +109,19 @@ def import_command(file: Path, *, dry_run: bool) -> None:
 
     outcome = run_import(file.read_bytes(), file.name, importer=None, apply=not dry_run)
     if not outcome.ok:
-        db.session.rollback()
+        transaction.rollback()
         with english():  # the command line's contract: "line N, column: reason"
             for error in outcome.errors:
                 click.echo(f"{file}: {error}", err=True)
         raise click.exceptions.Exit(1)
     if dry_run:
-        db.session.rollback()
+        transaction.rollback()
         click.echo(
             f"dry run, nothing written: {outcome.new} new, {outcome.updated} updated, "
             f"{outcome.unchanged} unchanged"
         )
         return
-    db.session.commit()
+    transaction.commit()
     result = outcome.result
     click.echo(
         f"staff: {result.added} added, {result.updated} updated, {result.unchanged} unchanged; "

@@ -131,6 +131,7 @@ def _record(
             "unchanged": result.unchanged,
             "accounts_created": result.accounts_created,
             "accounts_deactivated": result.accounts_deactivated,
+            "accounts_reactivated": result.accounts_reactivated,
             "enrolled_by_rules": result.enrolled_by_rules,
         },
     )

@@ -286,6 +286,8 @@ class ImportResult:
     accounts_created: int
     accounts_deactivated: int
     enrolled_by_rules: int
+    #: Accounts switched on again for people the file brings back on the staff.
+    accounts_reactivated: int = 0
     #: The staff records added or changed, for the audit log.
     staff_ids: tuple[int, ...] = ()
     #: The authorities they are in, or were in before a move.
@@ -310,7 +312,14 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
         )
     # Records left without an account by anything else (none after a normal import).
     created += _create_accounts(now)
-    deactivated = _sync_account_status(now)
+    today = rome_date(now)
+    returning = [
+        staff_id
+        for staff_id, values, old in plan.updated
+        if left_by(old["left_on"], today) and not left_by(values["left_on"], today)
+    ]
+    staff_ids = [*new_ids, *(staff_id for staff_id, _values, _old in plan.updated)]
+    deactivated, reactivated = _sync_account_status(now, staff_ids, returning)
     touched = [
         staff_id
         for staff_id, values, old in plan.updated
@@ -324,8 +333,9 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
         unchanged=plan.unchanged,
         accounts_created=created,
         accounts_deactivated=deactivated,
+        accounts_reactivated=reactivated,
         enrolled_by_rules=enrolled,
-        staff_ids=(*new_ids, *(staff_id for staff_id, _values, _old in plan.updated)),
+        staff_ids=tuple(staff_ids),
         authority_ids=frozenset(
             {values["authority_id"] for values in plan.new}
             | {values["authority_id"] for _id, values, _old in plan.updated}
@@ -505,48 +515,69 @@ def _create_accounts(now: datetime) -> int:
     return len(rows)
 
 
-def _sync_account_status(now: datetime) -> int:
-    """Deactivate the learner accounts of people who left; return how many were switched off.
+def _sync_account_status(
+    now: datetime, staff_ids: Sequence[int], returning: Sequence[int]
+) -> tuple[int, int]:
+    """Accounts of this import's records follow them; (switched off, switched back on).
 
-    Every statement is limited to learner accounts: a trainer, HR or admin
-    account bound to a staff record (which no import does any more) is never
-    switched off or on, renamed or given the record's e-mail.
+    Only the records the import added or changed (*staff_ids*), never the rest
+    of the register: an import by one authority must not touch the accounts of
+    another, nor undo an administrator's deactivation. Whoever has left has
+    their account switched off; only the people the file brings back
+    (*returning*: their leaving day moved from past to future or cleared) get
+    theirs switched on again. Every statement is limited to learner accounts: a
+    trainer, HR or admin account bound to a staff record (which no import does
+    any more) is never switched off or on, renamed or given the record's e-mail.
     """
-    left = select(StaffMember.user_id).where(StaffMember.has_left(rome_date(now)))
-    result = db.session.execute(
-        update(User)
-        .where(User.id.in_(left), User.active.is_(True), User.role == Role.LEARNER)
-        .values(active=False, session_version=User.session_version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    # Back on the staff (left_on cleared or moved ahead): the account works again.
-    back = select(StaffMember.user_id).where(StaffMember.still_employed(rome_date(now)))
-    db.session.execute(
-        update(User)
-        .where(User.id.in_(back), User.active.is_(False), User.role == Role.LEARNER)
-        .values(active=True)
-        .execution_options(synchronize_session=False)
-    )
-    # Names and e-mail of learner accounts follow the staff record.
-    db.session.execute(
-        update(User)
-        .where(
-            User.role == Role.LEARNER,
-            User.id == StaffMember.user_id,
-            or_(
-                User.email != StaffMember.email,
-                User.first_name != StaffMember.first_name,
-                User.last_name != StaffMember.last_name,
-            ),
+    today = rome_date(now)
+    off = on = 0
+    for chunk in _chunks(staff_ids):
+        left = select(StaffMember.user_id).where(
+            _among(StaffMember.id, chunk), StaffMember.has_left(today)
         )
-        .values(
-            email=StaffMember.email,
-            first_name=StaffMember.first_name,
-            last_name=StaffMember.last_name,
+        off += (
+            db.session.execute(
+                update(User)
+                .where(User.id.in_(left), User.active.is_(True), User.role == Role.LEARNER)
+                .values(active=False, session_version=User.session_version + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            or 0
         )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+        # Names and e-mail of learner accounts follow the staff record.
+        db.session.execute(
+            update(User)
+            .where(
+                User.role == Role.LEARNER,
+                User.id == StaffMember.user_id,
+                _among(StaffMember.id, chunk),
+                or_(
+                    User.email != StaffMember.email,
+                    User.first_name != StaffMember.first_name,
+                    User.last_name != StaffMember.last_name,
+                ),
+            )
+            .values(
+                email=StaffMember.email,
+                first_name=StaffMember.first_name,
+                last_name=StaffMember.last_name,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    for chunk in _chunks(returning):
+        back = select(StaffMember.user_id).where(
+            _among(StaffMember.id, chunk), StaffMember.still_employed(today)
+        )
+        on += (
+            db.session.execute(
+                update(User)
+                .where(User.id.in_(back), User.active.is_(False), User.role == Role.LEARNER)
+                .values(active=True)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            or 0
+        )
+    return off, on
 
 
 __all__ = [

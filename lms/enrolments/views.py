@@ -37,6 +37,7 @@ from lms.auth.permissions import (
     require,
     require_authority_in_scope,
 )
+from lms.core import transaction
 from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
 from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
 from lms.core.types import rome_date, today_in_italy, utcnow
@@ -235,7 +236,7 @@ def upload() -> str:
     filename = storage.filename or "roster.csv"
     data = storage.read()
     outcome = run_import(data, filename, importer=current_user, apply=False, max_errors=MAX_ERRORS)
-    db.session.rollback()
+    transaction.rollback()
     if not outcome.ok:
         return _upload_page(form, outcome)
     confirm = ConfirmImportForm(token=_store_upload(data, filename))
@@ -291,13 +292,13 @@ def confirm_upload() -> str | BaseResponse:
         abort(400)
     stored = _load_upload(form.token.data)
     if stored is None:
-        db.session.rollback()
+        transaction.rollback()
         flash(_("Il file caricato non è più disponibile: caricalo di nuovo."), "warning")
         return redirect(url_for("staff.upload"))
     data, filename = stored.data, stored.filename
     outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=MAX_ERRORS)
     if not outcome.ok:  # something changed since the preview (an e-mail taken meanwhile)
-        db.session.rollback()  # nothing of the import; the upload is forgotten
+        transaction.rollback()  # nothing of the import; the upload is forgotten
         _drop_upload(form.token.data)
         return _upload_page(UploadForm(), outcome)
     _drop_upload(form.token.data)  # in the import's transaction: applied once

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from lms.extensions import db
+from lms.core import transaction
 from lms.register.istat import SOURCE, shipped_register
 from lms.register.operations import import_authorities, load_register
 
@@ -22,7 +22,7 @@ def register_cli() -> None:
 def load_command() -> None:
     """Load the 20 regions, every province, metropolitan city and municipality (idempotent)."""
     result = load_register(shipped_register())
-    db.session.commit()
+    transaction.commit()
     click.echo(
         f"register: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged (source: {SOURCE})"
@@ -37,14 +37,14 @@ def import_authorities_command(file: Path, *, dry_run: bool) -> None:
     """Add authorities from CSV: code,kind,name,region_code,istat_code."""
     result = import_authorities(file.read_bytes())
     if result.errors:
-        db.session.rollback()
+        transaction.rollback()
         for error in result.errors:
             click.echo(f"{file}: {error}", err=True)
         raise click.exceptions.Exit(1)
     if dry_run:
-        db.session.rollback()
+        transaction.rollback()
     else:
-        db.session.commit()
+        transaction.commit()
     click.echo(
         f"{'dry run, nothing written: ' if dry_run else ''}authorities: {result.added} added, "
         f"{result.updated} updated, {result.unchanged} unchanged"

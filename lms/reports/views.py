@@ -26,6 +26,7 @@ from flask_login import current_user
 
 from lms.auth.permissions import Capability, require
 from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.core.sql import page_number
 from lms.enrolments.forms import CATEGORY_LABELS
 from lms.reports.coverage import (
     By,
@@ -187,9 +188,7 @@ def region(code: str) -> str:
 def authority(code: str) -> str:
     """One authority: its coverage row and its learners, a page at a time."""
     filters = _filters(authority=code)
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
+    page = page_number(PER_PAGE)
     rows, count = learner_page(filters, page=page, per_page=PER_PAGE)
     if page > 1 and not rows:
         abort(404)
