@@ -59,12 +59,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import chain, repeat
-from typing import IO, TYPE_CHECKING, Final, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Final, Literal, NamedTuple, Self
 
 from codicefiscale import codicefiscale as cf_library
 from codicefiscale.data import get_countries_data, get_municipalities_data
 from email_validator import EmailNotValidError, validate_email
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.xml.constants import SHARED_STRINGS
 
 from lms.core.messages import EnglishOriginal, Joined, Message, _l
 from lms.core.tabular import (
@@ -481,15 +482,18 @@ class _PartTooLarge(Exception):  # not a ValueError, which openpyxl's reader rew
 
 
 class _GuardedArchive(zipfile.ZipFile):
-    """The workbook's ZIP as openpyxl reads it, refusing large parts while it loads.
+    """The workbook's ZIP as openpyxl reads it, refusing to unpack whole a large part.
 
-    While :attr:`loading`, every member opened is one openpyxl keeps in memory
-    (in read-only mode it opens worksheets only later, row by row): one that
+    openpyxl keeps in memory every part it reads whole (``ZipFile.read``, or
+    ``read()`` of an opened member: the workbook, styles, relationships…) and
+    the shared strings, which it reads in chunks but keeps: such a part that
     declares more than :data:`MAX_XLSX_PART_BYTES` is refused before a byte of
-    it is unpacked, whatever its name or the role the workbook gives it.
+    it is unpacked, whatever its name or the role the workbook gives it. The
+    worksheets, read in chunks and let go row by row, are not limited here.
     """
 
-    loading = True
+    #: The part openpyxl reads in chunks and keeps: the shared strings.
+    kept_in_chunks: str | None = None
 
     def open(
         self,
@@ -499,12 +503,44 @@ class _GuardedArchive(zipfile.ZipFile):
         *,
         force_zip64: bool = False,
     ) -> IO[bytes]:
-        """Open a member; while loading, only one that declares a modest size."""
-        if self.loading and mode == "r":
-            info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
-            if info.file_size > MAX_XLSX_PART_BYTES:
-                raise _PartTooLarge(info.filename)
-        return super().open(name, mode, pwd, force_zip64=force_zip64)
+        """Open a member; one too large to keep is refused where it would be kept."""
+        member = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode != "r":
+            return member
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        if info.file_size <= MAX_XLSX_PART_BYTES:
+            return member
+        if info.filename == self.kept_in_chunks:
+            member.close()
+            raise _PartTooLarge(info.filename)
+        return _ChunksOnly(member, info.filename)  # type: ignore[return-value]
+
+
+class _ChunksOnly:
+    """A large member that may be read a chunk at a time, never whole."""
+
+    def __init__(self, member: IO[bytes], name: str) -> None:
+        self.member = member
+        self.name = name
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to *size* bytes; :class:`_PartTooLarge` for the whole member."""
+        if size is None or size < 0:
+            raise _PartTooLarge(self.name)
+        return self.member.read(size)
+
+    def readall(self) -> bytes:
+        """Refused: the whole member."""
+        raise _PartTooLarge(self.name)
+
+    def __getattr__(self, attribute: str) -> object:
+        return getattr(self.member, attribute)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.member.close()
 
 
 def _load_workbook(data: bytes) -> Workbook:
@@ -512,19 +548,22 @@ def _load_workbook(data: bytes) -> Workbook:
 
     It reads through a :class:`_GuardedArchive`: ``load_workbook`` is
     ``ExcelReader(...).read()``, and the reader's archive is swapped for the
-    guarded one before it reads anything. External links are not loaded: a
-    roster needs none.
+    guarded one before it reads anything. The shared strings are found as
+    openpyxl finds them, in ``[Content_Types].xml``. External links are not
+    loaded: a roster needs none.
     """
     reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     reader.archive.close()
     archive = _GuardedArchive(io.BytesIO(data))
     reader.archive, reader.valid_files = archive, archive.namelist()
     try:
+        reader.read_manifest()
+        strings = reader.package.find(SHARED_STRINGS)
+        archive.kept_in_chunks = strings.PartName[1:] if strings is not None else None
         reader.read()
     except BaseException:
         archive.close()
         raise
-    archive.loading = False
     return reader.wb
 
 
