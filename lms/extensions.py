@@ -15,7 +15,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.orm import DeclarativeBase
 
 #: Stable constraint names, so that Alembic migrations name (and can drop)
@@ -54,6 +54,31 @@ def _sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
         with contextlib.suppress(sqlite3.OperationalError):  # busy: stays as it was
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+#: SQLite's primary result code for a write refused because the database is read-only
+#: (its extended codes, SQLITE_READONLY_*, share the low byte).
+_SQLITE_READONLY = 8
+
+
+@event.listens_for(Engine, "handle_error")
+def _sqlite_read_only_connection_is_replaced(context: ExceptionContext) -> None:
+    """A connection that opened an SQLite file read-only is thrown away, with the pool.
+
+    SQLite opens a file read-only, without a word, when it cannot open it for
+    writing (its permissions, a read-only mount); such a connection refuses every
+    write ("attempt to write a readonly database") even once the file is
+    writable again, and the pool, whose pre-ping only reads, would hand it out
+    until a restart. Marked as a disconnect, it and every connection pooled
+    before it are replaced: the request that failed says so (a 503), the next
+    one opens the file anew.
+    """
+    error = context.original_exception
+    if not isinstance(error, sqlite3.OperationalError):
+        return
+    code = getattr(error, "sqlite_errorcode", None)
+    if (code is not None and code & 0xFF == _SQLITE_READONLY) or "readonly database" in str(error):
+        context.is_disconnect = True
 
 
 migrate = Migrate()

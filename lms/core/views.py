@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from lms.core.forms import LanguageForm
-from lms.extensions import db
+from lms.extensions import db, login_manager
 
 bp = Blueprint("core", __name__)
 log = logging.getLogger(__name__)
@@ -116,17 +121,49 @@ def set_language() -> Response:
     return redirect(_safe_next(request.form.get("next")))
 
 
-def _safe_next(target: str | None) -> str:
-    r"""Only follow a redirect target on this site (no open redirects).
+#: Times a redirect target's path is percent-decoded before it is judged
+#: (``%25252F`` is ``%252F`` is ``%2F`` is ``/``); still encoded after that, it is refused.
+_DECODINGS = 4
 
-    Browsers read a backslash as a slash and drop tabs and newlines, so
-    ``/\\evil.example`` or ``/\t/evil.example`` would leave the site: refuse them.
+
+def _safe_next(target: str | None) -> str:
+    r"""*target* when it is a path on this site, else the home page (no open redirects).
+
+    The path is judged as a browser, a proxy or a later redirect might read it,
+    percent-decoded as many times as it takes: it must start with a single
+    ``/`` and have no empty, ``.`` or ``..`` segment (``/..//evil.example``
+    and ``/%2F/evil.example`` become ``//evil.example``, another site), no
+    backslash (browsers read ``/\evil.example`` as ``//evil.example``) and
+    nothing unprintable (they drop tabs and newlines: ``/\t/evil.example``).
+    Only a trailing ``/`` may end in an empty segment. The target itself, as
+    written, is what is followed.
     """
-    if target and target.startswith("/") and target.isprintable():
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and "\\" not in target and "//" not in target[:2]:
-            return target
-    return url_for("core.home")
+    home = url_for("core.home")
+    if not target or not target.startswith("/") or not target.isprintable():
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    # Not parts.path: urlsplit("///evil.example") drops the empty authority.
+    path = re.split(r"[?#]", target, maxsplit=1)[0]
+    for _round in range(_DECODINGS + 1):  # the last round finds nothing left to decode
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    else:
+        return home
+    segments = path.split("/")[1:]
+    if (
+        not path.startswith("/")
+        or "\\" in path
+        or not path.isprintable()
+        or any(segment in {"", ".", ".."} for segment in segments[:-1])
+        or segments[-1] in {".", ".."}
+        or urlsplit(path).netloc
+    ):
+        return home
+    return target
 
 
 @bp.get("/healthz")
@@ -159,23 +196,118 @@ def _csrf_reason(description: str | None) -> str | None:
     return reasons.get(description or "")
 
 
+#: Errors that mean the database cannot be reached now (down, restarting, its file
+#: unreadable, every pooled connection busy), not a fault of the request: 503.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+#: Seconds a client is asked to wait before trying again when the database is down.
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether *error* says the database cannot be reached (see :data:`DATABASE_UNAVAILABLE`)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, DATABASE_UNAVAILABLE)
+
+
+def _forget_unreadable_user() -> None:
+    """Go on as an anonymous visitor when the signed-in account cannot be read.
+
+    Error pages, the language and the security headers all ask for the current
+    user, and Flask-Login loads it from the database each time it has not been
+    loaded yet: with the database down, every one of them would fail again (and
+    a failure in an error handler leaves the server's bare "Internal Server
+    Error"). Once loading fails, the rest of the request is anonymous.
+    """
+    try:
+        getattr(current_user, "is_authenticated", False)
+    except SQLAlchemyError:
+        g._login_user = login_manager.anonymous_user()  # noqa: SLF001 - Flask-Login's cache
+
+
+def _render_error(code: int, title: str, message: str, detail: str | None = None) -> str:
+    """The site's error page; :data:`FALLBACK_ERROR_PAGE` if even that cannot be rendered."""
+    _forget_unreadable_user()
+    try:
+        return render_template(
+            "errors/error.html", code=code, title=title, message=message, detail=detail
+        )
+    except Exception:
+        log.exception("the error page could not be rendered")
+        return FALLBACK_ERROR_PAGE
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone: nothing left to undo
+        log.warning("rollback after an error failed", exc_info=True)
+
+
+def unavailable_page(error: BaseException) -> tuple[str, int, dict[str, str]]:
+    """503 with ``Retry-After``: a page built without the database nor the layout.
+
+    Only the error's class and its driver's first line are logged (not the SQL,
+    whose parameters may hold personal data).
+    """
+    driver_error = getattr(error, "orig", None) or error
+    first_line = (str(driver_error).splitlines() or [""])[0][:200]
+    log.error(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(driver_error).__name__,
+        first_line,
+    )
+    _rollback_quietly()
+    _forget_unreadable_user()
+    try:
+        locale = get_locale()
+        language = locale.language if locale is not None else "it"
+        title = _("Servizio temporaneamente non disponibile")
+        message = _(
+            "Il servizio non riesce a raggiungere i propri dati in questo momento. "
+            "Riprova tra qualche minuto."
+        )
+        page = UNAVAILABLE_PAGE.format(
+            lang=escape(language),
+            title=escape(title),
+            message=escape(message),
+            css=escape(url_for("static", filename="css/lms.css")),
+        )
+    except Exception:
+        log.exception("the unavailable page could not be worded")
+        page = FALLBACK_UNAVAILABLE_PAGE
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return page, 503, headers
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Render every HTTP error in the site's own look, without a traceback."""
+    """Render every HTTP error in the site's own look, without a traceback.
+
+    None of them needs the database: when it cannot be reached the answer is a
+    503 (:func:`unavailable_page`); for any other error the page is rendered for
+    an anonymous visitor if the signed-in account cannot be read.
+    """
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html",
-            code=400,
-            title=_("Richiesta non valida"),
-            message=_(
-                "Il modulo è scaduto o non proviene da questo sito. Ricarica la pagina e riprova."
-            ),
-            detail=_csrf_reason(error.description),
+        _forget_unreadable_user()  # before any translation: the language reads the account
+        return _render_error(
+            400,
+            _("Richiesta non valida"),
+            _("Il modulo è scaduto o non proviene da questo sito. Ricarica la pagina e riprova."),
+            _csrf_reason(error.description),
         ), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+        # An exception outside the view (an after_request hook) reaches Flask's last
+        # resort, which hands over a 500 that carries it.
+        original = getattr(error, "original_exception", None)
+        if database_unavailable(original):
+            return unavailable_page(original)
+        _forget_unreadable_user()
         code = error.code or 500
         titles = {
             400: _("Richiesta non valida"),
@@ -197,31 +329,22 @@ def register_error_handlers(app: Flask) -> None:
         plain = {400: BadRequest, 403: Forbidden}.get(code)
         if plain is not None and type(error) is plain and error.description != plain.description:
             messages[code] = error.description
-        return render_template(
-            "errors/error.html",
-            code=code,
-            title=titles.get(code, error.name),
-            message=messages.get(code, ""),
-            detail=None,
-        ), code
+        return _render_error(code, titles.get(code, error.name), messages.get(code, "")), code
 
     @app.errorhandler(Exception)
-    def server_error(error: Exception) -> tuple[str, int]:
+    def server_error(error: Exception) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
         if isinstance(error, HTTPException):  # pragma: no cover - handled above
             return http_error(error)
+        if database_unavailable(error):
+            return unavailable_page(error)
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
-        db.session.rollback()
-        try:
-            page = render_template(
-                "errors/error.html",
-                code=500,
-                title=_("Errore del server"),
-                message=_("Si è verificato un errore imprevisto. Riprova più tardi."),
-                detail=None,
-            )
-        except Exception:
-            log.exception("the error page could not be rendered")
-            page = FALLBACK_ERROR_PAGE
+        _rollback_quietly()
+        _forget_unreadable_user()
+        page = _render_error(
+            500,
+            _("Errore del server"),
+            _("Si è verificato un errore imprevisto. Riprova più tardi."),
+        )
         return page, 500
 
 
@@ -230,6 +353,22 @@ FALLBACK_ERROR_PAGE = (
     '<!doctype html><html lang="it"><meta charset="utf-8"><title>Errore del server</title>'
     "<h1>Errore del server</h1><p>Si è verificato un errore imprevisto. Riprova più tardi.</p>"
     '<p lang="en">Server error: please try again later.</p></html>'
+)
+
+#: The 503 page: no layout (it reads the signed-in user and the menu), only the stylesheet.
+UNAVAILABLE_PAGE = (
+    '<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<title>{title}</title><link rel="stylesheet" href="{css}"></head>'
+    '<body><main class="container my-5"><h1>{title}</h1><p class="lead">{message}</p>'
+    "</main></body></html>"
+)
+FALLBACK_UNAVAILABLE_PAGE = (
+    '<!doctype html><html lang="it"><meta charset="utf-8">'
+    "<title>Servizio temporaneamente non disponibile</title>"
+    "<h1>Servizio temporaneamente non disponibile</h1>"
+    "<p>Riprova tra qualche minuto.</p>"
+    '<p lang="en">Service temporarily unavailable: please try again in a few minutes.</p></html>'
 )
 
 
@@ -252,6 +391,7 @@ def security_headers(response: Response) -> Response:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     # is_anonymous, not is_authenticated: after a view's commit the latter reads the
     # expired account again (2 queries); a loaded user is always an active one.
+    _forget_unreadable_user()  # the database is down: this page has no account's data
     if request.endpoint != "static" and not getattr(current_user, "is_anonymous", True):
         # Pages with personal data must not be kept by shared caches or the back button.
         response.headers.setdefault("Cache-Control", "no-store")
