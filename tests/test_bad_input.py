@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import csrf_token
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from lms.auth.models import Role, User
 from lms.extensions import db as _db
@@ -351,3 +352,44 @@ def test_wildcards_in_the_account_search_match_only_themselves(
     assert "annaxbianchi@example.org" not in page
     page = client.get("/admin/utenti", query_string={"q": "%"}).get_data(as_text=True)
     assert "@example.org" not in page.replace("capo@example.org", "")
+
+
+# Files of blank rows -------------------------------------------------------------
+
+BLANK_ROWS = b";;;;;;\r\n;;;;;;\r\n;;;;;;\r\n"  # as Excel saves a sheet of empty rows
+NO_HEADER = "the file has no header row: it only has blank rows (or rows of separators only)"
+
+
+@pytest.mark.usefixtures("napoli")
+def test_an_upload_of_blank_rows_says_it_has_no_header(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.ADMIN, first_name="Capo", last_name="Ufficio")
+    token = csrf_token(client, "/personale/importa")
+    response = client.post(
+        "/personale/importa",
+        data={"csrf_token": token, "roster": (io.BytesIO(BLANK_ROWS), "personale.csv")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:300]
+    assert "il file non ha una riga di intestazione" in page
+
+
+def test_staff_import_of_blank_rows_says_it_has_no_header(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "personale.csv"
+    path.write_bytes(BLANK_ROWS)
+    result = runner.invoke(args=["staff", "import", str(path)])
+    assert (result.exit_code, result.stderr) == (1, f"{path}: {NO_HEADER}\n")
+
+
+def test_authority_import_of_blank_rows_says_it_has_no_header(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "enti.csv"
+    path.write_bytes(b",,,,\n,,,,\n")
+    result = runner.invoke(args=["register", "import-authorities", str(path)])
+    assert result.exit_code == 1
+    assert NO_HEADER in result.stderr

@@ -174,11 +174,17 @@ def read_csv(
     first_line = text.lstrip().splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line))
     try:
-        raw_header = next(reader)
-        while not any(cell.strip() for cell in raw_header):  # blank lines before the header
-            raw_header = next(reader)
+        # Blank lines, or lines of separators only (";;;;"), before the header.
+        raw_header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
     except csv.Error as exc:
         raise csv_problem(exc, reader.line_num) from None
+    if raw_header is None:
+        raise TableError(
+            _l(
+                "il file non ha una riga di intestazione: ha solo righe vuote "
+                "(o fatte solo di separatori)"
+            )
+        )
     header = [normalise_header(h) for h in raw_header]
     _check_header(header, required, set(optional), reader.line_num)
 
