@@ -580,7 +580,7 @@ def test_no_e_mail_leaves_when_the_commit_fails(
     def failing_commit() -> None:
         raise OperationalError("COMMIT", {}, Exception("the database went away"))
 
-    monkeypatch.setattr(db.session, "commit", failing_commit)
+    monkeypatch.setattr(type(db.session()), "commit", lambda _session: failing_commit())
     # The testing app lets the error through instead of answering 500.
     with pytest.raises(OperationalError):
         client.post("/password/dimenticata", data={"email": user.email, "csrf_token": token})
