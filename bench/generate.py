@@ -103,8 +103,8 @@ from config import TestingConfig
 from lms import create_app
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
-from lms.courses.models import Course, Module, QuizVersion
-from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
+from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.istat import shipped_register
 from lms.register.models import (

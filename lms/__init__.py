@@ -121,8 +121,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(trainer_bp)
     from lms.assessments.views import bp as quiz_bp  # noqa: PLC0415
+    from lms.assessments.views import stats_bp as quiz_stats_bp  # noqa: PLC0415
 
     app.register_blueprint(quiz_bp)
+    app.register_blueprint(quiz_stats_bp)
     from lms.enrolments.views import bp as staff_bp  # noqa: PLC0415
 
     app.register_blueprint(staff_bp)

@@ -4,14 +4,8 @@ from lms.assessments.models import QuizAttempt
 from lms.audit.models import AuditEntry, AuditObject
 from lms.auth.models import PasswordToken, User, UserScope
 from lms.certificates.models import Certificate
-from lms.courses.models import Course, Module, QuizVersion
-from lms.enrolments.models import (
-    CourseCompletion,
-    Enrolment,
-    EnrolmentRule,
-    ModuleProgress,
-    PendingUpload,
-)
+from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
+from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.register.models import Authority, Region, StaffMember
 
 __all__ = [

@@ -32,8 +32,16 @@ import pytest
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
-from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVersion
-from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.courses.models import (
+    Course,
+    CourseCompletion,
+    CourseStatus,
+    Module,
+    ModuleKind,
+    ModuleProgress,
+    QuizVersion,
+)
+from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, StaffCategory, StaffMember
 

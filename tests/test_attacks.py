@@ -43,7 +43,8 @@ from lms.audit import Action, AuditEntry, record
 from lms.auth.models import PasswordToken, Role, User
 from lms.auth.operations import deactivate_user, issue_password_token
 from lms.core.types import today_in_italy
-from lms.enrolments.models import ModuleProgress, PendingUpload
+from lms.courses.models import ModuleProgress
+from lms.enrolments.models import PendingUpload
 from lms.extensions import db as _db
 from lms.register.models import Authority, StaffCategory, StaffMember
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
-from lms.courses.models import Module, ModuleKind
-from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.courses.models import CourseCompletion, Module, ModuleKind, ModuleProgress
+from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import LESS_DEVELOPED_REGION_CODES, Authority, Region, StaffMember
 

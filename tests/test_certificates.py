@@ -31,8 +31,7 @@ from lms.certificates.operations import (
     normalise_code,
 )
 from lms.certificates.pdf import PROGRAMME, certificate_pdf, printable_text
-from lms.courses.models import Course
-from lms.enrolments.models import CourseCompletion
+from lms.courses.models import Course, CourseCompletion
 from lms.extensions import db as _db
 from lms.extensions import limiter
 from lms.register.models import Authority, StaffCategory, StaffMember

@@ -21,9 +21,9 @@ from lms.auth.models import User
 from lms.core.demo import DEMO_USERS
 from lms.core.views import CONTENT_SECURITY_POLICY
 from lms.courses.content import load_tree
-from lms.courses.models import Module
+from lms.courses.models import CourseCompletion, Module, ModuleProgress
 from lms.courses.sync import sync_courses
-from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.enrolments.models import Enrolment
 from lms.register.models import StaffMember
 
 TRANSLATIONS = Path(lms.__file__).parent / "translations"

@@ -31,9 +31,9 @@ from test_course_sync import (
     write_tree,
 )
 
+from lms.courses.models import CourseCompletion, ModuleProgress
+from lms.courses.progress import complete_module, record_visit
 from lms.courses.views import MEDIA_CSP
-from lms.enrolments.models import CourseCompletion, ModuleProgress
-from lms.enrolments.operations import complete_module, record_visit
 from lms.extensions import db as _db
 
 

@@ -20,10 +20,17 @@ from sqlalchemy import func, select
 from lms.core.types import utcnow
 from lms.courses import sync as sync_module
 from lms.courses.content import load_tree
-from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVersion
+from lms.courses.models import (
+    Course,
+    CourseCompletion,
+    CourseStatus,
+    Module,
+    ModuleKind,
+    ModuleProgress,
+    QuizVersion,
+)
+from lms.courses.progress import complete_module
 from lms.courses.sync import SyncReport, sync_courses
-from lms.enrolments.models import CourseCompletion, ModuleProgress
-from lms.enrolments.operations import complete_module
 from lms.extensions import db as _db
 
 REPO_CONTENT = Path(__file__).resolve().parent.parent / "content"

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from test_course_sync import count, get_course, get_module, make_tree, page_md, sync, write_tree
 
 from lms.auth.models import User
-from lms.courses.models import Module
-from lms.enrolments import operations
-from lms.enrolments.models import CourseCompletion, ModuleProgress
-from lms.enrolments.operations import (
+from lms.courses import progress as operations
+from lms.courses.models import CourseCompletion, Module, ModuleProgress
+from lms.courses.progress import (
     MAX_COUNTED_GAP,
     complete_module,
     course_is_complete,

@@ -34,10 +34,9 @@ from lms.assessments.operations import (
 from lms.assessments.sheets import question_sheet, review_sheet
 from lms.auth.models import User
 from lms.courses.content import load_tree
-from lms.courses.models import Course, Module, QuizVersion
+from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
+from lms.courses.progress import complete_module
 from lms.courses.sync import sync_courses
-from lms.enrolments.models import CourseCompletion, ModuleProgress
-from lms.enrolments.operations import complete_module
 from lms.extensions import db as _db
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -46,7 +46,7 @@ from lms.assessments.operations import GRACE
 from lms.auth.models import User
 from lms.core.types import utcnow
 from lms.courses.models import Module, ModuleKind
-from lms.enrolments.operations import complete_module
+from lms.courses.progress import complete_module
 from lms.extensions import db as _db
 
 QUIZ_URL = "/courses/corso/verifica/"

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.core.types import utcnow
-from lms.courses.models import Course, CourseStatus, Module, ModuleKind
-from lms.enrolments.models import Enrolment, EnrolmentRule, ModuleProgress, PendingUpload
+from lms.courses.models import Course, CourseStatus, Module, ModuleKind, ModuleProgress
+from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.enrolments.roster import today_in_italy
 from lms.enrolments.views import UPLOAD_TTL_SECONDS
 from lms.extensions import db as _db

@@ -9,8 +9,7 @@ import pytest
 
 from lms.auth.models import User
 from lms.core.types import rome_date, utcnow
-from lms.courses.models import Course
-from lms.enrolments.models import CourseCompletion
+from lms.courses.models import Course, CourseCompletion
 from lms.extensions import db
 from lms.register.models import Authority, StaffCategory, StaffMember
 from lms.reports.hours import YearHours, hours_per_year

@@ -23,7 +23,7 @@ from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
 from lms.core.types import utcnow
 from lms.courses.models import Module, ModuleKind, QuizVersion
-from lms.enrolments.operations import complete_module
+from lms.courses.progress import complete_module
 from lms.extensions import db
 
 GRACE = timedelta(seconds=60)

@@ -12,18 +12,25 @@ from lms.assessments.operations import (
     AttemptClosed,
     AttemptLimitReached,
     ForgedAnswer,
+    graded_attempts,
+    graded_attempts_per_version,
     quiz_state,
     start_attempt,
     submit_attempt,
 )
 from lms.assessments.sheets import question_sheet, review_sheet
+from lms.assessments.statistics import FEW_ATTEMPTS
+from lms.assessments.statistics import quiz_statistics as compute
 from lms.auth.permissions import Capability, require
 from lms.core import transaction
-from lms.courses.models import Course, ModuleKind
+from lms.courses.models import Course, Module, ModuleKind
+from lms.courses.pages import course_or_404, module_context, register_module_page
 from lms.courses.queries import ModuleState
 from lms.extensions import db
 
 bp = Blueprint("quiz", __name__, url_prefix="/courses")
+#: Trainers' pages about quizzes, beside the courses' own (``/formatori/``).
+stats_bp = Blueprint("quiz_stats", __name__, url_prefix="/formatori")
 
 
 def render_quiz(course: Course, state: ModuleState, **context: object) -> str:
@@ -43,9 +50,10 @@ def render_quiz(course: Course, state: ModuleState, **context: object) -> str:
     )
 
 
-def _quiz_module(course_slug: str, module_slug: str):  # noqa: ANN202 - (course, ModuleState)
-    from lms.courses.views import module_context  # noqa: PLC0415 - avoid an import cycle
+register_module_page(ModuleKind.QUIZ, render_quiz)
 
+
+def _quiz_module(course_slug: str, module_slug: str):  # noqa: ANN202 - (course, ModuleState)
     course, outline, index = module_context(course_slug, module_slug)
     state = outline[index]
     if state.locked:
@@ -125,4 +133,51 @@ def review(course_slug: str, module_slug: str, attempt_id: int) -> str | Respons
         attempt=attempt,
         review=review_sheet(attempt),
         quiz=quiz_state(current_user, state.module),
+    )
+
+
+# Trainers' statistics of a quiz -------------------------------------------------
+
+
+@stats_bp.get("/<course_slug>/<module_slug>/")
+@require(Capability.VIEW_COURSE_STATS)
+def quiz_statistics(course_slug: str, module_slug: str) -> str:
+    """A quiz's attempts, pass rate, score distribution and per-question indices."""
+    course = course_or_404(course_slug)
+    module = db.session.scalar(
+        select(Module).where(
+            Module.course_id == course.id,
+            Module.slug == module_slug,
+            Module.kind == ModuleKind.QUIZ,
+        )
+    )
+    if module is None or not module.quiz_versions:
+        abort(404)
+    versions = {v.version: v for v in module.quiz_versions}
+    wanted = request.args.get("versione", type=int) or max(versions)
+    version = versions.get(wanted) or abort(404)
+    stats = compute(version.questions, graded_attempts(version))
+    # After an edit (a typo fixed makes a new version) the newest version starts
+    # at zero: point at the latest earlier one that has attempts.
+    earlier = None
+    if not stats.attempts and len(versions) > 1:
+        counts = graded_attempts_per_version(versions.values())
+        with_attempts = [v for v in counts if v < version.version and counts[v]]
+        if with_attempts:
+            earlier = (max(with_attempts), counts[max(with_attempts)])
+    chart = {
+        "labels": [f"{low}-{low + 9}%" for low in range(0, 90, 10)] + ["90-100%"],
+        "attempts": stats.distribution,
+        "label": _("Tentativi"),
+    }
+    return render_template(
+        "assessments/quiz_statistics.html",
+        course=course,
+        module=module,
+        version=version,
+        versions=sorted(versions),
+        stats=stats,
+        chart=chart,
+        few_attempts=FEW_ATTEMPTS,
+        earlier=earlier,
     )

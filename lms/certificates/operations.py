@@ -11,8 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.auth.models import User
 from lms.certificates.models import CODE_ALPHABET, CODE_LENGTH, Certificate
 from lms.core.types import rome_date, utcnow
-from lms.courses.models import Course
-from lms.enrolments.models import CourseCompletion
+from lms.courses.models import Course, CourseCompletion
 from lms.extensions import db
 from lms.register.models import StaffMember
 

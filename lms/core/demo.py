@@ -228,9 +228,12 @@ def _demo_progress() -> None:
     """
     from lms.assessments.operations import current_version, start_attempt, submit_attempt  # noqa: PLC0415
     from lms.core.types import utcnow  # noqa: PLC0415
-    from lms.courses.models import Course, ModuleKind  # noqa: PLC0415
-    from lms.enrolments.models import ModuleProgress  # noqa: PLC0415
-    from lms.enrolments.operations import complete_module, record_visit  # noqa: PLC0415
+    from lms.courses.models import (  # noqa: PLC0415
+        Course,
+        ModuleKind,
+        ModuleProgress,
+    )
+    from lms.courses.progress import complete_module, record_visit  # noqa: PLC0415
     from lms.extensions import db  # noqa: PLC0415
 
     courses = {c.slug: c for c in db.session.scalars(select(Course))}

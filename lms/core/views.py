@@ -51,7 +51,8 @@ ROLE_LABELS = {
 def home() -> str:
     """The signed-in person's home page: the courses they follow, their sections."""
     from lms.core.types import today_in_italy  # noqa: PLC0415
-    from lms.courses.queries import catalogue, enrolled_courses  # noqa: PLC0415
+    from lms.courses.queries import catalogue  # noqa: PLC0415
+    from lms.enrolments.queries import enrolled_courses  # noqa: PLC0415
     from lms.reports.hours import YearHours, hours_per_year  # noqa: PLC0415
 
     today = today_in_italy()

@@ -27,7 +27,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from lms.assessments.quizparse import ContentError, Question, parse_quiz, quiz_intro
+from lms.content.errors import ContentError
+from lms.content.quiz import Question, parse_quiz, quiz_intro
 from lms.markdown import fenced_code_lines, is_external_url, render_markdown
 
 __all__ = [

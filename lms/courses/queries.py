@@ -8,8 +8,14 @@ from sqlalchemy import and_, case, distinct, func, select
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import Capability, can
-from lms.courses.models import Course, CourseStatus, Module, ModuleKind
-from lms.enrolments.models import CourseCompletion, ModuleProgress
+from lms.courses.models import (
+    Course,
+    CourseCompletion,
+    CourseStatus,
+    Module,
+    ModuleKind,
+    ModuleProgress,
+)
 from lms.extensions import db
 
 #: Statistics count learners (and HR managers, who are staff too), not the
@@ -204,45 +210,3 @@ __all__ = [
     "progress_on",
     "visible_courses_clause",
 ]
-
-
-@dataclass(frozen=True)
-class EnrolledCourse:
-    """A course the person is enrolled in, with its due date and their progress."""
-
-    entry: CatalogueEntry
-    due_on: object | None
-    overdue: bool
-
-
-def enrolled_courses(
-    user: User, today: object, entries: list[CatalogueEntry] | None = None
-) -> list[EnrolledCourse]:
-    """The person's enrolments (through their staff record), soonest due first.
-
-    *entries* is the reader's :func:`catalogue`, when the caller has it already.
-    """
-    from lms.enrolments.models import Enrolment  # noqa: PLC0415 - enrolments build on courses
-    from lms.register.models import StaffMember  # noqa: PLC0415
-
-    due = dict(
-        db.session.execute(
-            select(Enrolment.course_id, Enrolment.due_on)
-            .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-            .where(StaffMember.user_id == user.id)
-        ).all()
-    )
-    if not due:
-        return []
-    entries = [e for e in (catalogue(user) if entries is None else entries) if e.course.id in due]
-    courses = [
-        EnrolledCourse(
-            entry=e,
-            due_on=due[e.course.id],
-            overdue=bool(due[e.course.id] and due[e.course.id] < today and not e.completed_at),
-        )
-        for e in entries
-    ]
-    return sorted(
-        courses, key=lambda c: (c.entry.completed_at is not None, c.due_on is None, c.due_on or 0)
-    )

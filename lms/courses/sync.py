@@ -17,11 +17,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from lms import audit
-from lms.assessments.quizparse import Question
+from lms.content.quiz import Question
 from lms.core.types import utcnow
 from lms.courses.content import CourseSource, ModuleSource, ModuleType, resolve_link
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVersion
-from lms.enrolments.operations import record_due_completions
+from lms.courses.progress import record_due_completions
 from lms.extensions import db
 from lms.markdown import render_markdown
 

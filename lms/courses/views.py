@@ -1,4 +1,4 @@
-"""Catalogue, course overview, module pages, media, and trainers' statistics."""
+"""Catalogue, course overview, module pages, media, and trainers' course statistics."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     send_from_directory,
     url_for,
 )
@@ -24,8 +23,9 @@ from lms.auth.permissions import Capability, require
 from lms.courses import queries
 from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
 from lms.courses.models import Course, Module, ModuleKind
-from lms.courses.queries import course_outline, find_visible_course
-from lms.enrolments.operations import complete_module, record_visit
+from lms.courses.pages import course_or_404, module_context, module_page_renderer
+from lms.courses.progress import complete_module, record_visit
+from lms.courses.queries import course_outline
 from lms.extensions import db
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -33,13 +33,6 @@ trainer_bp = Blueprint("trainer", __name__, url_prefix="/formatori")
 
 #: Media are the trainer's files: an SVG may not run script or load anything.
 MEDIA_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
-
-
-def _course_or_404(slug: str) -> Course:
-    course = find_visible_course(current_user, slug)
-    if course is None:
-        abort(404)
-    return course
 
 
 @bp.get("/")
@@ -53,7 +46,7 @@ def catalogue() -> str:
 @require(Capability.LEARN)
 def overview(course_slug: str) -> str:
     """A course's page: its modules, which are done and which are locked."""
-    course = _course_or_404(course_slug)
+    course = course_or_404(course_slug)
     outline = course_outline(current_user, course)
     done = sum(1 for state in outline if state.completed)
     return render_template(
@@ -67,24 +60,13 @@ def overview(course_slug: str) -> str:
 
 
 def _completion(course: Course):  # noqa: ANN202 - a CourseCompletion or None
-    from lms.enrolments.models import CourseCompletion  # noqa: PLC0415
+    from lms.courses.models import CourseCompletion  # noqa: PLC0415
 
     return db.session.scalar(
         select(CourseCompletion).where(
             CourseCompletion.user_id == current_user.id, CourseCompletion.course_id == course.id
         )
     )
-
-
-def module_context(course_slug: str, module_slug: str) -> tuple[Course, list, int]:
-    """The course, its outline for the reader, and the index of the module in it (or 404)."""
-    course = _course_or_404(course_slug)
-    outline = course_outline(current_user, course)
-    for index, state in enumerate(outline):
-        if state.module.slug == module_slug:
-            return course, outline, index
-    abort(404)
-    return None  # unreachable: abort raises
 
 
 @bp.get("/<course_slug>/<module_slug>/")
@@ -106,10 +88,9 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
         "total": len(outline),
         "done": sum(1 for other in outline if other.completed),
     }
-    if state.module.kind is ModuleKind.QUIZ:
-        from lms.assessments.views import render_quiz  # noqa: PLC0415 - avoid an import cycle
-
-        return render_quiz(course, state, **context)
+    renderer = module_page_renderer(state.module.kind)  # a quiz: drawn by assessments
+    if renderer is not None:
+        return renderer(course, state, **context)
     return render_template(
         "courses/module.html",
         course=course,
@@ -146,7 +127,7 @@ def complete(course_slug: str, module_slug: str) -> Response:
 @require(Capability.LEARN)
 def media(course_slug: str, filename: str) -> Response:
     """A file from the course's own media/ folder (nothing outside it)."""
-    course = _course_or_404(course_slug)
+    course = course_or_404(course_slug)
     folder = (Path(current_app.config["CONTENT_DIR"]) / course.slug / "media").resolve()
     parts = Path(filename).parts
     if any(part.startswith(".") for part in parts) or Path(filename).suffix.lower() in (
@@ -178,7 +159,7 @@ def dashboard() -> str:
 @require(Capability.VIEW_COURSE_STATS)
 def course_statistics(course_slug: str) -> str:
     """Per module: learners who started and who completed it, as a chart and a table."""
-    course = _course_or_404(course_slug)
+    course = course_or_404(course_slug)
     stats = queries.module_statistics(course)
     chart = {
         "labels": [f"{i}. {s.module.title}" for i, s in enumerate(stats, start=1)],
@@ -197,54 +178,3 @@ def course_statistics(course_slug: str) -> str:
 
 
 __all__ = ["Module", "bp", "trainer_bp"]
-
-
-@trainer_bp.get("/<course_slug>/<module_slug>/")
-@require(Capability.VIEW_COURSE_STATS)
-def quiz_statistics(course_slug: str, module_slug: str) -> str:
-    """A quiz's attempts, pass rate, score distribution and per-question indices."""
-    from lms.assessments.operations import (  # noqa: PLC0415
-        graded_attempts,
-        graded_attempts_per_version,
-    )
-    from lms.assessments.statistics import FEW_ATTEMPTS  # noqa: PLC0415
-    from lms.assessments.statistics import quiz_statistics as compute  # noqa: PLC0415
-
-    course = _course_or_404(course_slug)
-    module = db.session.scalar(
-        select(Module).where(
-            Module.course_id == course.id,
-            Module.slug == module_slug,
-            Module.kind == ModuleKind.QUIZ,
-        )
-    )
-    if module is None or not module.quiz_versions:
-        abort(404)
-    versions = {v.version: v for v in module.quiz_versions}
-    wanted = request.args.get("versione", type=int) or max(versions)
-    version = versions.get(wanted) or abort(404)
-    stats = compute(version.questions, graded_attempts(version))
-    # After an edit (a typo fixed makes a new version) the newest version starts
-    # at zero: point at the latest earlier one that has attempts.
-    earlier = None
-    if not stats.attempts and len(versions) > 1:
-        counts = graded_attempts_per_version(versions.values())
-        with_attempts = [v for v in counts if v < version.version and counts[v]]
-        if with_attempts:
-            earlier = (max(with_attempts), counts[max(with_attempts)])
-    chart = {
-        "labels": [f"{low}-{low + 9}%" for low in range(0, 90, 10)] + ["90-100%"],
-        "attempts": stats.distribution,
-        "label": _("Tentativi"),
-    }
-    return render_template(
-        "courses/quiz_statistics.html",
-        course=course,
-        module=module,
-        version=version,
-        versions=sorted(versions),
-        stats=stats,
-        chart=chart,
-        few_attempts=FEW_ATTEMPTS,
-        earlier=earlier,
-    )

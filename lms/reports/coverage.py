@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role
-from lms.courses.models import Course
-from lms.enrolments.models import CourseCompletion, Enrolment
+from lms.courses.models import Course, CourseCompletion
+from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 from lms.reports.filters import ReportFilters

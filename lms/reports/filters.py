@@ -19,8 +19,8 @@ from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
 from lms.core.types import ROME, today_in_italy
-from lms.courses.models import Course, CourseStatus, Module, ModuleKind
-from lms.enrolments.models import CourseCompletion, Enrolment
+from lms.courses.models import Course, CourseCompletion, CourseStatus, Module, ModuleKind
+from lms.enrolments.models import Enrolment
 from lms.enrolments.roster import parse_category, parse_date
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember

@@ -16,8 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, case, cast, func, select
 
 from lms.core.types import ROME, rome_date
-from lms.courses.models import Course
-from lms.enrolments.models import CourseCompletion
+from lms.courses.models import Course, CourseCompletion
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffMember
 from lms.reports.coverage import hundredths, percent

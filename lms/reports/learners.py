@@ -20,8 +20,8 @@ from sqlalchemy import Integer, Row, Select, case, cast, func, select
 
 from lms.assessments.models import QuizAttempt
 from lms.core.types import rome_date
-from lms.courses.models import Course, Module
-from lms.enrolments.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress
+from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffMember
 from lms.reports.coverage import hundredths, percent

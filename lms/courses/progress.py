@@ -1,4 +1,4 @@
-"""Progress and completion rules."""
+"""Progress and completion rules: module visits and completions, course completions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
 from lms.core.types import utcnow
-from lms.courses.models import Course, Module
-from lms.enrolments.models import CourseCompletion, ModuleProgress
+from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress
 from lms.extensions import db
 
 #: A gap longer than this between two views of a module is not counted as reading.

@@ -1,0 +1,51 @@
+"""What the pages of a course share, whatever the module's kind: loading and checking.
+
+The views of courses and of the domains built on them (a quiz is a module whose
+page the assessments domain draws) load a course and a module here, for the
+signed-in reader, with a 404 for what the reader may not see. A module kind
+whose page another domain draws registers its renderer with
+:func:`register_module_page`, so that courses never import that domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort
+from flask_login import current_user
+
+from lms.courses.models import Course, ModuleKind
+from lms.courses.queries import ModuleState, course_outline, find_visible_course
+
+#: Draws a module's page: (course, the module's state, page context) -> HTML.
+ModulePage = Callable[..., str]
+_MODULE_PAGES: dict[ModuleKind, ModulePage] = {}
+
+
+def register_module_page(kind: ModuleKind, renderer: ModulePage) -> None:
+    """Let *renderer* draw the pages of modules of *kind* (called once, at start-up)."""
+    _MODULE_PAGES[kind] = renderer
+
+
+def module_page_renderer(kind: ModuleKind) -> ModulePage | None:
+    """The renderer registered for *kind*; None: the courses domain's own module page."""
+    return _MODULE_PAGES.get(kind)
+
+
+def course_or_404(slug: str) -> Course:
+    """The course *slug* if the signed-in reader may see it; else 404."""
+    course = find_visible_course(current_user, slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+def module_context(course_slug: str, module_slug: str) -> tuple[Course, list[ModuleState], int]:
+    """The course, its outline for the reader, and the index of the module in it (or 404)."""
+    course = course_or_404(course_slug)
+    outline = course_outline(current_user, course)
+    for index, state in enumerate(outline):
+        if state.module.slug == module_slug:
+            return course, outline, index
+    abort(404)
+    return None  # unreachable: abort raises
