@@ -113,8 +113,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms.courses.views import bp as courses_bp  # noqa: PLC0415
     from lms.courses.views import trainer_bp  # noqa: PLC0415
     from lms.register.views import bp as register_bp  # noqa: PLC0415
+    from lms.site.views import bp as site_bp  # noqa: PLC0415
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(register_bp)
@@ -143,8 +145,8 @@ def _register_blueprints(app: Flask) -> None:
 
     from flask_babel import get_locale  # noqa: PLC0415
 
-    from lms.core.navigation import navigation  # noqa: PLC0415
     from lms.core.views import ROLE_LABELS  # noqa: PLC0415
+    from lms.site.navigation import navigation  # noqa: PLC0415
 
     app.context_processor(
         lambda: {
@@ -159,11 +161,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from lms.assessments.cli import quiz_cli  # noqa: PLC0415
     from lms.auth.cli import users_cli  # noqa: PLC0415
-    from lms.core.cli import demo_command  # noqa: PLC0415
     from lms.courses.cli import content_cli  # noqa: PLC0415
     from lms.enrolments.cli import enrol_command, staff_cli  # noqa: PLC0415
     from lms.register.cli import register_cli  # noqa: PLC0415
     from lms.reports.cli import report_group  # noqa: PLC0415
+    from lms.site.cli import demo_command  # noqa: PLC0415
 
     app.cli.add_command(users_cli)
     app.cli.add_command(report_group)

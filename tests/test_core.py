@@ -18,13 +18,13 @@ import lms
 from config import ProductionConfig
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
-from lms.core.demo import DEMO_USERS
 from lms.core.views import CONTENT_SECURITY_POLICY
 from lms.courses.content import load_tree
 from lms.courses.models import CourseCompletion, Module, ModuleProgress
 from lms.courses.sync import sync_courses
 from lms.enrolments.models import Enrolment
 from lms.register.models import StaffMember
+from lms.site.demo import DEMO_USERS
 
 TRANSLATIONS = Path(lms.__file__).parent / "translations"
 

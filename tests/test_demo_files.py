@@ -17,12 +17,12 @@ from conftest import csrf_token, login
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from lms.core.demo import load_demo, load_demo_staff
 from lms.courses.content import load_tree
 from lms.courses.sync import sync_courses
 from lms.enrolments.roster import CATEGORY_WORDS, COLUMNS, canonical_column
 from lms.extensions import db as _db
 from lms.register.models import StaffMember
+from lms.site.demo import load_demo, load_demo_staff
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"

@@ -38,7 +38,6 @@ from test_staff_pages import confirm_response, listed_errors, upload
 
 from lms.auth.models import Role, User
 from lms.auth.operations import create_user
-from lms.core.demo import DEMO_STAFF, DEMO_USERS, demo_staff_email, load_demo, load_demo_staff
 from lms.core.messages import in_english
 from lms.core.types import today_in_italy, utcnow
 from lms.enrolments.import_flow import run_import
@@ -55,6 +54,7 @@ from lms.enrolments.staff_import import (
 )
 from lms.extensions import db as _db
 from lms.register.models import Authority, StaffCategory, StaffMember
+from lms.site.demo import DEMO_STAFF, DEMO_USERS, demo_staff_email, load_demo, load_demo_staff
 
 #: The Calabrian person the attacks aim at, as the Comune di Catanzaro registered her.
 CALABRESE = {

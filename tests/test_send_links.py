@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from lms.auth.models import PasswordToken
 from lms.auth.operations import token_hash
-from lms.core.demo import load_demo_staff
 from lms.core.mail import Mailer
+from lms.site.demo import load_demo_staff
 
 
 @pytest.fixture

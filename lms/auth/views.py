@@ -93,7 +93,7 @@ def _only_failures(response: Response) -> bool:
 def login() -> str | Response:
     """Sign-in form; the same neutral message for an unknown e-mail and a wrong password."""
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("site.home"))
     form = LoginForm(next=request.args.get("next", ""))
     error = None
     ended = session.pop(ACCESS_ENDED_KEY, None)

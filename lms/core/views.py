@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -24,7 +23,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import text
@@ -44,36 +43,6 @@ ROLE_LABELS = {
     "hr": _l("Responsabile del personale"),
     "admin": _l("Amministratore"),
 }
-
-
-@bp.get("/")
-@login_required
-def home() -> str:
-    """The signed-in person's home page: the courses they follow, their sections."""
-    from lms.core.types import today_in_italy  # noqa: PLC0415
-    from lms.courses.queries import catalogue  # noqa: PLC0415
-    from lms.enrolments.queries import enrolled_courses  # noqa: PLC0415
-    from lms.reports.hours import YearHours, hours_per_year  # noqa: PLC0415
-
-    today = today_in_italy()
-    entries = catalogue(current_user)  # once, for both lists
-    enrolled = enrolled_courses(current_user, today, entries)
-    enrolled_ids = {c.entry.course.id for c in enrolled}
-    started = [
-        e for e in entries if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
-    ]
-    target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
-    years = hours_per_year(current_user.id, target)
-    this_year = next(
-        (y for y in years if y.year == today.year), YearHours(today.year, Decimal(0), target)
-    )
-    return render_template(
-        "core/home.html",
-        enrolled=enrolled,
-        my_courses=started,
-        this_year=this_year,
-        past_years=[y for y in years if y.year < today.year][:4],
-    )
 
 
 #: When the accessibility statement was written (a self-assessment; see the template).
@@ -139,7 +108,7 @@ def _safe_next(target: str | None) -> str:
     Only a trailing ``/`` may end in an empty segment. The target itself, as
     written, is what is followed.
     """
-    home = url_for("core.home")
+    home = url_for("site.home")
     if not target or not target.startswith("/") or not target.isprintable():
         return home
     parts = urlsplit(target)

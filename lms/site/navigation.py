@@ -23,7 +23,7 @@ class NavItem:
 #: Entries whose endpoint is not registered yet (a capability still to be built)
 #: are left out rather than shown as dead links.
 MENU: tuple[NavItem, ...] = (
-    NavItem("core.home", _l("Home"), None),
+    NavItem("site.home", _l("Home"), None),
     NavItem("courses.catalogue", _l("Corsi"), Capability.LEARN),
     NavItem("trainer.dashboard", _l("Statistiche corsi"), Capability.VIEW_COURSE_STATS),
     NavItem("staff.staff_list", _l("Personale"), Capability.MANAGE_STAFF),

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.core import transaction
-from lms.core.demo import DEMO_USERS, load_demo, load_demo_staff
+from lms.site.demo import DEMO_USERS, load_demo, load_demo_staff
 
 
 @click.command("demo")
