@@ -112,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.core.views import register_error_handlers, security_headers  # noqa: PLC0415
     from lms.courses.views import bp as courses_bp  # noqa: PLC0415
     from lms.courses.views import trainer_bp  # noqa: PLC0415
-    from lms.register.views import bp as register_bp  # noqa: PLC0415
+    from lms.auth.authority_views import bp as register_bp  # noqa: PLC0415
     from lms.site.views import bp as site_bp  # noqa: PLC0415
 
     app.register_blueprint(core_bp)
@@ -136,7 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.reports.views import bp as reports_bp  # noqa: PLC0415
 
     app.register_blueprint(reports_bp)
-    from lms.audit.views import bp as audit_bp  # noqa: PLC0415
+    from lms.reports.audit_log import bp as audit_bp  # noqa: PLC0415
 
     app.register_blueprint(audit_bp)
     register_filters(app)

@@ -30,7 +30,6 @@ from test_staff_pages import enrol_group
 
 import lms
 from lms.audit import Action, AuditEntry, AuditObject, record
-from lms.audit.views import COLUMNS
 from lms.auth.models import Role, User
 from lms.auth.operations import create_user
 from lms.courses.models import Course
@@ -38,6 +37,7 @@ from lms.enrolments.enrol import apply_rules, enrol
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db as _db
 from lms.register.models import Authority, AuthorityKind, Region, StaffCategory, StaffMember
+from lms.reports.audit_log import COLUMNS
 
 BOM = "\ufeff"
 URLS = ("/audit/", "/audit/registro.csv", "/audit/registro.xlsx")

@@ -3,6 +3,9 @@
 An entry is in an HR manager's area when one of its authority or region objects
 is in their scope; entries without an area (role changes, content syncs) are for
 admins only. Learners and trainers get a 403.
+
+The page is here, with the other read-only pages over every domain, while the
+log itself (:mod:`lms.audit`) lies below every domain that writes to it.
 """
 
 from __future__ import annotations

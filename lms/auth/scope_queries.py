@@ -1,4 +1,4 @@
-"""Reads of the register, always limited to what the reader may see."""
+"""Reads of the register, always limited to what the reader's scope may see."""
 
 from __future__ import annotations
 

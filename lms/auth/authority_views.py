@@ -1,4 +1,9 @@
-"""Browse the register of authorities (HR managers within their scope, admins)."""
+"""Browse the register of authorities (``/enti/``): HR managers within their scope, admins.
+
+The register's pages live with the scopes (auth), not in the register: the
+register is below accounts, and every one of these pages is the register as a
+reader's scope shows it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth.permissions import Capability, require, require_authority_in_scope
+from lms.auth.scope_queries import authorities_in_scope, regions_in_scope
 from lms.core.sql import paginate
 from lms.extensions import db
 from lms.register.models import Authority, AuthorityKind
-from lms.register.queries import authorities_in_scope, regions_in_scope
 
 bp = Blueprint("register", __name__, url_prefix="/enti")
 
