@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lms.assessments.cli import quiz_cli
-from lms.assessments.gift import (
+from lms.content.gift import (
     BLANK,
     GiftKind,
     QuizOption,
@@ -26,7 +26,7 @@ from lms.assessments.gift import (
     quiz_module,
     title_from_filename,
 )
-from lms.assessments.quizparse import QuestionKind, parse_quiz
+from lms.content.quiz import QuestionKind, parse_quiz
 from lms.courses.content import check_rendering, load_tree
 from lms.markdown import render_markdown
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lms.assessments.quizparse import (
-    ContentError,
+from lms.content.errors import ContentError
+from lms.content.quiz import (
     Option,
     Question,
     QuestionKind,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from lms.assessments.gift import (
+from lms.content.gift import (
     ReportKind,
     convert_gift,
     decode_gift,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from lms.assessments.quizparse import normalise_short_answer
+from lms.content.quiz import normalise_short_answer
 
 #: Longest short answer accepted, in characters.
 MAX_SHORT_ANSWER = 500

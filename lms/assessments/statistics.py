@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lms.assessments.quizparse import normalise_short_answer
+from lms.content.quiz import normalise_short_answer
 
 #: Below this many attempts the discrimination index says nothing useful.
 MIN_ATTEMPTS_FOR_DISCRIMINATION = 2

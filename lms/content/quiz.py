@@ -12,12 +12,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
+from lms.content.errors import ContentError
+from lms.content.syntax import HEADING_ATTRIBUTES, HEADING_CLOSING_HASHES
 from lms.markdown import fenced_code_lines
 
 __all__ = [
-    "ContentError",
     "Option",
     "Question",
     "QuestionKind",
@@ -25,23 +25,6 @@ __all__ = [
     "parse_quiz",
     "quiz_intro",
 ]
-
-
-@dataclass(frozen=True)
-class ContentError:
-    """A problem in a content file, printed as ``path:line: message``.
-
-    Line 0 means the path itself is the problem (a folder, a file name, a missing
-    file). The quiz parser does not know the file, so it leaves *path* None.
-    """
-
-    path: Path | None
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        where = "<quiz>" if self.path is None else str(self.path)
-        return f"{where}:{self.line}: {self.message}"
 
 
 class QuestionKind(StrEnum):
@@ -80,8 +63,6 @@ class Question:
 _TRUE_FALSE = ({"vero", "falso"}, {"true", "false"})
 
 _HEADING = re.compile(r"(#{1,6})(.*)")
-_CLOSING_HASHES = re.compile(r"(?:^|\s+)#+\s*$")
-_ATTRIBUTES = re.compile(r"\{([^{}]*=[^{}]*)\}\s*$")
 _POINTS = re.compile(r"\s*points\s*=\s*(\S*)\s*")
 _LIST_ITEM = re.compile(r" {0,3}([-*+])(?:[ \t]+(.*))?")
 _ORDERED_ITEM = re.compile(r" {0,3}[0-9]{1,9}[.)](?:[ \t]|$)")
@@ -116,7 +97,7 @@ def _level2_heading(line: str) -> str | None:
     match = _HEADING.fullmatch(line.rstrip())
     if match is None or len(match.group(1)) != 2:  # noqa: PLR2004 - level 2
         return None
-    return _CLOSING_HASHES.sub("", match.group(2)).strip()
+    return HEADING_CLOSING_HASHES.sub("", match.group(2)).strip()
 
 
 def quiz_intro(body: str) -> str:
@@ -229,7 +210,7 @@ def _read_option(draft: _Draft, number: int, item: str) -> None:
 
 def _points(draft: _Draft) -> tuple[str, int]:
     """The question text without ``{points=N}``, and N (1 by default)."""
-    match = _ATTRIBUTES.search(draft.heading)
+    match = HEADING_ATTRIBUTES.search(draft.heading)
     if match is None:
         return draft.heading, 1
     text = draft.heading[: match.start()].rstrip()
