@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from lms.auth.models import PasswordToken, User
 from lms.auth.operations import deactivate_user, issue_password_token
 from lms.auth.passwords import verify_password
+from lms.core.redirects import safe_next
 from lms.core.types import utcnow
-from lms.core.views import _safe_next
 from lms.extensions import limiter
 
 BAD_CREDENTIALS = "E-mail o password non corretti."
@@ -222,13 +222,13 @@ def test_next_to_another_site_goes_home(client, make_user, target):
 )
 def test_safe_next_refuses_browser_quirks(app, target):
     with app.test_request_context():
-        assert _safe_next(target) == "/"
+        assert safe_next(target) == "/"
 
 
 @pytest.mark.parametrize("target", ["/", "/enti/", "/enti/?q=napoli", "/password/x#top"])
 def test_safe_next_keeps_local_paths(app, target):
     with app.test_request_context():
-        assert _safe_next(target) == target
+        assert safe_next(target) == target
 
 
 # Throttling ----------------------------------------------------------------------

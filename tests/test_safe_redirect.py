@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lms.auth.models import Role, User
-from lms.core.views import _safe_next
+from lms.core.redirects import safe_next
 
 SITE = "https://formazione.example.it"
 
@@ -123,8 +123,8 @@ def test_every_decoded_form_is_judged(web_app: Flask) -> None:
     """Unit view of the same rule: decoded repeatedly, normalised, a single leading slash."""
     with web_app.test_request_context():
         for target in OFF_SITE:
-            assert _safe_next(target) == "/", target
+            assert safe_next(target) == "/", target
         for target in ON_SITE:
-            assert _safe_next(target) == target
-        assert _safe_next(None) == "/"
-        assert _safe_next("/" + "%25" * 8 + "2F/evil.example") == "/"  # too deeply encoded
+            assert safe_next(target) == target
+        assert safe_next(None) == "/"
+        assert safe_next("/" + "%25" * 8 + "2F/evil.example") == "/"  # too deeply encoded

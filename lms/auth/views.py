@@ -31,8 +31,8 @@ from lms.auth.operations import (
     set_password_with_token,
 )
 from lms.core.mail import mail_configured
+from lms.core.redirects import safe_next
 from lms.core.types import today_in_italy
-from lms.core.views import _safe_next
 from lms.extensions import db, limiter, login_account_key
 
 bp = Blueprint("auth", __name__)
@@ -110,7 +110,7 @@ def login() -> str | Response:
                 return render_template("auth/login.html", form=form, error=error), 403
             login_user(user)
             log.info("sign-in: user %s", user.id)
-            return redirect(_safe_next(form.next.data))
+            return redirect(safe_next(form.next.data))
         log.info("sign-in failed")
         error = _("E-mail o password non corretti.")
     elif request.method == "POST":
