@@ -18,11 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
-from lms.core.types import utcnow
+from lms.core.types import today_in_italy, utcnow
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind, ModuleProgress
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
-from lms.enrolments.roster import today_in_italy
-from lms.enrolments.views import UPLOAD_TTL_SECONDS
+from lms.enrolments.uploads import UPLOAD_TTL_SECONDS
 from lms.extensions import db as _db
 from lms.register.models import Authority, AuthorityKind, StaffCategory, StaffMember
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 
 from lms.auth.models import Role, User
 from lms.auth.operations import user_scope
-from lms.register.models import Authority
+from lms.register.models import Authority, Region
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,3 +98,20 @@ def require_authority_in_scope(user: User, authority: Authority | None) -> Autho
     if authority is None or not authority_in_scope(user, authority):
         abort(404)
     return authority
+
+
+def region_scope_ids(user: User) -> set[int] | None:
+    """Regions *user* manages as a whole; None: every region (admins); empty for others."""
+    if user.role is Role.ADMIN:
+        return None
+    if user.role is not Role.HR:
+        return set()
+    return set(user_scope(user).region_ids)
+
+
+def require_region_in_scope(user: User, region: Region | None) -> Region:
+    """Return *region* if *user* manages it as a whole; otherwise answer 404."""
+    allowed = region_scope_ids(user)
+    if region is None or (allowed is not None and region.id not in allowed):
+        abort(404)
+    return region

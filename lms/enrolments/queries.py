@@ -1,17 +1,20 @@
-"""Reads about enrolments for the people enrolled: their required courses and due dates."""
+"""Reads about enrolments: a person's required courses, what an HR manager may enrol, the rules."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, and_, exists, or_, select
 
 from lms.auth.models import User
+from lms.auth.permissions import authority_scope_clause, region_scope_ids
+from lms.courses.models import Course
 from lms.courses.queries import CatalogueEntry, catalogue
-from lms.enrolments.models import Enrolment
+from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db
-from lms.register.models import StaffMember
+from lms.register.models import Authority, Region, StaffMember
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,56 @@ def enrolled_courses(
     return sorted(
         courses, key=lambda c: (c.entry.completed_at is not None, c.due_on is None, c.due_on or 0)
     )
+
+
+def enrolment_authorities(user: User) -> Sequence[Row[tuple[int, str, str]]]:
+    """(id, code, name) of the authorities in *user*'s scope that have staff, by name."""
+    return db.session.execute(
+        select(Authority.id, Authority.code, Authority.name)
+        .where(
+            authority_scope_clause(user),
+            exists().where(StaffMember.authority_id == Authority.id),
+        )
+        .order_by(Authority.name)
+    ).all()
+
+
+def enrolment_regions(user: User) -> Sequence[Row[tuple[int, str, str]]]:
+    """(id, code, name) of the regions *user* may enrol as a whole, by code.
+
+    An HR manager's whole regions; for an admin, every region that has staff.
+    """
+    query = select(Region.id, Region.code, Region.name).order_by(Region.code)
+    region_ids = region_scope_ids(user)
+    if region_ids is not None:
+        query = query.where(Region.id.in_(region_ids))
+    else:
+        query = query.where(
+            exists().where(
+                Authority.region_id == Region.id, StaffMember.authority_id == Authority.id
+            )
+        )
+    return db.session.execute(query).all()
+
+
+def rules_in_scope(user: User) -> Select[tuple[EnrolmentRule, Course, Authority, Region]]:
+    """The standing rules *user* may see and remove, newest first, with their targets.
+
+    A rule on an authority is in scope when the authority is; a rule on a region
+    when *user* manages that region as a whole (an HR manager of one of its
+    municipalities does not see, nor remove, a region's rule).
+    """
+    query = (
+        select(EnrolmentRule, Course, Authority, Region)
+        .join(Course, Course.id == EnrolmentRule.course_id)
+        .outerjoin(Authority, Authority.id == EnrolmentRule.authority_id)
+        .outerjoin(Region, Region.id == EnrolmentRule.region_id)
+        .order_by(EnrolmentRule.created_at.desc(), EnrolmentRule.id.desc())
+    )
+    region_ids = region_scope_ids(user)
+    if region_ids is None:
+        return query
+    authority_ok = and_(EnrolmentRule.authority_id.is_not(None), authority_scope_clause(user))
+    if not region_ids:
+        return query.where(authority_ok)
+    return query.where(or_(authority_ok, EnrolmentRule.region_id.in_(region_ids)))

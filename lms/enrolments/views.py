@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-import time
-from datetime import date, timedelta
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -23,24 +21,24 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
-from lms.auth.models import Role, User
-from lms.auth.operations import token_hash, user_scope
+from lms.auth.models import User
 from lms.auth.permissions import (
     Capability,
     authority_scope_clause,
     require,
     require_authority_in_scope,
+    require_region_in_scope,
 )
 from lms.core import transaction
 from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
 from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
-from lms.core.types import rome_date, today_in_italy, utcnow
+from lms.core.types import rome_date, today_in_italy
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
 from lms.enrolments.enrol import delete_rule, enrol, remove_enrolment
@@ -55,20 +53,23 @@ from lms.enrolments.forms import (
 )
 from lms.enrolments.import_flow import ImportOutcome, as_written, run_import
 from lms.enrolments.links import LINK_COLUMNS, count_waiting, issue_links
-from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
+from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.enrolments.queries import (
+    enrolment_authorities,
+    enrolment_regions,
+    rules_in_scope,
+)
 from lms.enrolments.roster import TEMPLATE_HEADER, column_guide
+from lms.enrolments.uploads import drop_upload, load_upload, store_upload
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
 bp = Blueprint("staff", __name__, url_prefix="/personale")
 
-#: A previewed upload waits this long for its confirmation.
-UPLOAD_TTL_SECONDS = 3600
 #: How many new and updated people the preview lists.
 PREVIEW_ROWS = 50
 #: How many problems of a bad file the page lists (it counts the rest).
 MAX_ERRORS = 200
-_SESSION_KEY = "staff_uploads"
 
 
 @bp.app_template_global()
@@ -101,72 +102,6 @@ FIELD_LABELS = {
 
 
 # Upload --------------------------------------------------------------------
-
-
-def _store_upload(data: bytes, filename: str) -> str:
-    """Keep *data* in the database until it is confirmed; return the form's token.
-
-    In the database rather than on this instance's disk, so that the confirmation
-    may be served by any instance. The token is also remembered in the (signed)
-    session, so only the same user in the same session can confirm it.
-    """
-    db.session.execute(
-        delete(PendingUpload).where(
-            PendingUpload.created_at < utcnow() - timedelta(seconds=UPLOAD_TTL_SECONDS)
-        )
-    )
-    token = secrets.token_urlsafe(24)
-    db.session.add(
-        PendingUpload(
-            token_hash=token_hash(token),
-            user_id=current_user.id,
-            filename=filename[:200],
-            data=data,
-        )
-    )
-    uploads = {
-        key: value
-        for key, value in session.get(_SESSION_KEY, {}).items()
-        if value.get("at", 0) > time.time() - UPLOAD_TTL_SECONDS
-    }
-    uploads[token] = {"user": current_user.id, "at": time.time()}
-    session[_SESSION_KEY] = uploads
-    return token
-
-
-def _load_upload(token: str) -> PendingUpload | None:
-    """The stored upload of *token*, if it is this user's and still fresh.
-
-    The row stays locked (on PostgreSQL) until the transaction ends: a second,
-    concurrent confirmation of the same upload waits, then finds it gone.
-    """
-    entry = session.get(_SESSION_KEY, {}).get(token)
-    if not entry or entry.get("user") != current_user.id:
-        return None
-    if entry.get("at", 0) < time.time() - UPLOAD_TTL_SECONDS:
-        return None
-    return db.session.scalar(
-        select(PendingUpload)
-        .where(
-            PendingUpload.token_hash == token_hash(token),
-            PendingUpload.user_id == current_user.id,
-            PendingUpload.created_at >= utcnow() - timedelta(seconds=UPLOAD_TTL_SECONDS),
-        )
-        .with_for_update()
-    )
-
-
-def _drop_upload(token: str) -> None:
-    """Forget *token* in the session and delete its stored copy."""
-    uploads = dict(session.get(_SESSION_KEY, {}))
-    uploads.pop(token, None)
-    session[_SESSION_KEY] = uploads
-    db.session.execute(
-        delete(PendingUpload).where(
-            PendingUpload.token_hash == token_hash(token),
-            PendingUpload.user_id == current_user.id,
-        )
-    )
 
 
 def _preview(outcome: ImportOutcome) -> dict:
@@ -239,7 +174,7 @@ def upload() -> str:
     transaction.rollback()
     if not outcome.ok:
         return _upload_page(form, outcome)
-    confirm = ConfirmImportForm(token=_store_upload(data, filename))
+    confirm = ConfirmImportForm(token=store_upload(current_user, session, data, filename))
     return _upload_page(form, outcome, preview=_preview(outcome), confirm=confirm)
 
 
@@ -290,7 +225,7 @@ def confirm_upload() -> str | BaseResponse:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    stored = _load_upload(form.token.data)
+    stored = load_upload(current_user, session, form.token.data)
     if stored is None:
         transaction.rollback()
         flash(_("Il file caricato non è più disponibile: caricalo di nuovo."), "warning")
@@ -299,9 +234,9 @@ def confirm_upload() -> str | BaseResponse:
     outcome = run_import(data, filename, importer=current_user, apply=True, max_errors=MAX_ERRORS)
     if not outcome.ok:  # something changed since the preview (an e-mail taken meanwhile)
         transaction.rollback()  # nothing of the import; the upload is forgotten
-        _drop_upload(form.token.data)
+        drop_upload(current_user, session, form.token.data)
         return _upload_page(UploadForm(), outcome)
-    _drop_upload(form.token.data)  # in the import's transaction: applied once
+    drop_upload(current_user, session, form.token.data)  # in the import's transaction: applied once
     return render_template("staff/import_done.html", result=outcome.result)
 
 
@@ -487,66 +422,22 @@ def unenrol(staff_id: int, enrolment_id: int) -> BaseResponse:
 # Enrolment by authority or region ------------------------------------------------
 
 
-def _region_scope_ids() -> set[int] | None:
-    """Regions the reader manages as a whole; None: every region (admins)."""
-    if current_user.role is Role.ADMIN:
-        return None
-    return set(user_scope(current_user).region_ids)
-
-
-def _target_choices() -> list[SelectChoice]:
-    authorities = db.session.execute(
-        select(Authority.id, Authority.code, Authority.name)
-        .where(
-            authority_scope_clause(current_user),
-            exists().where(StaffMember.authority_id == Authority.id),
-        )
-        .order_by(Authority.name)
-    ).all()
-    regions_query = select(Region.id, Region.code, Region.name).order_by(Region.code)
-    region_ids = _region_scope_ids()
-    if region_ids is not None:
-        regions_query = regions_query.where(Region.id.in_(region_ids))
-    else:
-        regions_query = regions_query.where(
-            exists().where(
-                Authority.region_id == Region.id, StaffMember.authority_id == Authority.id
-            )
-        )
-    regions = db.session.execute(regions_query).all()
-    return [
-        *(
-            SelectChoice(
-                f"r:{rid}", _("Tutta la regione %(name)s (%(code)s)", name=name, code=code)
-            )
-            for rid, code, name in regions
-        ),
-        *(SelectChoice(f"a:{aid}", f"{name} ({code})") for aid, code, name in authorities),
-    ]
-
-
-def _rules_in_scope():  # noqa: ANN202 - a Select
-    query = (
-        select(EnrolmentRule, Course, Authority, Region)
-        .join(Course, Course.id == EnrolmentRule.course_id)
-        .outerjoin(Authority, Authority.id == EnrolmentRule.authority_id)
-        .outerjoin(Region, Region.id == EnrolmentRule.region_id)
-        .order_by(EnrolmentRule.created_at.desc(), EnrolmentRule.id.desc())
-    )
-    if current_user.role is Role.ADMIN:
-        return query
-    region_ids = _region_scope_ids() or set()
-    authority_ok = and_(
-        EnrolmentRule.authority_id.is_not(None), authority_scope_clause(current_user)
-    )
-    region_ok = EnrolmentRule.region_id.in_(region_ids) if region_ids else None
-    return query.where(or_(authority_ok, region_ok) if region_ok is not None else authority_ok)
-
-
 def _enrol_form() -> EnrolGroupForm:
     form = EnrolGroupForm()
     form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
-    form.target.choices = _target_choices()
+    form.target.choices = [
+        *(
+            SelectChoice(
+                f"r:{target.id}",
+                _("Tutta la regione %(name)s (%(code)s)", name=target.name, code=target.code),
+            )
+            for target in enrolment_regions(current_user)
+        ),
+        *(
+            SelectChoice(f"a:{target.id}", f"{target.name} ({target.code})")
+            for target in enrolment_authorities(current_user)
+        ),
+    ]
     return form
 
 
@@ -559,10 +450,7 @@ def _resolve_target(value: str) -> tuple[list[int], list[int]]:
         authority = require_authority_in_scope(current_user, db.session.get(Authority, int(raw)))
         return [authority.id], []
     if kind == "r":
-        region = db.session.get(Region, int(raw))
-        allowed = _region_scope_ids()
-        if region is None or (allowed is not None and region.id not in allowed):
-            abort(404)
+        region = require_region_in_scope(current_user, db.session.get(Region, int(raw)))
         return [], [region.id]
     raise NotFound
 
@@ -592,7 +480,7 @@ def enrolments() -> str | BaseResponse:
             flash(message, "success")
             return redirect(url_for("staff.enrolments"))
         status = 400
-    rules = db.session.execute(_rules_in_scope()).all()
+    rules = db.session.execute(rules_in_scope(current_user)).all()
     return render_template(
         "staff/enrolments.html",
         form=form,
@@ -608,7 +496,7 @@ def remove_rule(rule_id: int) -> BaseResponse:
     """Delete a standing rule; the enrolments it made stay."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    rule = db.session.scalar(_rules_in_scope().where(EnrolmentRule.id == rule_id))
+    rule = db.session.scalar(rules_in_scope(current_user).where(EnrolmentRule.id == rule_id))
     if rule is None:
         abort(404)
     delete_rule(rule, by=current_user)
