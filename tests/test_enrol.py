@@ -23,11 +23,10 @@ from test_staff_import import (
 )
 
 from lms.auth.models import Role, User
-from lms.core.types import ROME, utcnow
+from lms.core.types import ROME, today_in_italy, utcnow
 from lms.courses.models import Course
 from lms.enrolments.enrol import apply_rules, enrol, newcomer_due_on, rule_window_days
 from lms.enrolments.models import Enrolment, EnrolmentRule
-from lms.enrolments.roster import today_in_italy
 from lms.extensions import db as _db
 from lms.register.models import Authority, StaffCategory, StaffMember
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from lms.core.messages import english
 from lms.core.tabular import Row, TableError
+from lms.core.types import today_in_italy
 from lms.enrolments import roster
 from lms.enrolments.roster import (
     HEADER_ALIASES,
@@ -32,7 +33,6 @@ from lms.enrolments.roster import (
     parse_category,
     parse_date,
     read_roster,
-    today_in_italy,
     validate_rows,
 )
 

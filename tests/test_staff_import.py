@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.core.messages import in_english
-from lms.core.types import utcnow
+from lms.core.types import today_in_italy, utcnow
 from lms.enrolments.import_flow import ImportOutcome, run_import
-from lms.enrolments.roster import read_roster, today_in_italy, validate_rows
+from lms.enrolments.roster import read_roster, validate_rows
 from lms.enrolments.staff_import import apply_import, authority_codes, plan_import
 from lms.extensions import db as _db
 from lms.register.models import Authority, AuthorityKind, StaffCategory, StaffMember

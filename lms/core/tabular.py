@@ -5,6 +5,14 @@ and separator (``;`` or ``,``) are detected, header names are matched without
 regard to case or surrounding spaces, and every row keeps its line number so
 that errors can say ``line N, column: reason``.
 
+Two readers share what is here: :func:`read_csv` (``lms register
+import-authorities``) and the staff roster's CSV reader
+(:mod:`lms.enrolments.roster.csv_reader`), which adds its own checks of what
+kind of file it was given and the roster's Italian column names. Both decode
+with :func:`decode`, take the separator from :func:`first_line`, read the
+header and the rows with :func:`read_table` and check the header with
+:func:`check_header`.
+
 Errors are :class:`~lms.core.messages.Message` values, not text: a
 :class:`TableError` or a :class:`RowError` becomes a sentence in the reader's
 language when ``str()`` is called on it (Italian on a page by default, English
@@ -18,10 +26,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Final, NamedTuple
 
 from lms.core.messages import EnglishOriginal, Joined, Message, _l
+
+#: The key under which a row keeps the cells beyond the header's last column.
+EXTRA_CELLS: Final = "__extra__"
+
+EMPTY: Final = _l("il file è vuoto")
+NO_HEADER: Final = _l(
+    "il file non ha una riga di intestazione: ha solo righe vuote (o fatte solo di separatori)"
+)
+#: PostgreSQL cannot store a NUL character, and no name or code holds one.
+NUL: Final = _l("il file contiene caratteri nulli (NUL): non è un file di testo")
 
 
 class TableError(ValueError):
@@ -79,19 +99,40 @@ class Row:
         return (self.cells.get(column) or "").strip()
 
 
-def decode_text(data: bytes) -> str:
+class Decoded(NamedTuple):
+    """A file's text and the encoding it was read in (``utf-8-sig`` or ``cp1252``)."""
+
+    text: str
+    encoding: str
+
+
+def decode(data: bytes) -> Decoded:
     """Decode UTF-8 (BOM optional), falling back to Windows-1252 as Excel writes it."""
     if b"\x00" in data[:4096]:
         raise TableError(_l("il file non è un file di testo (CSV)"))
     try:
-        return data.decode("utf-8-sig")
+        return Decoded(data.decode("utf-8-sig"), "utf-8-sig")
     except UnicodeDecodeError:
         try:
-            return data.decode("cp1252")
+            return Decoded(data.decode("cp1252"), "cp1252")
         except UnicodeDecodeError:
             raise TableError(
                 _l("il file non è un testo in codifica UTF-8 né Windows-1252")
             ) from None
+
+
+def decode_text(data: bytes) -> str:
+    """The text of :func:`decode`."""
+    return decode(data).text
+
+
+def first_line(text: str) -> str:
+    """The first line that is not blank, without its leading spaces; the file is empty if none."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise TableError(EMPTY)
+    end = stripped.find("\n")
+    return stripped if end < 0 else stripped[:end]
 
 
 def csv_problem(exc: csv.Error, line: int) -> TableError:
@@ -109,7 +150,7 @@ def _csv_detail(text: str) -> Message:
     if text.startswith("field larger than field limit"):
         return _l("una cella è troppo lunga: forse manca una virgoletta di chiusura")
     if "NUL" in text or "null byte" in text:
-        return _l("il file contiene caratteri nulli (NUL): non è un file di testo")
+        return NUL
     return _l("le virgolette o i separatori non sono scritti come il CSV richiede")
 
 
@@ -123,27 +164,68 @@ def normalise_header(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
-def _check_header(header: list[str], required: set[str], optional: set[str], line: int) -> None:
-    """Raise :class:`TableError` naming every missing, unknown or repeated column."""
+class Header(NamedTuple):
+    """A checked header row: the name of each column, and how the file writes it."""
+
+    #: One name a cell, in file order; ``""`` for an empty header cell.
+    names: list[str]
+    #: Each column's header as the file writes it ("Data Assunzione" for ``hired_on``).
+    written: dict[str, str]
+
+
+def check_header(
+    raw: list[str],
+    line: int,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    canonical: Callable[[str], str] = normalise_header,
+    italian_names: str = "",
+) -> Header:
+    """Name each cell of a header row, or raise naming every problem at once.
+
+    *canonical* turns a cell into a column name (an empty cell names no column).
+    Missing columns are listed in the order of *required*; unknown ones as the
+    file writes them; repeated ones in the order of *required* then *optional*.
+    *italian_names*, when given, is added to the message as the other names
+    accepted.
+    """
+    names = [canonical(cell) for cell in raw]
+    columns = (*required, *optional)
     problems = column_problems(
-        missing=sorted(required - set(header)),
-        unknown=[h for h in header if h and h not in required | optional],
-        repeated=sorted({h for h in header if h and header.count(h) > 1}),
+        missing=[c for c in required if c not in names],
+        unknown=[
+            cell.strip()
+            for cell, name in zip(raw, names, strict=True)
+            if name and name not in columns
+        ],
+        repeated=[c for c in columns if names.count(c) > 1],
     )
     if problems:
-        expected = ", ".join(sorted(required))
-        if optional:
+        expected = ", ".join(required)
+        if italian_names:
+            message = _l(
+                "%(problems)s; colonne attese: %(expected)s (facoltative: %(optional)s); "
+                "sono accettati anche i nomi in italiano, come %(italian)s",
+                problems=problems,
+                expected=expected,
+                optional=", ".join(optional),
+                italian=italian_names,
+            )
+        elif optional:
             message = _l(
                 "%(problems)s; colonne attese: %(expected)s (facoltative: %(optional)s)",
                 problems=problems,
                 expected=expected,
-                optional=", ".join(sorted(optional)),
+                optional=", ".join(optional),
             )
         else:
             message = _l(
                 "%(problems)s; colonne attese: %(expected)s", problems=problems, expected=expected
             )
         raise TableError(message, line)
+    written = {name: cell.strip() for cell, name in zip(raw, names, strict=True) if name}
+    return Header(names, written)
 
 
 def column_problems(
@@ -160,44 +242,65 @@ def column_problems(
     return Joined(parts, "; ") if parts else None
 
 
+def read_table(
+    data: bytes,
+    encoding: str,
+    delimiter: str,
+    check: Callable[[list[str], int], Header],
+) -> tuple[Header, Iterator[tuple[int, list[str]]]]:
+    """The header, as *check* names it, and a stream of the rows under it as (line, cells).
+
+    The header is the first row that is not blank; blank rows (empty, spaces, or
+    nothing but separators: ``;;;;`` is how Excel saves a blank row) are skipped.
+    *check* gets the header's cells and line and raises :class:`TableError` for a
+    bad header. The text is decoded as it is read, a little at a time (a
+    StringIO would hold it whole, four bytes a character): a 100,000-row file
+    stays a few megabytes. A CSV syntax error is raised where it is met, while
+    the rows are read.
+    """
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        raw_header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
+    except csv.Error as exc:
+        raise csv_problem(exc, reader.line_num) from None
+    if raw_header is None:
+        raise TableError(NO_HEADER)
+    header = check(raw_header, reader.line_num)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for values in reader:
+                if any(value.strip() for value in values):
+                    yield reader.line_num, values
+        except csv.Error as exc:
+            raise csv_problem(exc, reader.line_num) from None
+
+    return header, rows()
+
+
 def read_csv(
     data: bytes, *, required: set[str], optional: set[str] = frozenset()
 ) -> tuple[list[str], Iterator[Row]]:
     """Check the header and return (column names, rows).
 
     Raises :class:`TableError` for an empty file, a missing required column, an
-    unknown or repeated column. Blank lines are skipped.
+    unknown or repeated column (columns are listed in alphabetical order). Blank
+    lines are skipped; cells beyond the header are kept, joined by ``,``, under
+    :data:`EXTRA_CELLS`.
     """
-    text = decode_text(data)
-    if not text.strip():
-        raise TableError(_l("il file è vuoto"))
-    first_line = text.lstrip().splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line))
-    try:
-        # Blank lines, or lines of separators only (";;;;"), before the header.
-        raw_header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
-    except csv.Error as exc:
-        raise csv_problem(exc, reader.line_num) from None
-    if raw_header is None:
-        raise TableError(
-            _l(
-                "il file non ha una riga di intestazione: ha solo righe vuote "
-                "(o fatte solo di separatori)"
-            )
-        )
-    header = [normalise_header(h) for h in raw_header]
-    _check_header(header, required, set(optional), reader.line_num)
+    text, encoding = decode(data)
+    delimiter = detect_delimiter(first_line(text))
+    del text
+    check = partial(check_header, required=sorted(required), optional=sorted(optional))
+    header, lines = read_table(data, encoding, delimiter, check)
+    names = header.names
 
     def rows() -> Iterator[Row]:
-        try:
-            for values in reader:
-                if not any(v.strip() for v in values):
-                    continue
-                cells = dict(zip(header, values, strict=False))
-                if len(values) > len(header):
-                    cells["__extra__"] = ",".join(values[len(header) :])
-                yield Row(line=reader.line_num, cells=cells)
-        except csv.Error as exc:
-            raise csv_problem(exc, reader.line_num) from None
+        for line, values in lines:
+            cells = dict(zip(names, values, strict=False))
+            if len(values) > len(names):
+                cells[EXTRA_CELLS] = ",".join(values[len(names) :])
+            yield Row(line=line, cells=cells)
 
-    return header, rows()
+    return names, rows()
