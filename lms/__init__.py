@@ -106,13 +106,13 @@ def _select_locale() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from lms.auth.admin_views import bp as admin_bp  # noqa: PLC0415
+    from lms.auth.authority_views import bp as register_bp  # noqa: PLC0415
     from lms.auth.views import bp as auth_bp  # noqa: PLC0415
     from lms.core.filters import register_filters  # noqa: PLC0415
     from lms.core.views import bp as core_bp  # noqa: PLC0415
     from lms.core.views import register_error_handlers, security_headers  # noqa: PLC0415
     from lms.courses.views import bp as courses_bp  # noqa: PLC0415
     from lms.courses.views import trainer_bp  # noqa: PLC0415
-    from lms.auth.authority_views import bp as register_bp  # noqa: PLC0415
     from lms.site.views import bp as site_bp  # noqa: PLC0415
 
     app.register_blueprint(core_bp)

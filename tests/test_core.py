@@ -317,7 +317,7 @@ def test_english_catalog_is_complete_and_consistent():
 #: Source files of the parts of the product that are finished; their strings
 #: must all be in the English catalogue.
 TRANSLATED_SOURCES = re.compile(
-    r"lms/[a-z_]+/[^/]+\.py$"
+    r"lms/[a-z_]+/(?:[a-z_]+/)?[^/]+\.py$"
     r"|lms/templates/[a-z_]+/[^/]+\.html$"
     r"|lms/templates/(base|macros)\.html$"
 )

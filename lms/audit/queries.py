@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, false, func, or_, select, true
 
@@ -103,7 +104,7 @@ def _about(kind: ObjectKind, object_id: int | None) -> ColumnElement[bool]:
     return AuditEntry.id.in_(objects)
 
 
-def entries_query(filters: AuditFilters, visibility: Visibility, *columns: object) -> Select:
+def entries_query(filters: AuditFilters, visibility: Visibility, *columns: Any) -> Select:
     """The entries the reader may see that match *filters*, newest first.
 
     Selects :class:`AuditEntry` unless *columns* are given.

@@ -20,8 +20,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from lms.auth.links import queue_password_link
 from lms.auth.models import User
 from lms.auth.operations import (
     AccountError,
@@ -90,7 +92,7 @@ def _only_failures(response: Response) -> bool:
     methods=["POST"],
     deduct_when=_only_failures,
 )
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | BaseResponse:
     """Sign-in form; the same neutral message for an unknown e-mail and a wrong password."""
     if current_user.is_authenticated:
         return redirect(url_for("site.home"))
@@ -120,7 +122,7 @@ def login() -> str | Response:
 
 @bp.post("/logout")
 @login_required
-def logout() -> Response:
+def logout() -> BaseResponse:
     """Sign out (a POST with the CSRF token: a link cannot sign anyone out).
 
     Sessions live in signed cookies, so clearing this browser's cookie would leave
@@ -135,11 +137,11 @@ def logout() -> Response:
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
-def set_password(token: str) -> str | Response:
+def set_password(token: str) -> str | tuple[str, int] | BaseResponse:
     """Choose a password with a one-time link."""
     record = find_valid_token(token)
     if record is None:
-        return render_template("auth/link_invalid.html", mail=mail_configured()), 404  # type: ignore[return-value]
+        return render_template("auth/link_invalid.html", mail=mail_configured()), 404
     form = SetPasswordForm()
     error = None
     if form.validate_on_submit():
@@ -165,7 +167,7 @@ def set_password(token: str) -> str | Response:
 
 @bp.route("/password/dimenticata", methods=["GET", "POST"])
 @limiter.limit("5 per 15 minutes", methods=["POST"])
-def forgot_password() -> str | Response:
+def forgot_password() -> str | BaseResponse:
     """Send a new one-time link by e-mail, when e-mail is configured."""
     form = ForgotPasswordForm()
     if form.validate_on_submit() and mail_configured():
@@ -174,7 +176,6 @@ def forgot_password() -> str | Response:
         if user is not None:
             # Queued: the e-mail leaves after the token is committed and the page
             # has answered, so known and unknown addresses answer alike.
-            from lms.auth.links import queue_password_link  # noqa: PLC0415
 
             queue_password_link(user)
         # Same answer whether or not the address is known.

@@ -18,11 +18,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.permissions import Capability, require
 from lms.courses import queries
 from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
-from lms.courses.models import Course, Module, ModuleKind
+from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
 from lms.courses.pages import course_or_404, module_context, module_page_renderer
 from lms.courses.progress import complete_module, record_visit
 from lms.courses.queries import course_outline
@@ -59,8 +60,7 @@ def overview(course_slug: str) -> str:
     )
 
 
-def _completion(course: Course):  # noqa: ANN202 - a CourseCompletion or None
-    from lms.courses.models import CourseCompletion  # noqa: PLC0415
+def _completion(course: Course) -> CourseCompletion | None:
 
     return db.session.scalar(
         select(CourseCompletion).where(
@@ -71,7 +71,7 @@ def _completion(course: Course):  # noqa: ANN202 - a CourseCompletion or None
 
 @bp.get("/<course_slug>/<module_slug>/")
 @require(Capability.LEARN)
-def module_page(course_slug: str, module_slug: str) -> str | Response:
+def module_page(course_slug: str, module_slug: str) -> str | BaseResponse:
     """A module: its rendered text, previous/next, and "segna come completato"."""
     course, outline, index = module_context(course_slug, module_slug)
     state = outline[index]
@@ -102,7 +102,7 @@ def module_page(course_slug: str, module_slug: str) -> str | Response:
 
 @bp.post("/<course_slug>/<module_slug>/completa")
 @require(Capability.LEARN)
-def complete(course_slug: str, module_slug: str) -> Response:
+def complete(course_slug: str, module_slug: str) -> BaseResponse:
     """Mark a page module as done (quizzes are completed by passing them)."""
     course, outline, index = module_context(course_slug, module_slug)
     state = outline[index]

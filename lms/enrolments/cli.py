@@ -9,10 +9,16 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms.auth.links import link_message
 from lms.auth.operations import find_authority, find_region
 from lms.core import transaction
+from lms.core.mail import Mailer, mail_configured
+from lms.core.messages import english
+from lms.core.types import today_in_italy
 from lms.courses.models import Course
 from lms.enrolments.enrol import enrol
+from lms.enrolments.import_flow import run_import
+from lms.enrolments.links import issue_links, waiting_user_ids
 from lms.extensions import db
 from lms.register.models import StaffCategory, StaffMember
 
@@ -104,9 +110,6 @@ def staff_cli() -> None:
 @with_appcontext
 def import_command(file: Path, *, dry_run: bool) -> None:
     """Import a roster (CSV or XLSX); all or nothing, every bad row reported."""
-    from lms.core.messages import english  # noqa: PLC0415
-    from lms.enrolments.import_flow import run_import  # noqa: PLC0415
-
     outcome = run_import(file.read_bytes(), file.name, importer=None, apply=not dry_run)
     if not outcome.ok:
         transaction.rollback()
@@ -153,12 +156,6 @@ def send_links_command(authorities: tuple[str, ...], *, print_only: bool) -> Non
     e-mailed over one SMTP connection kept for the whole run: a crash never
     leaves e-mailed links that were not stored.
     """
-    from lms.auth.links import link_message  # noqa: PLC0415
-    from lms.core import transaction  # noqa: PLC0415
-    from lms.core.mail import Mailer, mail_configured  # noqa: PLC0415
-    from lms.core.types import today_in_italy  # noqa: PLC0415
-    from lms.enrolments.links import issue_links, waiting_user_ids  # noqa: PLC0415
-
     if not print_only and not mail_configured():
         raise click.ClickException(
             "e-mail is not configured (LMS_SMTP_HOST): use --print, or the HR page's links download"

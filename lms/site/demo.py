@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from codicefiscale import codicefiscale as cf
 from sqlalchemy import select
 
+from lms.assessments.operations import current_version, start_attempt, submit_attempt
 from lms.auth.models import User
 from lms.auth.operations import create_user, find_authority, find_region
+from lms.core.messages import in_english
+from lms.core.types import rome_date, utcnow
+from lms.courses.models import Course, ModuleKind, ModuleProgress
+from lms.courses.progress import complete_module, record_visit
+from lms.enrolments.enrol import enrol
+from lms.enrolments.roster import StaffRow
+from lms.enrolments.staff_import import apply_import, plan_import
+from lms.extensions import db
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,6 @@ def load_demo() -> int:
 
 def db_user_exists(email: str) -> bool:
     """Whether an account with *email* exists."""
-    from lms.extensions import db  # noqa: PLC0415
-
     return db.session.scalar(select(User.id).where(User.email == email)) is not None
 
 
@@ -95,8 +103,6 @@ DEMO_STAFF = (
 
 def _demo_codice_fiscale(first: str, last: str, sex: str, born: str) -> str:
     """A valid codice fiscale (born in Napoli) built with python-codicefiscale's parts."""
-    from codicefiscale import codicefiscale as cf  # noqa: PLC0415
-
     day = date.fromisoformat(born).strftime("%d/%m/%Y")
     stem = cf.encode_lastname(last) + cf.encode_firstname(first) + cf.encode_birthdate(day, sex)
     stem += "F839"
@@ -118,10 +124,6 @@ def load_demo_staff() -> int:
     admin account (made by hand with ``lms users create``), the demo stops with
     the import's error instead of tying that account to a staff record.
     """
-    from lms.core.messages import in_english  # noqa: PLC0415
-    from lms.enrolments.roster import StaffRow  # noqa: PLC0415
-    from lms.enrolments.staff_import import apply_import, plan_import  # noqa: PLC0415
-
     rows = []
     for line, (first, last, sex, born, code, category) in enumerate(DEMO_STAFF, start=2):
         authority = find_authority(code)
@@ -172,11 +174,6 @@ def _enrol_demo() -> None:
 
     Made :data:`DEMO_ENROLLED_DAYS_AGO` days ago, with due dates counted from today.
     """
-    from lms.core.types import rome_date, utcnow  # noqa: PLC0415
-    from lms.courses.models import Course  # noqa: PLC0415
-    from lms.enrolments.enrol import enrol  # noqa: PLC0415
-    from lms.extensions import db  # noqa: PLC0415
-
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     now = utcnow()
     for slug, kind, code, due_in in DEMO_ENROLMENTS:
@@ -226,16 +223,6 @@ def _demo_progress() -> None:
     certificates have data. People who already have progress are left alone:
     running it again changes nothing.
     """
-    from lms.assessments.operations import current_version, start_attempt, submit_attempt  # noqa: PLC0415
-    from lms.core.types import utcnow  # noqa: PLC0415
-    from lms.courses.models import (  # noqa: PLC0415
-        Course,
-        ModuleKind,
-        ModuleProgress,
-    )
-    from lms.courses.progress import complete_module, record_visit  # noqa: PLC0415
-    from lms.extensions import db  # noqa: PLC0415
-
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     for email, slug, done, days_ago, wrong in DEMO_PROGRESS:
         user = db.session.scalar(select(User).where(User.email == email))
