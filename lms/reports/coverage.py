@@ -230,7 +230,7 @@ def _score_counts(filters: ReportFilters, by: By) -> Select:
         best = (
             select(
                 QuizAttempt.user_id,
-                cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
+                filters.best_score(),
             )
             .where(filters.scored_attempt())
             .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
@@ -258,7 +258,7 @@ def _score_counts(filters: ReportFilters, by: By) -> Select:
     best = (
         select(
             func.min(key).label("key"),
-            cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
+            filters.best_score(),
         )
         .select_from(QuizAttempt)
         .join(StaffMember, StaffMember.user_id == QuizAttempt.user_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Label, and_, cast, func, or_, select, true
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
@@ -87,6 +87,16 @@ class ReportFilters:
     def module_current(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`Module`: not retired by the end of ``as_of``."""
         return or_(Module.retired_at.is_(None), Module.retired_at >= self.day_end)
+
+    @staticmethod
+    def best_score() -> Label[int]:
+        """A person's best score on one quiz, in hundredths of a percent (``best``).
+
+        The one definition of the reports' scores: select it grouped by person
+        and quiz, over the attempts of :meth:`scored_attempt`; the mean score is
+        the sum of these over their count.
+        """
+        return cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best")
 
     def scored_attempt(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`QuizAttempt`.

@@ -125,7 +125,7 @@ def _scores(filters: ReportFilters, user_ids: list[int]) -> Lookup:
         select(
             QuizAttempt.user_id,
             Module.course_id,
-            cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best"),
+            filters.best_score(),
         )
         .join(Module, Module.id == QuizAttempt.module_id)
         .where(
