@@ -37,6 +37,32 @@ from lms.auth.passwords import hash_password
 from lms.extensions import db as _db
 from lms.register.models import LESS_DEVELOPED_REGION_CODES, Authority, AuthorityKind, Region
 
+
+def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
+    """Compile the translations when a .mo is missing or older than its .po.
+
+    The .mo files are build output (not in git, ``make translations`` writes them);
+    this makes plain ``pytest`` work on a fresh clone. The same as ``pybabel compile
+    -d lms/translations``, written atomically so two runs at once do not clash.
+    """
+    from babel.messages.mofile import write_mo  # noqa: PLC0415
+    from babel.messages.pofile import read_po  # noqa: PLC0415
+
+    translations = Path(__file__).resolve().parents[1] / "lms" / "translations"
+    for po in sorted(translations.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parents[1].name)
+        if catalog.fuzzy:  # pybabel compile skips fuzzy catalogues too
+            continue
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as target:
+            write_mo(target, catalog)
+        partial.replace(mo)
+
+
 # Argon2 with its production cost makes each sign-in take 0.1-0.2 s; the suite
 # signs in hundreds of times. Tests use the same algorithm with minimal cost
 # (test_users_cli checks the production parameters separately).

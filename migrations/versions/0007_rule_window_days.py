@@ -5,10 +5,37 @@ Revises: 0006
 Create Date: 2026-11-25 06:30:00.000000
 
 """
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
 from alembic import op
 import sqlalchemy as sa
 
-import lms.core.types
+# No application import: a migration must keep doing what it did when it was
+# written, whatever the code becomes. What follows is a frozen copy, as of this
+# migration, of the lines of lms.core.types it needs (UTCDateTime's reading side
+# and rome_date); do not update it when lms.core.types changes.
+ROME = ZoneInfo("Europe/Rome")
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Frozen copy of lms.core.types.UTCDateTime as of 0007 (reading only)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        """Attach UTC to the naive values SQLite returns."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def rome_date(moment):
+    """Frozen copy of lms.core.types.rome_date as of 0007: the calendar day in Italy."""
+    return moment.astimezone(ROME).date()
 
 
 # revision identifiers, used by Alembic.
@@ -25,12 +52,12 @@ def upgrade():
     # Backfill: the rule's due date minus the Italian day it was made (0 if it had
     # passed), as lms.enrolments.enrol.rule_window_days computes for new rules. The
     # rules are few (one per course and authority or region), so a pass in Python
-    # with the shared types reads dates and times alike on SQLite and PostgreSQL.
+    # with the types above reads dates and times alike on SQLite and PostgreSQL.
     rules = sa.table(
         'enrolment_rules',
         sa.column('id', sa.Integer()),
         sa.column('due_on', sa.Date()),
-        sa.column('created_at', lms.core.types.UTCDateTime(timezone=True)),
+        sa.column('created_at', UTCDateTime(timezone=True)),
         sa.column('window_days', sa.Integer()),
     )
     bind = op.get_bind()
@@ -42,7 +69,7 @@ def upgrade():
     updates = [
         {
             'rule_id': rule_id,
-            'days': max(0, (due_on - lms.core.types.rome_date(created_at)).days),
+            'days': max(0, (due_on - rome_date(created_at)).days),
         }
         for rule_id, due_on, created_at in rows
     ]

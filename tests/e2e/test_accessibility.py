@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.conftest import KEYBOARD_LEARNER, PHONE, PHONE_LEARNER, Browser, LiveServer
 from e2e.test_journeys import ROSTER_HEADER, quiz_key
@@ -66,10 +68,11 @@ def keyboard_sign_in(browser: Browser, email: str, password: str) -> None:
     browser.goto("/login")
     tab_to(browser, lambda f: f["id"] == "email")
     browser.page.keyboard.type(email)
-    assert tab(browser)["id"] == "password"
+    tab(browser)
+    expect(browser.page.locator("#password")).to_be_focused()
     browser.page.keyboard.type(password)
     submit_with_enter(browser)
-    assert browser.page.url == browser.url("/")
+    expect(browser.page).to_have_url(browser.url("/"))
 
 
 def test_a_quiz_can_be_taken_with_the_keyboard_alone(
@@ -82,7 +85,7 @@ def test_a_quiz_can_be_taken_with_the_keyboard_alone(
     browser.goto("/courses/appalti-pubblici/verifica-finale/")
     tab_to(browser, lambda f: f["text"] == "Inizia la verifica")
     submit_with_enter(browser)
-    assert page.locator("fieldset.lms-question").count() == len(key)
+    expect(page.locator("fieldset.lms-question")).to_have_count(len(key))
 
     answered = set()
     focused = tab_to(browser, lambda f: f["name"] in key)
@@ -114,9 +117,9 @@ def test_a_quiz_can_be_taken_with_the_keyboard_alone(
     assert tab(browser, backwards=True)["name"] in key
     assert tab(browser)["text"] == "Consegna la verifica"
     submit_with_enter(browser)
-    assert "/tentativi/" in page.url
-    assert page.get_by_text("100%").first.is_visible()
-    assert page.get_by_text("superata").first.is_visible()
+    expect(page).to_have_url(re.compile("/tentativi/"))
+    expect(page.get_by_text("100%").first).to_be_visible()
+    expect(page.get_by_text("superata").first).to_be_visible()
 
 
 def test_a_roster_can_be_uploaded_with_the_keyboard_alone(
@@ -144,12 +147,14 @@ def test_a_roster_can_be_uploaded_with_the_keyboard_alone(
         chooser.value.set_files(roster)
         assert tab(browser)["text"] == "Controlla il file"
         submit_with_enter(browser)
-        assert page.locator(outcome).is_visible()
+        expect(page.locator(outcome)).to_be_visible()
         if roster == bad:
-            assert "riga 2, Codice Ente" in page.locator("#import-errors").inner_text()
+            expect(page.locator("#import-errors")).to_contain_text(
+                "riga 2, Codice Ente", use_inner_text=True
+            )
     tab_to(browser, lambda f: f["text"] == "Conferma l'importazione")
     submit_with_enter(browser)
-    assert page.locator("[data-count=added]").inner_text() == "1"
+    expect(page.locator("[data-count=added]")).to_have_text("1", use_inner_text=True)
 
 
 def described_by(browser: Browser, field_id: str) -> str:
@@ -192,16 +197,18 @@ def test_form_errors_are_tied_to_their_fields(open_browser: Callable[..., Browse
     browser.check()
     for field_id in ("email", "password"):
         field = page.locator(f"#{field_id}")
-        assert field.get_attribute("aria-invalid") == "true"
+        expect(field).to_have_attribute("aria-invalid", "true")
         assert "obbligatorio" in described_by(browser, field_id).lower()
-        assert page.locator(f"label[for={field_id}]").is_visible()
+        expect(page.locator(f"label[for={field_id}]")).to_be_visible()
 
     page.get_by_label("E-mail").fill("discente@demo.example")
     page.get_by_label("Password").fill("password-sbagliata")
     page.get_by_role("button", name="Accedi").click()
     browser.check()
-    assert page.get_by_role("alert").filter(has_text="E-mail o password non corretti.").is_visible()
-    assert page.get_by_label("E-mail").input_value() == "discente@demo.example"
+    expect(
+        page.get_by_role("alert").filter(has_text="E-mail o password non corretti.")
+    ).to_be_visible()
+    expect(page.get_by_label("E-mail")).to_have_value("discente@demo.example")
 
     # A form of the HR pages: the roster upload without a file.
     browser.sign_in("hr.napoli@demo.example", "Personale-2026")
@@ -209,7 +216,7 @@ def test_form_errors_are_tied_to_their_fields(open_browser: Callable[..., Browse
     page.get_by_role("button", name="Controlla il file").click()
     browser.check()
     roster = page.locator("#roster")
-    assert roster.get_attribute("aria-invalid") == "true"
+    expect(roster).to_have_attribute("aria-invalid", "true")
     assert "Scegli un file da caricare." in described_by(browser, "roster")
 
 
@@ -227,13 +234,13 @@ def test_the_learner_pages_work_on_a_375_pixel_screen(open_browser: Callable[...
 
     # The menu is behind the burger button; it opens, and its links work.
     menu_button = page.get_by_role("button", name="Mostra o nascondi il menu")
-    assert menu_button.is_visible()
-    assert not page.get_by_role("link", name="Corsi", exact=True).first.is_visible()
+    expect(menu_button).to_be_visible()
+    expect(page.get_by_role("link", name="Corsi", exact=True).first).not_to_be_visible()
     menu_button.click()
     corsi = page.locator("#main-menu-items").get_by_role("link", name="Corsi")
     corsi.wait_for(state="visible")
     page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
-    assert menu_button.get_attribute("aria-expanded") == "true"
+    expect(menu_button).to_have_attribute("aria-expanded", "true")
     browser.check("menu (375px)")
     browser.shot("mobile-menu")
     corsi.click()
@@ -285,6 +292,6 @@ def test_the_other_pages_pass_axe(
         browser.goto(path)
     # The same in English.
     browser.page.get_by_role("button", name="English").click()
-    browser.page.wait_for_load_state("load")
-    assert browser.page.locator("html").get_attribute("lang") == "en"
+    # The click starts a navigation: wait for the English page, not the one already loaded.
+    expect(browser.page.locator("html")).to_have_attribute("lang", "en")
     browser.check(f"{paths[-1]} (English)")

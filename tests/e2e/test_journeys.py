@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from e2e.conftest import Browser, LiveServer
@@ -52,7 +53,7 @@ def answer_quiz(browser: Browser, key: dict[str, dict], *, right: bool) -> None:
             wanted = wanted[:1]
         for option in wanted:  # people click the label (Bootstrap Italia draws the box there)
             page.locator(f"label[for='{qid}-{option['id']}']").click()
-            assert page.locator(f"#{qid}-{option['id']}").is_checked()
+            expect(page.locator(f"#{qid}-{option['id']}")).to_be_checked()
     page.get_by_role("button", name="Consegna la verifica").click()
     page.wait_for_url(re.compile(r"/tentativi/\d+$"))
 
@@ -62,7 +63,7 @@ def test_new_hire_follows_a_course_fails_then_passes_the_quiz_and_gets_the_certi
 ) -> None:
     browser = open_browser()
     browser.sign_in("discente@demo.example", "Discente-2026")
-    assert browser.page.get_by_role("heading", level=1).count() == 1
+    expect(browser.page.get_by_role("heading", level=1)).to_have_count(1)
     browser.shot("home")
     read_the_modules(browser)
     fail_then_pass_the_quiz(browser, live_server)
@@ -74,8 +75,8 @@ def test_new_hire_follows_a_course_fails_then_passes_the_quiz_and_gets_the_certi
     visitor.page.keyboard.press("Enter")
     visitor.page.wait_for_url(re.compile(r"/certificates/[^/?]+$"))
     visitor.check()
-    assert visitor.page.get_by_text("Giulia Esposito").first.is_visible()
-    assert visitor.page.get_by_text(COURSE_TITLE).first.is_visible()
+    expect(visitor.page.get_by_text("Giulia Esposito").first).to_be_visible()
+    expect(visitor.page.get_by_text(COURSE_TITLE).first).to_be_visible()
     visitor.shot("certificate-check")
 
 
@@ -94,15 +95,15 @@ def read_the_modules(browser: Browser) -> None:
     # Each "done" unlocks the next module and opens it.
     page.get_by_role("link", name="Inizia il corso").click()
     for number in range(1, 7):
-        assert page.get_by_text(f"Modulo {number} di 7").is_visible()
+        expect(page.get_by_text(f"Modulo {number} di 7")).to_be_visible()
         browser.check()
         if number == 1:
-            assert page.get_by_text("Il modulo successivo si sblocca").is_visible()
+            expect(page.get_by_text("Il modulo successivo si sblocca")).to_be_visible()
             browser.shot("module")
         page.get_by_role("button", name="Segna come completato").click()
         page.wait_for_url(re.compile(r"/courses/[^/]+/[^/]+/$"))
     page.get_by_role("link", name="Modulo precedente").click()
-    assert page.get_by_text("Hai completato questo modulo.").is_visible()
+    expect(page.get_by_text("Hai completato questo modulo.")).to_be_visible()
     browser.check()
     page.locator("a[rel=next]").click()
 
@@ -110,7 +111,7 @@ def read_the_modules(browser: Browser) -> None:
 def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
     """The final quiz: fail it, read the review, try again and pass."""
     page = browser.page
-    assert page.get_by_role("heading", name="Verifica finale", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Verifica finale", level=1)).to_be_visible()
     browser.check()
     quiz_url = page.url
     key = quiz_key(live_server, COURSE, quiz_url.rstrip("/").rsplit("/", 1)[-1])
@@ -118,16 +119,18 @@ def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
     browser.check()
     browser.shot("quiz")
     answer_quiz(browser, key, right=False)
-    assert page.get_by_text("non superata").first.is_visible()
+    expect(page.get_by_text("non superata").first).to_be_visible()
     # Right and wrong are said in words too, not only by the icon's colour. Every answer
     # was wrong; the questions come in a shuffled order, so look at each kind wherever it is.
     reviews = page.locator(".lms-review")
-    assert reviews.count() == len(key)
+    expect(reviews).to_have_count(len(key))
     for review in reviews.all():
-        assert review.locator(".visually-hidden").first.inner_text() == "Risposta errata:"
+        expect(review.locator(".visually-hidden").first).to_have_text(
+            "Risposta errata:", use_inner_text=True
+        )
     choice = page.locator(".lms-review:has(.lms-review-options)").first
-    assert choice.get_by_text("(corretta)").count() >= 1
-    assert choice.get_by_text("la tua scelta").count() == 1
+    expect(choice.get_by_text("(corretta)").first).to_be_attached()  # at least one
+    expect(choice.get_by_text("la tua scelta")).to_have_count(1)
     browser.check()
     browser.shot("quiz-review")
 
@@ -135,7 +138,7 @@ def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
     page.get_by_role("button", name="Inizia un nuovo tentativo").click()
     browser.check()
     answer_quiz(browser, key, right=True)
-    assert page.get_by_text("100%").first.is_visible()
+    expect(page.get_by_text("100%").first).to_be_visible()
     browser.check()
 
 
@@ -143,7 +146,7 @@ def download_the_certificate(browser: Browser, live_server: LiveServer, tmp_path
     """The course is complete: download the PDF; return the certificate's code."""
     page = browser.page
     browser.goto(f"/courses/{COURSE}/")
-    assert page.get_by_text("Hai completato questo corso").is_visible()
+    expect(page.get_by_text("Hai completato questo corso")).to_be_visible()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Scarica l'attestato (PDF)").click()
     download = download_info.value
@@ -176,18 +179,18 @@ def test_trainer_previews_a_draft_and_reads_quiz_statistics(
 
     page.get_by_role("link", name="Corsi", exact=True).click()
     browser.check()
-    assert page.get_by_text("Bozza: visibile solo ai formatori").is_visible()
+    expect(page.get_by_text("Bozza: visibile solo ai formatori")).to_be_visible()
     page.get_by_role("link", name="Fondi europei e aiuti di Stato").click()
     browser.check()
-    assert page.get_by_text("Questo corso è una bozza").is_visible()
+    expect(page.get_by_text("Questo corso è una bozza")).to_be_visible()
     page.get_by_role("link", name="Che cos'è un aiuto di Stato").first.click()
     browser.check()
-    assert page.get_by_role("heading", name="Che cos'è un aiuto di Stato").is_visible()
+    expect(page.get_by_role("heading", name="Che cos'è un aiuto di Stato")).to_be_visible()
     browser.shot("trainer-draft-preview")
 
     page.get_by_role("link", name="Statistiche corsi").click()
     browser.check()
-    assert page.get_by_text("bozza").first.is_visible()
+    expect(page.get_by_text("bozza").first).to_be_visible()
     browser.shot("trainer-dashboard")
     page.get_by_role("link", name=COURSE_TITLE).first.click()
     browser.check()
@@ -195,16 +198,16 @@ def test_trainer_previews_a_draft_and_reads_quiz_statistics(
     title = "Statistiche della verifica: Verifica finale"
     page.get_by_role("link", name=title).click()
     browser.check()
-    assert page.get_by_role("heading", name=title).is_visible()
-    assert page.get_by_role("columnheader", name="Discriminazione").is_visible()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Discriminazione")).to_be_visible()
     browser.shot("trainer-quiz-statistics", full_page=True)
 
 
 def _assert_chart_drawn(browser: Browser, selector: str) -> None:
     """The chart's canvas has a size and Chart.js drew on it; words describe it."""
     canvas = browser.page.locator(selector).first
-    assert canvas.get_attribute("role") == "img"
-    assert "tabella" in (canvas.get_attribute("aria-label") or "")  # the numbers are there
+    expect(canvas).to_have_attribute("role", "img")
+    expect(canvas).to_have_attribute("aria-label", re.compile("tabella"))  # the numbers are there
     drawn = browser.json(
         f"""() => {{
             const canvas = document.querySelector({selector!r});
@@ -258,9 +261,10 @@ def test_hr_manager_imports_a_roster_enrols_and_reads_the_reports(
     page.get_by_label("File del personale").set_input_files(bad_file)
     page.get_by_role("button", name="Controlla il file").click()
     browser.check()
-    errors = page.locator("#import-errors li").all_inner_texts()
-    assert len(errors) == 1, errors
-    assert re.match(r"riga 3, E-mail: ", errors[0]), errors  # the column as the file heads it
+    errors = page.locator("#import-errors li")
+    expect(errors).to_have_count(1)
+    # The column as the file heads it.
+    expect(errors).to_have_text(re.compile(r"^riga 3, E-mail: "), use_inner_text=True)
     browser.shot("hr-import-errors")
 
     good_file = tmp_path / "personale-corretto.csv"
@@ -268,13 +272,15 @@ def test_hr_manager_imports_a_roster_enrols_and_reads_the_reports(
     page.get_by_label("File del personale").set_input_files(good_file)
     page.get_by_role("button", name="Controlla il file").click()
     browser.check()
-    assert page.locator("[data-count=new]").inner_text() == "3"
+    expect(page.locator("[data-count=new]")).to_have_text("3", use_inner_text=True)
     browser.shot("hr-import-preview")
     page.get_by_role("button", name="Conferma l'importazione").click()
     browser.check()
-    assert page.locator("[data-count=added]").inner_text() == "3"
+    expect(page.locator("[data-count=added]")).to_have_text("3", use_inner_text=True)
     # The Comune's standing rules enrolled the new people already.
-    assert page.locator("[data-count=enrolled]").inner_text() != "0"
+    enrolled = page.locator("[data-count=enrolled]")
+    expect(enrolled).to_be_attached()  # (not_to_have_text alone passes when it is missing)
+    expect(enrolled).not_to_have_text("0", use_inner_text=True)
 
     enrol_the_authority(browser)
     read_the_reports(browser)
@@ -290,9 +296,9 @@ def enrol_the_authority(browser: Browser) -> None:
     page.get_by_label("Scadenza").fill("2027-03-31")
     page.get_by_role("button", name="Iscrivi").click()
     browser.check()
-    assert page.get_by_text(re.compile(r"[1-9]\d* iscritti, \d+ già iscritti")).is_visible()
+    expect(page.get_by_text(re.compile(r"[1-9]\d* iscritti, \d+ già iscritti"))).to_be_visible()
     rule = page.get_by_role("row").filter(has_text="Monitoraggio, rendicontazione e controlli")
-    assert "Napoli" in rule.inner_text()
+    expect(rule).to_contain_text("Napoli", use_inner_text=True)
 
 
 def read_the_reports(browser: Browser) -> None:
@@ -301,15 +307,16 @@ def read_the_reports(browser: Browser) -> None:
     page.get_by_role("link", name="Report", exact=True).click()
     browser.check()
     _assert_chart_drawn(browser, "#coverage-chart")
-    totals = page.locator("tfoot td").all_inner_texts()
-    assert any(re.fullmatch(r"[1-9][\d.]*", cell.strip()) for cell in totals), totals
+    # Some total is a positive number (has_text reads textContent: spaces around it allowed).
+    totals = page.locator("tfoot td")
+    expect(totals.filter(has_text=re.compile(r"^\s*[1-9][\d.]*\s*$")).first).to_be_attached()
     browser.shot("reports", full_page=True)
     page.get_by_role("link", name="Campania").click()
     browser.check()
     browser.shot("reports-region")
     page.get_by_role("link", name="Napoli").first.click()
     browser.check()
-    assert page.get_by_text("Lucia").first.is_visible()
+    expect(page.get_by_text("Lucia").first).to_be_visible()
     browser.shot("reports-authority")
 
     with page.expect_download() as download_info:
@@ -334,5 +341,7 @@ def test_accessibility_statement_is_linked_from_every_footer(
     footer = page.get_by_role("contentinfo")
     footer.get_by_role("link", name="Dichiarazione di accessibilità").click()
     browser.check()
-    assert page.get_by_role("heading", name="Dichiarazione di accessibilità", level=1).is_visible()
+    expect(
+        page.get_by_role("heading", name="Dichiarazione di accessibilità", level=1)
+    ).to_be_visible()
     browser.shot("accessibility", full_page=True)
