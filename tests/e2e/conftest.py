@@ -128,12 +128,12 @@ def _content_dir(tmp: Path) -> Path:
 def _fill(app: Flask, content: Path) -> None:
     """What `make run` does: register, content, demo accounts and staff; plus two learners."""
     from lms.auth.operations import create_user  # noqa: PLC0415
-    from lms.core.demo import load_demo, load_demo_staff  # noqa: PLC0415
     from lms.courses.content import load_tree  # noqa: PLC0415
     from lms.courses.sync import sync_courses  # noqa: PLC0415
     from lms.extensions import db  # noqa: PLC0415
     from lms.register.istat import shipped_register  # noqa: PLC0415
     from lms.register.operations import load_register  # noqa: PLC0415
+    from lms.site.demo import load_demo, load_demo_staff  # noqa: PLC0415
 
     with app.app_context():
         upgrade()

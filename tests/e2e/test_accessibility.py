@@ -125,7 +125,7 @@ def test_a_quiz_can_be_taken_with_the_keyboard_alone(
 def test_a_roster_can_be_uploaded_with_the_keyboard_alone(
     open_browser: Callable[..., Browser], tmp_path: Path
 ) -> None:
-    from lms.core.demo import _demo_codice_fiscale  # noqa: PLC0415
+    from lms.site.demo import _demo_codice_fiscale  # noqa: PLC0415
 
     row = (
         f"{_demo_codice_fiscale('Marta', 'Longo', 'F', '1992-04-09')};Marta;Longo;"

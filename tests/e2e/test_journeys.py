@@ -227,7 +227,7 @@ ROSTER_HEADER = "Codice Fiscale;Nome;Cognome;E-mail;Codice Ente;Categoria;Data A
 
 def roster_rows() -> list[str]:
     """Three new people in the Comune di Napoli, with valid codici fiscali."""
-    from lms.core.demo import _demo_codice_fiscale  # noqa: PLC0415
+    from lms.site.demo import _demo_codice_fiscale  # noqa: PLC0415
 
     people = (
         ("Lucia", "Amato", "F", "1994-06-18", "neoassunta"),
