@@ -8,7 +8,6 @@ Create Date: 2026-11-25 01:05:50.797447
 from alembic import op
 import sqlalchemy as sa
 
-import lms.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -39,8 +38,8 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=True),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('email = lower(email)', name=op.f('ck_users_email_lowercase')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -70,9 +69,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_password_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_password_tokens_token_hash'))

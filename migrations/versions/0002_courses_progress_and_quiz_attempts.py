@@ -8,7 +8,6 @@ Create Date: 2026-11-25 02:06:56.876689
 from alembic import op
 import sqlalchemy as sa
 
-import lms.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -34,9 +33,9 @@ def upgrade():
     sa.Column('overview_html', sa.Text(), nullable=False),
     sa.Column('source_hash', sa.String(length=64), nullable=False),
     sa.Column('render_version', sa.String(length=16), nullable=False),
-    sa.Column('retired_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courses')),
     sa.UniqueConstraint('slug', name=op.f('uq_courses_slug'))
     )
@@ -44,7 +43,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
-    sa.Column('completed_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_course_completions_course_id_courses')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_course_completions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course_completions')),
@@ -70,8 +69,8 @@ def upgrade():
     sa.Column('max_attempts', sa.Integer(), nullable=True),
     sa.Column('time_limit', sa.Integer(), nullable=True),
     sa.Column('shuffle', sa.Boolean(), nullable=False),
-    sa.Column('retired_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('version >= 1', name=op.f('ck_modules_version_positive')),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_modules_course_id_courses')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_modules')),
@@ -84,9 +83,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('module_id', sa.Integer(), nullable=False),
-    sa.Column('started_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_seen_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('seconds_spent', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['module_id'], ['modules.id'], name=op.f('fk_module_progress_module_id_modules')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_module_progress_user_id_users'), ondelete='CASCADE'),
@@ -102,7 +101,7 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('questions', sa.JSON(), nullable=False),
     sa.Column('pass_mark', sa.Integer(), nullable=False),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['module_id'], ['modules.id'], name=op.f('fk_quiz_versions_module_id_modules')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_versions')),
     sa.UniqueConstraint('module_id', 'version', name=op.f('uq_quiz_versions_module_id_version'))
@@ -113,9 +112,9 @@ def upgrade():
     sa.Column('module_id', sa.Integer(), nullable=False),
     sa.Column('quiz_version_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('started_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('deadline_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('submitted_at', lms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('expired', sa.Boolean(), nullable=False),
     sa.Column('layout', sa.JSON(), nullable=False),
     sa.Column('responses', sa.JSON(), nullable=True),

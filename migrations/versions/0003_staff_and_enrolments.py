@@ -8,7 +8,6 @@ Create Date: 2026-11-25 02:28:41.239201
 from alembic import op
 import sqlalchemy as sa
 
-import lms.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -28,7 +27,7 @@ def upgrade():
     sa.Column('category', sa.String(length=16), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('(authority_id IS NULL) <> (region_id IS NULL)', name=op.f('ck_enrolment_rules_exactly_one_target')),
     sa.ForeignKeyConstraint(['authority_id'], ['authorities.id'], name=op.f('fk_enrolment_rules_authority_id_authorities')),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_enrolment_rules_course_id_courses')),
@@ -53,8 +52,8 @@ def upgrade():
     sa.Column('hired_on', sa.Date(), nullable=True),
     sa.Column('left_on', sa.Date(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('email = lower(email)', name=op.f('ck_staff_members_email_lowercase')),
     sa.CheckConstraint('left_on IS NULL OR hired_on IS NULL OR left_on >= hired_on', name=op.f('ck_staff_members_dates')),
     sa.CheckConstraint('length(codice_fiscale) = 16', name=op.f('ck_staff_members_codice_fiscale_length')),
@@ -73,7 +72,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
-    sa.Column('enrolled_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('rule_id', sa.Integer(), nullable=True),
     sa.Column('enrolled_by_id', sa.Integer(), nullable=True),

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 03:45:46.778506
 from alembic import op
 import sqlalchemy as sa
 
-import lms.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -25,7 +24,7 @@ def upgrade():
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
-    sa.Column('issued_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('holder_name', sa.String(length=201), nullable=False),
     sa.Column('codice_fiscale', sa.String(length=16), nullable=False),
     sa.Column('course_title', sa.String(length=300), nullable=False),

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 04:10:23.047368
 from alembic import op
 import sqlalchemy as sa
 
-import lms.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -25,7 +24,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', lms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_pending_uploads_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_pending_uploads'))
     )
