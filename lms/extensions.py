@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask import request
 from flask_babel import Babel
@@ -36,6 +37,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # A type checker cannot take ``db.Model``, an attribute built at run time
+    # (Base's body with Flask-SQLAlchemy's mixins), as a base class: it sees the
+    # typed declarative base, whose mapping, metadata and constructor it copies.
+    Model = Base
+else:
+    #: The base class of every model (Flask-SQLAlchemy's ``db.Model``).
+    Model = db.Model
 
 
 @event.listens_for(Engine, "connect")

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.auth.models import User
 from lms.core.types import UTCDateTime, utcnow
 from lms.courses.models import Module, QuizVersion
-from lms.extensions import db
+from lms.extensions import Model
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     """One attempt at a quiz module.
 
     The database, not only the code, keeps attempts honest: attempt numbers are

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
 class Action(enum.StrEnum):
@@ -60,7 +60,7 @@ class Via(enum.StrEnum):
     CLI = "cli"
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One action: when, by whom, what, with which counts."""
 
     __tablename__ = "audit_entries"
@@ -91,7 +91,7 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.id} {self.action}>"
 
 
-class AuditObject(db.Model):
+class AuditObject(Model):
     """A record an entry is about (a person, an authority, a course …), by kind and id."""
 
     __tablename__ = "audit_objects"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 from lms.register.models import Authority, Region
 
 
@@ -31,7 +31,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who signs in."""
 
     __tablename__ = "users"
@@ -70,7 +70,7 @@ class User(UserMixin, db.Model):
 
     # Flask-Login -------------------------------------------------------------
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Whether the account may sign in."""
         return self.active
 
@@ -89,7 +89,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class UserScope(db.Model):
+class UserScope(Model):
     """One authority or one region an HR manager is responsible for."""
 
     __tablename__ = "user_scopes"
@@ -113,7 +113,7 @@ class UserScope(db.Model):
     region: Mapped[Region | None] = relationship(lazy="joined")
 
 
-class PasswordToken(db.Model):
+class PasswordToken(Model):
     """A one-time, expiring link to set a password. Only its hash is stored."""
 
     __tablename__ = "password_tokens"

@@ -63,7 +63,7 @@ def require(capability: Capability) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return login_required(wrapped)  # type: ignore[return-value]
+        return login_required(wrapped)
 
     return decorator
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.auth.models import User
 from lms.core.types import UTCDateTime, utcnow
 from lms.courses.models import Course
-from lms.extensions import db
+from lms.extensions import Model
 
 #: Characters of a verification code: digits and capital letters without the
 #: ones people confuse when they read or type a code (0/O, 1/I/L).
@@ -27,7 +27,7 @@ def grouped_code(code: str) -> str:
     return "-".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """A completion certificate: one per person and course, the same every time it is shown.
 
     It keeps a copy of what it certifies, so that renaming a course, changing its

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
 from lms.core.types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -52,7 +52,7 @@ class ModuleKind(enum.StrEnum):
     QUIZ = "quiz"
 
 
-class Course(db.Model):
+class Course(Model):
     """A course: one folder of ``content/``."""
 
     __tablename__ = "courses"
@@ -94,7 +94,7 @@ class Course(db.Model):
         return f"<Course {self.slug}>"
 
 
-class Module(db.Model):
+class Module(Model):
     """A module: one Markdown file of a course, a page or a quiz."""
 
     __tablename__ = "modules"
@@ -147,7 +147,7 @@ class Module(db.Model):
         return f"<Module {self.course_id}/{self.slug} v{self.version}>"
 
 
-class QuizVersion(db.Model):
+class QuizVersion(Model):
     """The questions of a quiz module as they stood at one synchronisation.
 
     Attempts point here, so editing a quiz never changes past scores.
@@ -172,7 +172,7 @@ class QuizVersion(db.Model):
 # What people did with the courses ------------------------------------------
 
 
-class ModuleProgress(db.Model):
+class ModuleProgress(Model):
     """One person's progress on one module."""
 
     __tablename__ = "module_progress"
@@ -195,7 +195,7 @@ class ModuleProgress(db.Model):
     module: Mapped[Module] = relationship()
 
 
-class CourseCompletion(db.Model):
+class CourseCompletion(Model):
     """A course completed by a person. Once recorded, it stands."""
 
     __tablename__ = "course_completions"

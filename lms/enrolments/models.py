@@ -18,11 +18,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
 from lms.courses.models import Course
-from lms.extensions import db
+from lms.extensions import Model
 from lms.register.models import Authority, Region, StaffMember
 
 
-class EnrolmentRule(db.Model):
+class EnrolmentRule(Model):
     """A standing enrolment: everyone of an authority (or region), now and later.
 
     Like Moodle's cohort sync: people imported into the authority after the rule
@@ -55,7 +55,7 @@ class EnrolmentRule(db.Model):
     region: Mapped[Region | None] = relationship()
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     """A staff member enrolled in a course. One per person and course."""
 
     __tablename__ = "enrolments"
@@ -82,7 +82,7 @@ class Enrolment(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class PendingUpload(db.Model):
+class PendingUpload(Model):
     """A roster file previewed by an HR manager and waiting for the confirmation.
 
     Kept in the database, not on an instance's disk, so that the confirmation may

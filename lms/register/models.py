@@ -21,7 +21,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 LESS_DEVELOPED_REGION_CODES = frozenset({"14", "15", "16", "17", "18", "19", "20"})
 #: Stand-ins for an empty hiring or leaving day in SQL comparisons (see StaffMember.on_staff).
@@ -49,7 +49,7 @@ class AuthorityKind(enum.StrEnum):
     ALTRO = "altro"
 
 
-class Region(db.Model):
+class Region(Model):
     """One of Italy's 20 regions."""
 
     __tablename__ = "regions"
@@ -69,7 +69,7 @@ class Region(db.Model):
         return f"<Region {self.code} {self.name}>"
 
 
-class Authority(db.Model):
+class Authority(Model):
     """A public body whose staff are trained: a region, province, municipality or other."""
 
     __tablename__ = "authorities"
@@ -118,7 +118,7 @@ class StaffCategory(enum.StrEnum):
     EXISTING = "existing"
 
 
-class StaffMember(db.Model):
+class StaffMember(Model):
     """A person on an authority's staff, as the HR manager's roster lists them."""
 
     __tablename__ = "staff_members"
@@ -171,6 +171,10 @@ class StaffMember(db.Model):
     # drive the big report aggregates from the left_on index (a MULTI-INDEX OR,
     # then a sort) instead of scanning enrolments in their own index order.
 
+    # Each expression is declared with ``@<name>.expression``: it sets the SQL side
+    # of the hybrid in place and returns it, as ``.inplace.expression`` would
+    # (a no-op for a hybrid_method), which mypy mistypes as the bound method.
+
     @hybrid_method
     def has_left(self, day: date) -> bool:
         """Whether the person is off the staff on *day*: ``left_on`` is the first day out.
@@ -180,7 +184,7 @@ class StaffMember(db.Model):
         """
         return left_by(self.left_on, day)
 
-    @has_left.inplace.expression
+    @has_left.expression
     @classmethod
     def _has_left_expression(cls, day: date) -> ColumnElement[bool]:
         # No OR here: the left_on index finds the few who left among many.
@@ -191,7 +195,7 @@ class StaffMember(db.Model):
         """Whether the person has not left by *day* (a new hire not yet started is employed)."""
         return not self.has_left(day)
 
-    @still_employed.inplace.expression
+    @still_employed.expression
     @classmethod
     def _still_employed_expression(cls, day: date) -> ColumnElement[bool]:
         return func.coalesce(cls.left_on, LATEST) > day
@@ -201,7 +205,7 @@ class StaffMember(db.Model):
         """Whether the person counts as staff on *day*: hired by then and not left."""
         return (self.hired_on is None or self.hired_on <= day) and not self.has_left(day)
 
-    @on_staff.inplace.expression
+    @on_staff.expression
     @classmethod
     def _on_staff_expression(cls, day: date) -> ColumnElement[bool]:
         return and_(
