@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from lms.assessments.models import QuizAttempt
 from lms.assessments.operations import (
@@ -53,7 +54,7 @@ def render_quiz(course: Course, state: ModuleState, **context: object) -> str:
 register_module_page(ModuleKind.QUIZ, render_quiz)
 
 
-def _quiz_module(course_slug: str, module_slug: str):  # noqa: ANN202 - (course, ModuleState)
+def _quiz_module(course_slug: str, module_slug: str) -> tuple[Course, ModuleState]:
     course, outline, index = module_context(course_slug, module_slug)
     state = outline[index]
     if state.locked:
@@ -65,7 +66,7 @@ def _quiz_module(course_slug: str, module_slug: str):  # noqa: ANN202 - (course,
 
 @bp.post("/<course_slug>/<module_slug>/tentativi")
 @require(Capability.LEARN)
-def start(course_slug: str, module_slug: str) -> Response:
+def start(course_slug: str, module_slug: str) -> BaseResponse:
     """Start an attempt (or go back to the open one)."""
     course, state = _quiz_module(course_slug, module_slug)
     try:
@@ -93,7 +94,7 @@ def _own_attempt(state: ModuleState, attempt_id: int) -> QuizAttempt:
 
 @bp.post("/<course_slug>/<module_slug>/tentativi/<int:attempt_id>")
 @require(Capability.LEARN)
-def submit(course_slug: str, module_slug: str, attempt_id: int) -> Response:
+def submit(course_slug: str, module_slug: str, attempt_id: int) -> BaseResponse:
     """Grade the attempt; a forged form is a 400 and records nothing."""
     course, state = _quiz_module(course_slug, module_slug)
     attempt = _own_attempt(state, attempt_id)
@@ -118,7 +119,7 @@ def submit(course_slug: str, module_slug: str, attempt_id: int) -> Response:
 
 @bp.get("/<course_slug>/<module_slug>/tentativi/<int:attempt_id>")
 @require(Capability.LEARN)
-def review(course_slug: str, module_slug: str, attempt_id: int) -> str | Response:
+def review(course_slug: str, module_slug: str, attempt_id: int) -> str | BaseResponse:
     """A graded attempt: score, per question right or wrong, explanations."""
     course, state = _quiz_module(course_slug, module_slug)
     attempt = _own_attempt(state, attempt_id)

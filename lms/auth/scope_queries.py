@@ -31,7 +31,7 @@ def authorities_in_scope(
     search: str = "",
     kind: AuthorityKind | None = None,
     region_code: str | None = None,
-) -> Select[tuple[Authority]]:
+) -> Select[Authority]:
     """Authorities *user* may see, filtered, ordered by region then name."""
     query = (
         select(Authority)

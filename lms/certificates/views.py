@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.permissions import Capability, require
 from lms.certificates.models import Certificate, grouped_code
@@ -82,7 +83,7 @@ def download(course_slug: str) -> Response:
 
 
 @bp.get("/certificates/")
-def lookup() -> str | Response:
+def lookup() -> str | BaseResponse:
     """A form to type a code; a well-formed one leads to the code's page."""
     typed = request.args.get("code", "").strip()
     code = normalise_code(typed)

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from lms.core.forms import LanguageForm
 from lms.core.redirects import safe_next
@@ -80,7 +81,7 @@ def accessibility() -> str:
 
 
 @bp.post("/lingua")
-def set_language() -> Response:
+def set_language() -> BaseResponse:
     """Switch the interface language for this session (and the account)."""
     form = LanguageForm()
     if form.validate_on_submit():
@@ -229,7 +230,7 @@ def register_error_handlers(app: Flask) -> None:
         # An exception outside the view (an after_request hook) reaches Flask's last
         # resort, which hands over a 500 that carries it.
         original = getattr(error, "original_exception", None)
-        if database_unavailable(original):
+        if original is not None and database_unavailable(original):
             return unavailable_page(original)
         _forget_unreadable_user()
         code = error.code or 500

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import Capability, can
@@ -23,7 +24,7 @@ from lms.extensions import db
 _LEARNERS = select(User.id).where(User.role.in_([Role.LEARNER, Role.HR]))
 
 
-def visible_courses_clause(user: User):  # noqa: ANN201 - a SQLAlchemy boolean clause
+def visible_courses_clause(user: User) -> ColumnElement[bool]:
     """Courses *user* may see: published ones, and drafts for trainers and admins."""
     clause = Course.retired_at.is_(None)
     if can(user, Capability.VIEW_DRAFTS):
@@ -45,7 +46,7 @@ class CatalogueEntry:
     course: Course
     modules: int
     completed: int
-    completed_at: object | None
+    completed_at: datetime | None
 
     @property
     def progress_pct(self) -> int:
@@ -78,7 +79,7 @@ def progress_on(user_id: int | None, courses: list[Course]) -> list[CatalogueEnt
         ).all()
     )
     done: dict[int, int] = {}
-    completions: dict[int, object] = {}
+    completions: dict[int, datetime] = {}
     if user_id is not None:
         done = dict(
             db.session.execute(

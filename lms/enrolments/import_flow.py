@@ -101,7 +101,7 @@ def run_import(
         plan.unchanged,
     )
     if plan.errors:
-        outcome.errors = plan.errors
+        outcome.errors = list(plan.errors)
         return outcome
     if apply:
         outcome.result = apply_import(plan)

@@ -43,20 +43,17 @@ def enrolled_courses(
     if not due:
         return []
     entries = [e for e in (catalogue(user) if entries is None else entries) if e.course.id in due]
-    courses = [
-        EnrolledCourse(
-            entry=e,
-            due_on=due[e.course.id],
-            overdue=bool(due[e.course.id] and due[e.course.id] < today and not e.completed_at),
-        )
-        for e in entries
-    ]
+    courses = []
+    for e in entries:
+        due_on = due[e.course.id]
+        overdue = due_on is not None and due_on < today and not e.completed_at
+        courses.append(EnrolledCourse(entry=e, due_on=due_on, overdue=overdue))
     return sorted(
         courses, key=lambda c: (c.entry.completed_at is not None, c.due_on is None, c.due_on or 0)
     )
 
 
-def enrolment_authorities(user: User) -> Sequence[Row[tuple[int, str, str]]]:
+def enrolment_authorities(user: User) -> Sequence[Row[int, str, str]]:
     """(id, code, name) of the authorities in *user*'s scope that have staff, by name."""
     return db.session.execute(
         select(Authority.id, Authority.code, Authority.name)
@@ -68,7 +65,7 @@ def enrolment_authorities(user: User) -> Sequence[Row[tuple[int, str, str]]]:
     ).all()
 
 
-def enrolment_regions(user: User) -> Sequence[Row[tuple[int, str, str]]]:
+def enrolment_regions(user: User) -> Sequence[Row[int, str, str]]:
     """(id, code, name) of the regions *user* may enrol as a whole, by code.
 
     An HR manager's whole regions; for an admin, every region that has staff.
@@ -86,7 +83,7 @@ def enrolment_regions(user: User) -> Sequence[Row[tuple[int, str, str]]]:
     return db.session.execute(query).all()
 
 
-def rules_in_scope(user: User) -> Select[tuple[EnrolmentRule, Course, Authority, Region]]:
+def rules_in_scope(user: User) -> Select[EnrolmentRule, Course, Authority, Region]:
     """The standing rules *user* may see and remove, newest first, with their targets.
 
     A rule on an authority is in scope when the authority is; a rule on a region

@@ -107,6 +107,8 @@ FIELD_LABELS = {
 def _preview(outcome: ImportOutcome) -> dict:
     """New and updated people for the preview table, with authority codes and changed fields."""
     plan = outcome.plan
+    if plan is None:  # run_import plans every roster it found valid
+        raise ValueError("no import plan to preview: the roster was not valid")
     new = plan.new[:PREVIEW_ROWS]
     updated = plan.updated[:PREVIEW_ROWS]
     authority_ids = {values["authority_id"] for values in new}
@@ -127,7 +129,7 @@ def _preview(outcome: ImportOutcome) -> dict:
     def shown(name: str, value: object) -> str:
         if value is None:
             return ""
-        if name == "authority_id":
+        if name == "authority_id" and isinstance(value, int):
             return codes.get(value, str(value))
         if name == "category":
             return str(CATEGORY_NAMES.get(str(value), value))
@@ -373,14 +375,14 @@ def _render_person(staff: StaffMember, form: EnrolPersonForm) -> str:
 
 @bp.post("/<int:staff_id>/iscrivi")
 @require(Capability.ENROL)
-def enrol_person(staff_id: int) -> str | BaseResponse:
+def enrol_person(staff_id: int) -> str | tuple[str, int] | BaseResponse:
     """Enrol one person in a published course."""
     staff = _staff_in_scope(staff_id)
     form = EnrolPersonForm()
     form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
     if not form.validate_on_submit():
         return _render_person(staff, form), 400
-    if staff.has_left(today_in_italy()):
+    if staff.left_on is not None and staff.has_left(today_in_italy()):
         # enrol() passes over people who have left; say so rather than "already enrolled".
         flash(
             _(
@@ -391,6 +393,8 @@ def enrol_person(staff_id: int) -> str | BaseResponse:
         )
         return redirect(url_for("staff.person", staff_id=staff.id))
     course = db.session.get(Course, form.course.data)
+    if course is None:  # a choice validated above, then deleted meanwhile
+        abort(404)
     result = enrol(
         course, staff_ids=[staff.id], due_on=form.due_on.data, by=current_user, standing=False
     )
@@ -457,7 +461,7 @@ def _resolve_target(value: str) -> tuple[list[int], list[int]]:
 
 @bp.route("/iscrizioni", methods=["GET", "POST"])
 @require(Capability.ENROL)
-def enrolments() -> str | BaseResponse:
+def enrolments() -> tuple[str, int] | BaseResponse:
     """Enrol an authority or a region in a course; the standing rules in scope."""
     form = _enrol_form()
     status = 200
@@ -465,6 +469,8 @@ def enrolments() -> str | BaseResponse:
         if form.validate_on_submit():
             authority_ids, region_ids = _resolve_target(form.target.data)
             course = db.session.get(Course, form.course.data)
+            if course is None:  # a choice validated above, then deleted meanwhile
+                abort(404)
             result = enrol(
                 course,
                 authority_ids=authority_ids,
