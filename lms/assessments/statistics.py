@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -75,7 +75,7 @@ def _band(score: Decimal | float) -> int:
 
 
 def quiz_statistics(
-    questions: list[Mapping], attempts: Iterable[tuple[Decimal, bool, dict, dict]]
+    questions: Sequence[Mapping], attempts: Iterable[tuple[Decimal, bool, dict, dict]]
 ) -> QuizStats:
     """Statistics from (score_pct, passed, results, responses) of graded attempts."""
     stats = QuizStats()
@@ -100,14 +100,16 @@ def quiz_statistics(
     stats.mean_score = sum(scores) / len(scores) if scores else None
     for question in questions:
         qid, points = question["id"], float(question["points"])
-        got = earned[qid]
-        rest = [t - g for t, g in zip(totals, got, strict=True)]
-        r = _pearson(got, rest)
+        earned_here = earned[qid]
+        rest = [t - g for t, g in zip(totals, earned_here, strict=True)]
+        r = _pearson(earned_here, rest)
         stats.questions.append(
             QuestionStats(
                 question=question,
-                attempts=len(got),
-                facility_pct=100 * sum(got) / (points * len(got)) if got else None,
+                attempts=len(earned_here),
+                facility_pct=(
+                    100 * sum(earned_here) / (points * len(earned_here)) if earned_here else None
+                ),
                 discrimination_pct=None if r is None else 100 * r,
                 most_missed=wrong_choices[qid].most_common(3),
             )

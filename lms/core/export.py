@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_FLUSH_ROWS = 500
@@ -101,26 +102,28 @@ class _Sheets:
         self.bold = workbook.add_format({"bold": True, "bg_color": "#E6EEF7", "bottom": 1})
         self.date = workbook.add_format({"num_format": "dd/mm/yyyy"})
         self.widths = [len(name) + 2 for name in self.header]
-        self.sheets: list[tuple[object, int]] = []
-        self.sheet = None
+        self.sheets: list[tuple[Worksheet, int]] = []
+        self.sheet: Worksheet | None = None
         self.row = 0
         self.rows_seen = 0
 
-    def new_sheet(self) -> None:
+    def new_sheet(self) -> Worksheet:
         if self.sheet is not None:
             self.sheets.append((self.sheet, self.row))
         number = len(self.sheets) + 1
         name = self.title if number == 1 else f"{self.title} ({number})"
-        self.sheet = self.workbook.add_worksheet(name)
-        self.sheet.freeze_panes(1, 0)
+        sheet = self.sheet = self.workbook.add_worksheet(name)
+        sheet.freeze_panes(1, 0)
         for column, name in enumerate(self.header):
-            self.sheet.write_string(0, column, name, self.bold)
+            sheet.write_string(0, column, name, self.bold)
         self.row = 1
+        return sheet
 
     def write(self, cells: Sequence[object]) -> None:
-        if self.sheet is None or self.row >= XLSX_MAX_ROWS:
-            self.new_sheet()
-        sheet, row = self.sheet, self.row
+        sheet = self.sheet
+        if sheet is None or self.row >= XLSX_MAX_ROWS:
+            sheet = self.new_sheet()
+        row = self.row
         for column, value in enumerate(cells):
             if value is None or value == "":
                 continue
@@ -140,9 +143,8 @@ class _Sheets:
         self.row += 1
 
     def finish(self) -> None:
-        if self.sheet is None:
-            self.new_sheet()
-        self.sheets.append((self.sheet, self.row))
+        sheet = self.sheet if self.sheet is not None else self.new_sheet()
+        self.sheets.append((sheet, self.row))
         last_column = len(self.header) - 1
         for sheet, rows in self.sheets:
             for column, width in enumerate(self.widths):

@@ -340,13 +340,13 @@ def _answers(source: _Source, item: GiftItem, start: int, end: int) -> GiftItem:
         return replace(item, kind=GiftKind.MATCHING)
     truth, *feedbacks = answer_text.split("#", 2)
     if truth.strip() in _TRUE_FALSE_ANSWERS:
-        wrong, right = (*feedbacks, "", "")[:2]
+        wrong_text, right_text = (*feedbacks, "", "")[:2]
         return replace(
             item,
             kind=GiftKind.TRUE_FALSE,
             truth=_TRUE_FALSE_ANSWERS[truth.strip()],
-            wrong_feedback=_with_format(wrong, fmt) if wrong.strip() else None,
-            right_feedback=_with_format(right, fmt) if right.strip() else None,
+            wrong_feedback=_with_format(wrong_text, fmt) if wrong_text.strip() else None,
+            right_feedback=_with_format(right_text, fmt) if right_text.strip() else None,
         )
     answers = tuple(_answer(source, piece, fmt) for piece in _pieces(source, start, end, "="))
     return replace(item, kind=GiftKind.SHORT_ANSWER, answers=answers)
