@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.assessments.grading import ForgedAnswer, Grade, grade, parse_responses
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
+from lms.core.sql import rowcount
 from lms.core.types import utcnow
 from lms.courses.models import Module, ModuleKind, QuizVersion
 from lms.courses.progress import complete_module
@@ -98,21 +99,23 @@ def _expire_if_overdue(attempt: QuizAttempt, now: datetime) -> bool:
     """Close an open attempt whose deadline (plus grace) has passed; return whether it did."""
     if attempt.deadline_at is None or now <= attempt.deadline_at + GRACE:
         return False
-    closed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(
-            submitted_at=attempt.deadline_at,
-            expired=True,
-            responses={},
-            results={},
-            earned=0,
-            possible=0,
-            score_pct=Decimal(0),
-            passed=False,
+    closed = rowcount(
+        db.session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+            .values(
+                submitted_at=attempt.deadline_at,
+                expired=True,
+                responses={},
+                results={},
+                earned=0,
+                possible=0,
+                score_pct=Decimal(0),
+                passed=False,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.refresh(attempt)
     return bool(closed)
 
@@ -207,23 +210,25 @@ def submit_attempt(
         return None
     result = grade(version.questions, responses, version.pass_mark)
     # Only one submission can turn an open attempt into a graded one.
-    updated = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(
-            submitted_at=now,
-            responses={qid: list(values) for qid, values in responses.items()},
-            results={
-                r.question_id: {"correct": r.correct, "earned": r.earned, "points": r.points}
-                for r in result.results
-            },
-            earned=result.earned,
-            possible=result.possible,
-            score_pct=result.score_pct,
-            passed=result.passed,
+    updated = rowcount(
+        db.session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+            .values(
+                submitted_at=now,
+                responses={qid: list(values) for qid, values in responses.items()},
+                results={
+                    r.question_id: {"correct": r.correct, "earned": r.earned, "points": r.points}
+                    for r in result.results
+                },
+                earned=result.earned,
+                possible=result.possible,
+                score_pct=result.score_pct,
+                passed=result.passed,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.refresh(attempt)
     if not updated:
         raise AttemptClosed(attempt)

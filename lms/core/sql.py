@@ -1,12 +1,13 @@
-"""Small query helpers every list and search uses: LIKE patterns and page numbers."""
+"""Small query helpers: LIKE patterns and page numbers for lists, row counts of writes."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
+from sqlalchemy.engine import CursorResult, Result
 
 from lms.extensions import db
 
@@ -76,3 +77,14 @@ def _whole_number(name: str, default: int) -> int:
     if not (text.isascii() and text.isdigit()):
         abort(404)
     return int(text) if len(text) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an INSERT, UPDATE or DELETE run with ``db.session.execute()`` matched.
+
+    ``Session.execute()`` is typed to return a :class:`~sqlalchemy.engine.Result`,
+    which has no ``rowcount``: for such a statement (without RETURNING) it is a
+    :class:`~sqlalchemy.engine.CursorResult`, which has. The count is the driver's:
+    psycopg says -1 for an INSERT … SELECT unless ``preserve_rowcount`` is set.
+    """
+    return cast("CursorResult[*tuple[Any, ...]]", result).rowcount

@@ -8,6 +8,7 @@ from sqlalchemy import exists, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
+from lms.core.sql import rowcount
 from lms.core.types import utcnow
 from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress
 from lms.extensions import db
@@ -142,4 +143,4 @@ def record_due_completions(course: Course, now: datetime | None = None) -> int:
         insert(CourseCompletion).from_select(["user_id", "course_id", "completed_at"], due),
         execution_options={"preserve_rowcount": True},  # psycopg: else -1
     )
-    return result.rowcount or 0
+    return rowcount(result) or 0

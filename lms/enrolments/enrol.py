@@ -30,11 +30,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 from sqlalchemy.sql.selectable import Subquery
 
 from lms.audit import Action, AuditEntry, ObjectKind, amend_summary, record
 from lms.auth.models import User
+from lms.core.sql import rowcount
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
 from lms.enrolments.models import Enrolment, EnrolmentRule
@@ -84,7 +86,7 @@ def newcomer_due_on(due_on: date | None, window_days: int | None, enrolled_on: d
     return max(due_on, _add_days(enrolled_on, window_days or 0))
 
 
-def active_staff_clause(today: date):  # noqa: ANN201 - a SQLAlchemy boolean clause
+def active_staff_clause(today: date) -> SQLCoreOperations[bool]:
     """Staff who have not left by *today*."""
     return StaffMember.still_employed(today)
 
@@ -95,7 +97,7 @@ def _targets(
     staff_ids: Iterable[int],
     category: StaffCategory | None,
     today: date,
-) -> Select[tuple[int]]:
+) -> Select[int]:
     authority_ids, region_ids, staff_ids = set(authority_ids), set(region_ids), set(staff_ids)
     if not (authority_ids or region_ids or staff_ids):
         raise ValueError("an enrolment needs at least one authority, region or person")
@@ -150,12 +152,14 @@ def enrol(
         literal(due_on, Enrolment.due_on.type) if due_on else null(),
         literal(by.id) if by is not None else null(),
     ).where(not_enrolled)
-    inserted = db.session.execute(
-        insert(Enrolment).from_select(
-            ["staff_id", "course_id", "enrolled_at", "due_on", "enrolled_by_id"], new
-        ),
-        execution_options=KEEP_ROWCOUNT,
-    ).rowcount
+    inserted = rowcount(
+        db.session.execute(
+            insert(Enrolment).from_select(
+                ["staff_id", "course_id", "enrolled_at", "due_on", "enrolled_by_id"], new
+            ),
+            execution_options=KEEP_ROWCOUNT,
+        )
+    )
     rules: list[EnrolmentRule] = []
     if standing:
         for column, ids in (("authority_id", authority_ids), ("region_id", region_ids)):
@@ -260,7 +264,9 @@ def _add_rule(
     return rule
 
 
-def _newcomer_due_clause(enrolled_on: date) -> ColumnElement:
+def _newcomer_due_clause(
+    enrolled_on: date,
+) -> ColumnElement[date | None] | InstrumentedAttribute[date | None]:
     """:func:`newcomer_due_on` of each rule, in SQL, for people enrolled on *enrolled_on*.
 
     Date arithmetic differs between SQLite and PostgreSQL, so the day each window
@@ -327,12 +333,14 @@ def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = N
         if len(staff_ids) <= MAX_LISTED_IDS:
             matches = matches.where(StaffMember.id.in_(staff_ids))
     return (
-        db.session.execute(
-            insert(Enrolment).from_select(
-                ["staff_id", "course_id", "enrolled_at", "due_on", "rule_id"], matches
-            ),
-            execution_options=KEEP_ROWCOUNT,
-        ).rowcount
+        rowcount(
+            db.session.execute(
+                insert(Enrolment).from_select(
+                    ["staff_id", "course_id", "enrolled_at", "due_on", "rule_id"], matches
+                ),
+                execution_options=KEEP_ROWCOUNT,
+            )
+        )
         or 0
     )
 
@@ -360,11 +368,13 @@ def delete_rule(rule: EnrolmentRule, *, by: User | None = None) -> int:
 
     Returns how many enrolments it had made (they lose only their link to the rule).
     """
-    kept = db.session.execute(
-        update(Enrolment)
-        .where(Enrolment.rule_id == rule.id)
-        .values(rule_id=None)
-        .execution_options(synchronize_session=False)
+    kept = rowcount(
+        db.session.execute(
+            update(Enrolment)
+            .where(Enrolment.rule_id == rule.id)
+            .values(rule_id=None)
+            .execution_options(synchronize_session=False)
+        )
     )
     record(
         Action.RULE_DELETE,
@@ -372,8 +382,8 @@ def delete_rule(rule: EnrolmentRule, *, by: User | None = None) -> int:
         objects=[(ObjectKind.RULE, rule.id), (ObjectKind.COURSE, rule.course_id)],
         authority_ids=[rule.authority_id] if rule.authority_id is not None else [],
         region_ids=[rule.region_id] if rule.region_id is not None else [],
-        summary={"enrolments_kept": kept.rowcount or 0},
+        summary={"enrolments_kept": kept or 0},
     )
     db.session.execute(delete(EnrolmentRule).where(EnrolmentRule.id == rule.id))
     db.session.flush()
-    return kept.rowcount or 0
+    return kept or 0

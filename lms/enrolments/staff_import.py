@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Table,
     any_,
     exists,
     insert,
@@ -44,10 +45,11 @@ from sqlalchemy.orm import aliased
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
 from lms.core.messages import _l
+from lms.core.sql import rowcount
 from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
 from lms.enrolments.enrol import apply_rules
-from lms.extensions import db
+from lms.extensions import Base, db
 from lms.register.models import Authority, StaffCategory, StaffMember, left_by
 
 #: Rows per lookup and per write: large enough to amortise a round trip,
@@ -415,7 +417,7 @@ def _bindable_accounts(emails: Sequence[str]) -> tuple[dict[str, int], set[str]]
     return bindable, taken
 
 
-def _insert_rows(model: type[db.Model], rows: list[dict], key: str) -> dict[Any, int]:
+def _insert_rows(model: type[Base], rows: list[dict], key: str) -> dict[Any, int]:
     """Insert *rows* (dicts with the same keys) into *model*'s table; their ids by *key*.
 
     By key, not in order: SQLAlchemy inserts one row at a time on SQLite when
@@ -423,11 +425,13 @@ def _insert_rows(model: type[db.Model], rows: list[dict], key: str) -> dict[Any,
     """
     if not rows:
         return {}
-    if _is_psycopg():
-        ids = _copy_rows(model.__table__.name, rows)
-        return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
     # The table, not the model: the ORM's bulk path costs more than the insert itself.
     table = model.__table__
+    if not isinstance(table, Table):  # a model mapped to a join or a select
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    if _is_psycopg():
+        ids = _copy_rows(table.name, rows)
+        return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
     returned = db.session.execute(insert(table).returning(table.c[key], table.c.id), rows)
     return dict(returned.all())
 
@@ -449,7 +453,10 @@ def _copy_rows(table: str, rows: list[dict]) -> list[int]:
     names = list(rows[0])
     # Table and column names come from the models, never from the file.
     statement = f"COPY {table} (id, {', '.join(names)}) FROM STDIN"
-    cursor = db.session.connection().connection.driver_connection.cursor()
+    driver_connection = db.session.connection().connection.driver_connection
+    if driver_connection is None:  # only once the pool has invalidated the connection
+        raise RuntimeError("the database connection is gone: cannot COPY the rows")
+    cursor = driver_connection.cursor()
     with cursor, cursor.copy(statement) as copy:
         for row_id, row in zip(ids, rows, strict=True):
             values = (row[name] for name in names)
@@ -536,12 +543,14 @@ def _sync_account_status(
             _among(StaffMember.id, chunk), StaffMember.has_left(today)
         )
         off += (
-            db.session.execute(
-                update(User)
-                .where(User.id.in_(left), User.active.is_(True), User.role == Role.LEARNER)
-                .values(active=False, session_version=User.session_version + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            rowcount(
+                db.session.execute(
+                    update(User)
+                    .where(User.id.in_(left), User.active.is_(True), User.role == Role.LEARNER)
+                    .values(active=False, session_version=User.session_version + 1)
+                    .execution_options(synchronize_session=False)
+                )
+            )
             or 0
         )
         # Names and e-mail of learner accounts follow the staff record.
@@ -569,12 +578,14 @@ def _sync_account_status(
             _among(StaffMember.id, chunk), StaffMember.still_employed(today)
         )
         on += (
-            db.session.execute(
-                update(User)
-                .where(User.id.in_(back), User.active.is_(False), User.role == Role.LEARNER)
-                .values(active=True)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            rowcount(
+                db.session.execute(
+                    update(User)
+                    .where(User.id.in_(back), User.active.is_(False), User.role == Role.LEARNER)
+                    .values(active=True)
+                    .execution_options(synchronize_session=False)
+                )
+            )
             or 0
         )
     return off, on
