@@ -77,7 +77,9 @@ def create_command(
         transaction.rollback()
         raise click.ClickException(str(exc)) from None
     transaction.commit()  # the link exists before it is e-mailed
-    sent = bool(link) and send_messages([link_message(user.email, user.full_name, link)])[0]
+    sent = False
+    if link:
+        sent = send_messages([link_message(user.email, user.full_name, link)])[0]
     click.echo(f"created {user.role.value} {user.email}")
     if link:
         click.echo(f"{'e-mailed' if sent else 'one-time link'}: {link}")

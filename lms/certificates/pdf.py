@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -144,7 +145,11 @@ class _CertificatePDF(FPDF):
         style = "B" if bold else ""
         while True:
             self.set_font(FONT_FAMILY, style, size)
-            lines = self.multi_cell(w=TEXT_WIDTH, text=text, dry_run=True, output="LINES")
+            # fpdf2 types the result as a union over every output; LINES gives the lines.
+            lines = cast(
+                "list[str]",
+                self.multi_cell(w=TEXT_WIDTH, text=text, dry_run=True, output="LINES"),
+            )
             if len(lines) <= max_lines or size <= MIN_SIZE:
                 break
             size -= 1

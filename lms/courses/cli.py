@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 
 from lms.core import transaction
 from lms.courses.content import (
-    ContentError,
     CourseSource,
     ModuleType,
     check_rendering,
@@ -44,11 +43,11 @@ def _load_or_exit(path: Path | None) -> list[CourseSource]:
         click.echo(f"{root}:0: no such folder", err=True)
         raise click.exceptions.Exit(1)
     if is_course_folder(root):
-        course, errors = load_course_folder(root)
+        course, load_errors = load_course_folder(root)
         courses = [course] if course is not None else []
     else:
-        courses, errors = load_tree(root)
-    errors: list[ContentError] = errors + check_rendering(courses)
+        courses, load_errors = load_tree(root)
+    errors = load_errors + check_rendering(courses)
     if errors:
         for error in errors:
             click.echo(str(error), err=True)

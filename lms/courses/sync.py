@@ -162,7 +162,7 @@ def _sync_module(
                     created_at=now,
                 )
             )
-    elif is_quiz and module.quiz_versions:
+    elif questions is not None and module.quiz_versions:  # a quiz (its questions are set)
         # Same questions, new renderer: refresh the current version's HTML only.
         module.quiz_versions[-1].questions = questions
     (report.added if existing is None else report.changed).append(

@@ -124,8 +124,10 @@ def import_command(file: Path, *, dry_run: bool) -> None:
             f"{outcome.unchanged} unchanged"
         )
         return
-    transaction.commit()
     result = outcome.result
+    if result is None:  # run_import applies every roster it finds valid
+        raise RuntimeError("the valid roster was not applied")
+    transaction.commit()
     click.echo(
         f"staff: {result.added} added, {result.updated} updated, {result.unchanged} unchanged; "
         f"{result.accounts_created} account(s) created, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from codicefiscale import codicefiscale as cf
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course, ModuleKind, ModuleProgress
 from lms.courses.progress import complete_module, record_visit
 from lms.enrolments.enrol import enrol
-from lms.enrolments.roster import StaffRow
+from lms.enrolments.roster import Category, StaffRow
 from lms.enrolments.staff_import import apply_import, plan_import
 from lms.extensions import db
 
@@ -87,7 +88,7 @@ def db_user_exists(email: str) -> bool:
 # Demo staff ---------------------------------------------------------------
 
 #: (first name, last name, sex, birth date, authority ISTAT code, category)
-DEMO_STAFF = (
+DEMO_STAFF: tuple[tuple[str, str, Literal["M", "F"], str, str, Category], ...] = (
     ("Giulia", "Esposito", "F", "1991-03-12", "063049", "new_hire"),  # the demo learner
     ("Ciro", "Russo", "M", "1985-07-02", "063049", "new_hire"),
     ("Carmela", "Romano", "F", "1979-11-23", "063049", "existing"),
@@ -101,7 +102,7 @@ DEMO_STAFF = (
 )
 
 
-def _demo_codice_fiscale(first: str, last: str, sex: str, born: str) -> str:
+def _demo_codice_fiscale(first: str, last: str, sex: Literal["M", "F"], born: str) -> str:
     """A valid codice fiscale (born in Napoli) built with python-codicefiscale's parts."""
     day = date.fromisoformat(born).strftime("%d/%m/%Y")
     stem = cf.encode_lastname(last) + cf.encode_firstname(first) + cf.encode_birthdate(day, sex)
@@ -162,7 +163,7 @@ DEMO_ENROLLED_DAYS_AGO = 30
 #: overdue). The demo learner has not started Fondamenti, due 10 days ago, so their
 #: home page shows it overdue, as the README's tour says; they completed Appalti,
 #: due later.
-DEMO_ENROLMENTS = (
+DEMO_ENROLMENTS: tuple[tuple[str, Literal["authority", "region"], str, int], ...] = (
     ("fondamenti-coesione", "authority", "063049", -10),  # Comune di Napoli
     ("appalti-pubblici", "authority", "063049", 60),
     ("monitoraggio-controlli", "region", "18", 90),  # Regione Calabria
@@ -177,14 +178,16 @@ def _enrol_demo() -> None:
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     now = utcnow()
     for slug, kind, code, due_in in DEMO_ENROLMENTS:
-        target = find_authority(code) if kind == "authority" else find_region(code)
+        by_authority = kind == "authority"
+        target = find_authority(code) if by_authority else find_region(code)
         if slug not in courses or target is None:
             continue
         enrol(
             courses[slug],
+            authority_ids=[target.id] if by_authority else [],
+            region_ids=[] if by_authority else [target.id],
             due_on=rome_date(now) + timedelta(days=due_in),
             now=now - timedelta(days=DEMO_ENROLLED_DAYS_AGO),
-            **{f"{kind}_ids": [target.id]},
         )
 
 
