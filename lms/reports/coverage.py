@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, select
+from sqlalchemy import Integer, Select, and_, case, cast, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role
@@ -156,7 +157,7 @@ class CoverageRow:
 # first). The three small results are merged by key.
 
 
-def _key(by: By) -> ColumnElement[int]:
+def _key(by: By) -> InstrumentedAttribute[int]:
     return Authority.region_id if by == "region" else StaffMember.authority_id
 
 
@@ -207,16 +208,14 @@ def _enrolment_counts(filters: ReportFilters, by: By) -> Select:
     )
     if filters.course is not None:
         per_person = per_person.where(Enrolment.course_id == filters.course.id)
-    per_person = per_person.subquery("per_person")
+    people = per_person.subquery("per_person")
     return select(
-        per_person.c.key,
+        people.c.key,
         func.count().label("enrolled"),
-        func.sum(case((per_person.c.completed == per_person.c.enrolments, 1), else_=0)).label(
-            "completed"
-        ),
-        func.sum(per_person.c.overdue).label("overdue"),
-        func.sum(per_person.c.hours).label("hours"),
-    ).group_by(per_person.c.key)
+        func.sum(case((people.c.completed == people.c.enrolments, 1), else_=0)).label("completed"),
+        func.sum(people.c.overdue).label("overdue"),
+        func.sum(people.c.hours).label("hours"),
+    ).group_by(people.c.key)
 
 
 def _score_counts(filters: ReportFilters, by: By) -> Select:

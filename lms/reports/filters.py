@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Integer, Label, and_, cast, func, or_, select, true
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
@@ -116,7 +117,7 @@ class ReportFilters:
         )
 
     def completion_of(
-        self, user_id: ColumnElement[int], course_id: ColumnElement[int]
+        self, user_id: SQLCoreOperations[int | None], course_id: SQLCoreOperations[int]
     ) -> ColumnElement[bool]:
         """Join condition: *user_id* completed *course_id* by the end of ``as_of``."""
         return and_(
