@@ -41,6 +41,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
 
         count = app.config["PROXY_COUNT"]
+        # Flask's documented way to wrap the app in a middleware; mypy sees a method replaced.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     _init_extensions(app)

@@ -96,6 +96,7 @@ def _end_request(response: Response) -> Response:
     callbacks = _take_queue()
     if callbacks:
         # The proxy's object: the callback runs after the request's context is gone.
+        # (Flask types current_app as a Flask, which hides the proxy's own method.)
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001
 
         def run_after_response() -> None:

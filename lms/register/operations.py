@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from lms.core.messages import _l, english
 from lms.core.tabular import TableError, read_csv
@@ -188,8 +189,10 @@ class _Known:
         codes = {r.code for r in rows}
         istat_codes = {r.istat_code for r in rows if r.istat_code}
 
-        def index(column: object, values: set[str], key: str) -> dict[str, Authority]:
-            found = db.session.scalars(select(Authority).where(column.in_(values)))  # type: ignore[attr-defined]
+        def index(
+            column: InstrumentedAttribute[str | None], values: set[str], key: str
+        ) -> dict[str, Authority]:
+            found = db.session.scalars(select(Authority).where(column.in_(values)))
             return {getattr(a, key): a for a in found}
 
         return cls(
