@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import partial
 from typing import Final, NamedTuple
@@ -232,7 +233,7 @@ def column_problems(
     *, missing: list[str], unknown: list[str], repeated: list[str]
 ) -> Message | None:
     """What is wrong with a header's columns, as one message; None when nothing is."""
-    parts = []
+    parts: list[object] = []
     if missing:
         parts.append(_l("colonne mancanti: %(columns)s", columns=", ".join(missing)))
     if unknown:
@@ -280,7 +281,7 @@ def read_table(
 
 
 def read_csv(
-    data: bytes, *, required: set[str], optional: set[str] = frozenset()
+    data: bytes, *, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
 ) -> tuple[list[str], Iterator[Row]]:
     """Check the header and return (column names, rows).
 
