@@ -369,7 +369,7 @@ def test_a_file_that_is_not_a_roster_is_described_in_italian(
 def test_problems_beyond_the_listed_ones_are_counted_in_italian(
     client: FlaskClient, login_as: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 3)
+    monkeypatch.setattr("lms.enrolments.import_views.MAX_ERRORS", 3)
     login_as(Role.ADMIN)
     page = upload(client, ERRORI, "personale_errori.csv")
     errors = listed_errors(page)
@@ -384,7 +384,7 @@ def test_problems_beyond_the_listed_ones_are_counted_in_italian(
     assert errors[3:] == ["… e altri 13 errori"]
     assert "16 problemi nel file:" in page
 
-    monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 15)
+    monkeypatch.setattr("lms.enrolments.import_views.MAX_ERRORS", 15)
     assert listed_errors(upload(client, ERRORI, "personale_errori.csv"))[15:] == [
         "… e un altro errore"
     ]
@@ -413,7 +413,7 @@ def test_the_problems_of_a_file_are_in_english_for_an_english_reader(
     assert "line 9, Data Assunzione: 31/02/2024 is not a date" in errors
     assert not [e for e in errors if "riga" in e or "non è" in e]
     assert listed_errors(upload(client, b"", "vuoto.csv")) == ["the file is empty"]
-    monkeypatch.setattr("lms.enrolments.views.MAX_ERRORS", 3)
+    monkeypatch.setattr("lms.enrolments.import_views.MAX_ERRORS", 3)
     page = upload(client, ERRORI, "personale_errori.csv")
     assert listed_errors(page)[3:] == ["… and 13 more errors"]
     assert "16 problems in the file:" in page
