@@ -20,12 +20,18 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 __all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_CLASSES",
     "ALLOWED_PROTOCOLS",
     "ALLOWED_TAGS",
+    "REMOVED_WITH_CONTENT",
     "LinkResolver",
+    "convert_markdown",
     "fenced_code_lines",
     "is_relative_url",
     "render_markdown",
+    "sanitiser_keeps_attribute",
+    "sanitiser_keeps_element",
 ]
 
 #: Maps a relative link target to the URL to use instead, or None to leave it.
@@ -82,9 +88,9 @@ _id = _matches(_ID)
 _lang = _matches(_LANG)
 _digits = _matches(_DIGITS)
 
-# Attribute allow-list: tag -> attribute -> test of its value. URL attributes
-# (href, src) are also checked by bleach against ALLOWED_PROTOCOLS.
-_ATTRIBUTES: dict[str, dict[str, Callable[[str], bool]]] = {
+#: Attribute allow-list: tag -> attribute -> test of its value. URL attributes
+#: (href, src) are also checked by bleach against ALLOWED_PROTOCOLS.
+ALLOWED_ATTRIBUTES: dict[str, dict[str, Callable[[str], bool]]] = {
     **{f"h{level}": {"id": _id} for level in range(1, 7)},
     "a": {"href": _any, "title": _any, "class": _known_classes},
     "img": {"src": _any, "alt": _any, "title": _any, "width": _digits, "height": _digits},
@@ -112,9 +118,32 @@ _ATTRIBUTES: dict[str, dict[str, Callable[[str], bool]]] = {
 }
 
 
+#: Elements removed with what they hold: bleach strips a tag it does not allow
+#: but keeps what is inside, which would show a script's source as words.
+REMOVED_WITH_CONTENT = frozenset({"script", "style"})
+
+
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    test = _ATTRIBUTES.get(tag, {}).get(name)
+    test = ALLOWED_ATTRIBUTES.get(tag, {}).get(name)
     return test is not None and test(value)
+
+
+def sanitiser_keeps_element(tag: str) -> bool:
+    """Whether the sanitiser keeps a (raw HTML) element; if not, only its text stays.
+
+    Elements of REMOVED_WITH_CONTENT lose their text too. The allow-list is read
+    when asked, so the checker and the renderer always judge by the same one.
+    """
+    return tag.lower() in ALLOWED_TAGS
+
+
+def sanitiser_keeps_attribute(tag: str, name: str, value: str | None) -> bool:
+    """Whether the sanitiser keeps an attribute (value as the browser reads it).
+
+    For href and src the allow-list accepts any value; bleach then removes those
+    whose scheme is not in ALLOWED_PROTOCOLS, which the link checks report.
+    """
+    return _allowed_attribute(tag.lower(), name.lower(), value or "")
 
 
 def is_relative_url(url: str) -> bool:
@@ -178,7 +207,7 @@ class _ExternalLinkFilter(Filter):
             yield token
 
 
-def _markdown(resolver: LinkResolver | None) -> markdown.Markdown:
+def _markdown(resolver: LinkResolver | None, extra: Sequence[Extension] = ()) -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[
             "tables",
@@ -188,6 +217,7 @@ def _markdown(resolver: LinkResolver | None) -> markdown.Markdown:
             "toc",
             "sane_lists",
             _LinkExtension(resolver),
+            *extra,
         ],
         extension_configs={
             # align="…" instead of style="text-align: …": no style attributes at all.
@@ -198,15 +228,29 @@ def _markdown(resolver: LinkResolver | None) -> markdown.Markdown:
     )
 
 
-#: Elements whose content is code, not text: removed with it. Bleach strips a
-#: tag it does not allow but keeps what is inside, which would show a script's
-#: source as words on the page. (Safety is still bleach's job, just below.)
-_CODE_ELEMENTS = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+def _code_elements() -> re.Pattern[str]:
+    """REMOVED_WITH_CONTENT, content and all; safety is still bleach's job, after it."""
+    names = "|".join(sorted(REMOVED_WITH_CONTENT))
+    return re.compile(rf"<({names})\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+
+
+def convert_markdown(
+    text: str,
+    *,
+    link_resolver: LinkResolver | None = None,
+    extensions: Sequence[Extension] = (),
+) -> str:
+    """Markdown to HTML, not yet sanitised: what :func:`render_markdown` cleans.
+
+    *extensions* are added after the page's own, to look at the parse (the
+    content checker's line-keeping inspection does); they must not change it.
+    """
+    return _markdown(link_resolver, extensions).convert(text)
 
 
 def render_markdown(text: str, *, link_resolver: LinkResolver | None = None) -> str:
     """Render trainer-written Markdown to HTML that is safe to show to anyone."""
-    html = _CODE_ELEMENTS.sub("", _markdown(link_resolver).convert(text))
+    html = _code_elements().sub("", convert_markdown(text, link_resolver=link_resolver))
     cleaner = bleach.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=_allowed_attribute,

@@ -12,7 +12,9 @@ from flask.testing import FlaskCliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from lms import markdown as lms_markdown
 from lms.courses import content as content_module
+from lms.courses import content_check
 from lms.courses.cli import content_cli
 from lms.courses.content import (
     ContentError,
@@ -21,7 +23,7 @@ from lms.courses.content import (
     load_tree,
     resolve_link,
 )
-from lms.markdown import is_relative_url
+from lms.markdown import is_relative_url, render_markdown
 
 REPO_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
@@ -688,7 +690,10 @@ NO_ALT = (
         ("![ciclo][fig]\n\n[fig]: media/ciclo.png", []),
         ("`![](media/ciclo.png)` in code", []),
         ("```\n![](media/ciclo.png)\n```", []),
-        ("\\![](non è un'immagine)", []),
+        # Not an image, but still a link: the page shows "!" and an empty link there.
+        # (The old checker read no link with a space in its target.)
+        ("\\![](non è un'immagine)", [("4: link 'non è un'immagine' leaves the course's media/"
+                                       " folder")]),
         (
             "Testo ![](media/ciclo.png) e ![ ](media/ciclo.png)",
             [NO_ALT] * 2,
@@ -731,6 +736,211 @@ def test_links_report_their_own_line_in_a_long_page(root: Path) -> None:
         "6: link 'media/a.png': no such file in media/",
         "11: link '05-x.md': no such module in this course",
     ]
+
+
+# What the page shows as code is never checked -------------------------------------
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(f"Codice:\n\n    [x](media/manca.png)\n    {SCRIPT}\n", id="indented block"),
+        pytest.param(f"```\n[x](media/manca.png)\n{SCRIPT}\n```\n", id="fenced block"),
+        pytest.param(f"~~~html\n![](../fuori.png)\n{SCRIPT}\n~~~\n", id="fenced with language"),
+        pytest.param(
+            f"- voce\n\n        [x](media/manca.png)\n        {SCRIPT}\n", id="block in a list"
+        ),
+        pytest.param(f"> `[x](media/manca.png)` e `{SCRIPT}`\n", id="code spans in a quote"),
+        pytest.param(
+            "> ```\n> [x](media/manca.png)\n> ```\n", id="backticks in a quote: a code span"
+        ),
+        pytest.param(
+            "<div>\n[x](media/manca.png)\n</div>\n", id="Markdown inside raw HTML is plain text"
+        ),
+        pytest.param("<!-- [x](media/manca.png) <script> -->\n", id="an HTML comment"),
+    ],
+)
+def test_links_and_html_shown_as_code_are_not_checked(root: Path, body: str) -> None:
+    assert link_errors(root, body) == []
+
+
+def test_code_before_a_link_does_not_move_its_line(root: Path) -> None:
+    body = (
+        "    [x](media/manca.png)\n"  # 4
+        "\n"  # 5
+        "```\n"  # 6
+        "[x](media/manca.png)\n"  # 7
+        "```\n"  # 8
+        "[x](media/manca.png)\n"  # 9: the same text, but a link
+    )
+    assert link_errors(root, body) == ["9: link 'media/manca.png': no such file in media/"]
+
+
+def test_what_is_not_code_for_the_renderer_is_checked(root: Path) -> None:
+    # A fence closed by a longer fence, or never closed, is no code block for
+    # Python-Markdown: the page shows a live link.
+    assert link_errors(root, "~~~\n[x](media/manca.png)\n~~~~\n") == [
+        "5: link 'media/manca.png': no such file in media/"
+    ]
+    assert link_errors(root, "```\n[y](03-manca.md)\n") == [
+        "5: link '03-manca.md': no such module in this course"
+    ]
+
+
+# What the sanitiser removes, on its line ------------------------------------------
+
+
+def removed(tag: str, instead: str) -> str:
+    return (
+        f"raw HTML <{tag}> is removed when the page is shown, only the text inside it stays:"
+        f" take it out ({instead})"
+    )
+
+
+def test_elements_the_sanitiser_removes_are_reported_on_their_line(root: Path) -> None:
+    body = (
+        "Un video:\n"  # 4
+        "\n"  # 5
+        '<video controls src="media/a.mp4">\n'  # 6
+        '  <source src="media/a.mp4" type="video/mp4">\n'  # 7
+        "</video>\n"  # 8
+        "\n"  # 9
+        'Testo <svg viewBox="0 0 1 1"><circle r="1"/></svg> e\n'  # 10
+        "una parola <u>sottolineata</u>.\n"  # 11
+    )
+    assert link_errors(root, body) == [
+        f"6: {removed('video', 'link to the file instead, [the video](media/….mp4)')}",
+        "10: "
+        + removed(
+            "svg",
+            "save the drawing in media/ and show it as an image, ![what it shows](media/….svg)",
+        ),
+        f"11: {removed('u', 'for emphasis write *…* or **…**')}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            '<span style="color: red">rosso</span>',
+            [("4: raw HTML attribute style= is removed when the page is shown: take it out"
+              " (pages cannot set styles)")],
+        ),
+        (
+            '<a href="https://example.org" target="_blank">x</a>',
+            ["4: raw HTML attribute target= on <a> is removed when the page is shown: take it out"],
+        ),
+        (
+            '<div class="btn">x</div>',
+            [('4: raw HTML attribute class="btn" on <div> is removed when the page is shown: only'
+              " these classes are kept: admonition, admonition-title, caution, danger, footnote,"
+              " footnote-backref, footnote-ref, important, note, tip, toc, toctitle, warning")],
+        ),
+        (
+            "Testo\n\n<table><tr><td colspan=tre>x</td></tr></table>",
+            [('6: raw HTML attribute colspan="tre" on <td> is removed when the page is shown: the'
+              " page does not accept that value")],
+        ),
+        (
+            '<div class="admonition note" lang="en"><abbr title="x">y</abbr></div>',
+            [],
+        ),
+        (
+            # What is inside a removed element is not reported again.
+            "<form>\n<input name=x>\n<button onclick=x>Go</button>\n</form>",
+            [("4: raw HTML <form> is removed when the page is shown, only the text inside it"
+              " stays: take it out (pages cannot hold forms: questions go in a quiz module,"
+              " type: quiz)")],
+        ),
+    ],
+)  # fmt: skip
+def test_attributes_the_sanitiser_removes_are_reported(
+    root: Path, body: str, expected: list[str]
+) -> None:
+    assert link_errors(root, body) == expected
+
+
+def test_the_checker_asks_the_sanitisers_own_allow_list(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second list: change the sanitiser's and the checker's verdict changes with it."""
+    body = "Una <u>parola</u> e una <abbr>sigla</abbr>."
+    assert link_errors(root, body) == [f"4: {removed('u', 'for emphasis write *…* or **…**')}"]
+    assert "<u>" not in render_markdown(body)
+
+    monkeypatch.setattr(
+        lms_markdown, "ALLOWED_TAGS", (lms_markdown.ALLOWED_TAGS | {"u"}) - {"abbr"}
+    )
+    assert link_errors(root, body) == [
+        (
+            "4: raw HTML <abbr> is removed when the page is shown, only the text inside it stays:"
+            " take it out"
+        )
+    ]
+    assert "<u>parola</u>" in render_markdown(body)
+    assert "<abbr>" not in render_markdown(body)
+
+    monkeypatch.setitem(
+        lms_markdown.ALLOWED_ATTRIBUTES, "span", {"style": lambda value: value == "color: red"}
+    )
+    assert link_errors(root, '<span style="color: red">a</span>') == []
+    assert link_errors(root, '<span style="color: blue">a</span>') == [
+        (
+            "4: raw HTML attribute style= is removed when the page is shown: take it out"
+            " (pages cannot set styles)"
+        )
+    ]
+
+
+def test_lines_are_the_files_in_every_kind_of_block(root: Path) -> None:
+    body = (
+        "# Titolo\n"  # 4
+        "\n"  # 5
+        "Testo con una nota[^n] e\n"  # 6
+        "un [rotto](media/a.png) a capo  \n"  # 7: ends with a line break
+        "e [altro](media/b.png).\n"  # 8
+        "\n"  # 9
+        "> citazione\n"  # 10
+        "> con [q](media/c.png)\n"  # 11
+        "\n"  # 12
+        "- voce\n"  # 13
+        "- voce con ![](media/ciclo.png)\n"  # 14
+        "\n"  # 15
+        "| a | b |\n"  # 16
+        "|---|---|\n"  # 17
+        "| [t](media/d.png) | <u>x</u> |\n"  # 18
+        "\n"  # 19
+        '!!! note "Nota"\n'  # 20
+        "    Vedi [m](03-manca.md).\n"  # 21
+        "\n"  # 22
+        "[^n]: La nota, con [f](media/e.png).\n"  # 23
+        "\n"  # 24
+        "> [r][ref]\n"  # 25
+        ">\n"  # 26
+        "> [ref]: media/f.png\n"  # 27
+        "\n"  # 28
+        "<div>\n"  # 29
+        '<img src="https://example.org/x.png"\n'  # 30
+        '     alt="esterna">\n'  # 31
+        "</div>\n"  # 32
+    )
+    none = "no such file in media/"
+    assert link_errors(root, body) == [
+        f"7: link 'media/a.png': {none}",
+        f"8: link 'media/b.png': {none}",
+        f"11: link 'media/c.png': {none}",
+        ("14: image without a description: write what it shows between the brackets, ![…](…),"
+         " for people who cannot see it"),
+        f"18: link 'media/d.png': {none}",
+        f"18: {removed('u', 'for emphasis write *…* or **…**')}",
+        "21: link '03-manca.md': no such module in this course",
+        f"23: link 'media/e.png': {none}",
+        f"27: link 'media/f.png': {none}",
+        f"30: {EXTERNAL}",
+    ]  # fmt: skip
 
 
 def test_links_in_a_file_without_front_matter_use_file_lines(root: Path) -> None:
@@ -1093,13 +1303,13 @@ TARGET_FRAGMENTS = [
 @given(st.lists(st.sampled_from(TARGET_FRAGMENTS), min_size=1, max_size=6).map("".join))
 @example("&#106;media/../01-quadro.md")  # a character reference (found by Hypothesis)
 def test_every_relative_link_the_checker_accepts_resolves_inside_the_course(target: str) -> None:
-    allowed = content_module._LinkTargets(
+    allowed = content_check.LinkTargets(
         pages=frozenset({"course.md", "01-quadro.md", "02-verifica.md"}),
         media=frozenset({"ciclo.png", "docs/scheda.pdf"}),
         media_dirs=frozenset({"docs"}),
         escaping=frozenset(),
     )
-    problem = content_module._link_problem(target, allowed)
+    problem = content_check.link_problem(target, allowed)
     url = resolve_link("fondamenti", target)
     if problem is None and is_relative_url(target):
         assert url is not None

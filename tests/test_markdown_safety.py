@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lms.markdown import ALLOWED_TAGS, fenced_code_lines, is_relative_url, render_markdown
+from lms.markdown import (
+    ALLOWED_TAGS,
+    convert_markdown,
+    fenced_code_lines,
+    is_relative_url,
+    render_markdown,
+    sanitiser_keeps_attribute,
+    sanitiser_keeps_element,
+)
+from lms.markdown_inspect import inspect_markdown
 
 ALLOWED_ATTRIBUTES = {
     "id", "href", "title", "src", "alt", "width", "height", "class", "start",
@@ -411,3 +421,114 @@ def test_code_that_shows_a_script_tag_still_shows_it() -> None:
     html = render_markdown("Scrivi `<script>` così.\n\n```html\n<script>x()</script>\n```")
     assert "&lt;script&gt;" in html
     assert "x()" in html
+
+
+# The content checker's view of a page ---------------------------------------------
+
+STRUCTURE_FRAGMENTS = [
+    "\n", "\n\n", "    ", "  \n", "> ", "- ", "1. ", "```\n", "~~~\n", "`", "``", "_", "*",
+    "[a]", "[b]", "[a]: media/a.png", "]", "[", "(", ")", "![x](media/b.png)", "[y](02-x.md)",
+    "<div>", "</div>", "<u>", "</u>", "<span\nclass=x>", "<!--", "-->", "&amp", "&#106;", "\\",
+    "[^1]", "[^1]: nota", "| a | b |\n|---|---|\n", "!!! note\n    ", "[TOC]", "# ", "text",
+    "\t", '"t"', "<https://example.org>", "<a@b.it>",
+]  # fmt: skip
+structured_markdown = st.lists(st.sampled_from(STRUCTURE_FRAGMENTS), max_size=30).map("".join)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.one_of(hostile_markdown, structured_markdown))
+def test_the_checker_sees_the_page_the_renderer_makes(source: str) -> None:
+    """The inspection watches the page's own parse and leaves it as it was."""
+    page = inspect_markdown(source)
+    assert page.html == convert_markdown(source), source
+    lines = len(source.split("\n"))
+    for found in (*page.links, *page.references, *page.elements):
+        assert 1 <= found.line <= lines, (source, found)
+
+
+@pytest.mark.parametrize("source", HOSTILE.values(), ids=HOSTILE.keys())
+def test_the_checker_sees_the_hostile_pages_as_rendered(source: str) -> None:
+    assert inspect_markdown(source).html == convert_markdown(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "    [x](a.md)\n    <u>x</u> <script>x</script>",
+        "```html\n[x](a.md)\n<u>x</u>\n```",
+        "`[x](a.md)` and `<u>x</u>` and ``<img src=x>``",
+        "- item\n\n        ![](a.png)\n        <video>",
+    ],
+)
+def test_code_holds_no_links_and_no_raw_html(source: str) -> None:
+    page = inspect_markdown(source)
+    assert (page.links, page.references, page.elements) == ((), (), ())
+
+
+def test_the_inspection_gives_each_thing_its_line() -> None:
+    page = inspect_markdown(
+        "[a](a.md)\n"  # 1
+        "```\n[b](b.md)\n```\n"  # 2-4
+        "Testo ![c](c.png)\n"  # 5
+        "<span\n"  # 6
+        "  lang=en>x</span> [d][r]\n"  # 7
+        "\n"  # 8
+        "<div>\n<u>y</u>\n</div>\n"  # 9-11
+        "\n"  # 12
+        "[r]: d.md\n"  # 13
+    )
+    assert [(link.tag, link.url, link.line, link.via_reference) for link in page.links] == [
+        ("a", "a.md", 1, False),
+        ("img", "c.png", 5, False),
+        ("a", "d.md", 7, True),
+    ]
+    assert [(ref.name, ref.url, ref.line) for ref in page.references] == [("r", "d.md", 13)]
+    assert [(element.tag, element.line, element.inside) for element in page.elements] == [
+        ("span", 6, ()),
+        ("div", 9, ()),
+        ("u", 10, ("div",)),
+    ]
+    assert page.elements[0].attributes == (("lang", "en"),)
+
+
+TAGS_TO_JUDGE = [
+    "p", "a", "abbr", "span", "div", "details", "u", "video", "audio", "svg", "iframe",
+    "font", "center", "section", "article", "mark", "s", "table", "label", "picture",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("tag", TAGS_TO_JUDGE)
+def test_the_sanitisers_verdict_on_an_element_is_what_bleach_does(tag: str) -> None:
+    output = render_markdown(f"<div>\n<{tag}>parola</{tag}>\n</div>")
+    assert (f"<{tag}>" in output) is sanitiser_keeps_element(tag), output
+    assert "parola" in output  # removed or not, its text stays
+
+
+@pytest.mark.parametrize(
+    ("tag", "name", "value"),
+    [
+        ("span", "lang", "en"), ("span", "lang", "x y"), ("span", "style", "color: red"),
+        ("span", "class", "note"), ("span", "class", "btn"), ("div", "id", "x"),
+        ("td", "colspan", "2"), ("td", "colspan", "due"), ("a", "target", "_blank"),
+        ("a", "title", "t"), ("img", "width", "30"), ("img", "width", "30%"),
+        ("details", "open", ""), ("p", "onclick", "x()"),
+    ],
+)  # fmt: skip
+def test_the_sanitisers_verdict_on_an_attribute_is_what_bleach_does(
+    tag: str, name: str, value: str
+) -> None:
+    element = f'<{tag} {name}="{value}">x</{tag}>'
+    if tag == "td":
+        element = f"<table><tr>{element}</tr></table>"
+    output = render_markdown(f"<div>\n{element}\n</div>")
+    assert (f'{name}="{value}"' in output) is sanitiser_keeps_attribute(tag, name, value), output
+
+
+def test_the_documented_elements_are_the_sanitisers() -> None:
+    """docs/content-format.md lists what the page keeps: that list, not another one."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "content-format.md").read_text()
+    listed = re.search(r"Elements the page keeps.*?: (.*?)\.\n", guide, re.DOTALL)
+    assert listed is not None
+    assert set(re.findall(r"`([a-z0-9]+)`", listed.group(1))) == ALLOWED_TAGS
