@@ -14,7 +14,7 @@ help:
 	@echo "make run    install, migrate, load the register, sync content/, create demo users, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install with test dependencies and run the whole suite (SQLite, then PostgreSQL if LMS_TEST_DATABASE_URL is set)"
 	@echo "make bench  programme-scale benchmarks (issue #7): one table, written to bench/results.md (BENCH_QUICK=1: smaller; LMS_BENCH_DATABASE_URL: PostgreSQL)"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and mypy"
 	@echo "make constraints  refresh the pinned versions in constraints.txt"
 	@echo "make vendor refresh Bootstrap Italia, Chart.js and axe-core from npm (needs Node; not needed to run)"
 
@@ -55,6 +55,7 @@ run: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -24,7 +24,7 @@ ROOT = Path(lms.__file__).resolve().parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("extensions",),  # the Flask extensions, unbound
     ("core",),  # types, messages, tables, downloads, e-mail, the request's transaction
-    ("markdown",),  # Markdown to safe HTML, the one renderer
+    ("markdown", "markdown_lines", "markdown_inspect"),  # Markdown to safe HTML, the one renderer
     ("content",),  # the content format: quiz files, GIFT, content errors (pure logic)
     ("audit",),  # the log every domain writes to
     ("register",),  # regions, authorities, staff members
