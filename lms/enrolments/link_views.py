@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.auth.permissions import Capability, require
-from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.core.downloads import FORMATS, table_download
 from lms.core.types import today_in_italy
 from lms.enrolments.blueprint import bp
 from lms.enrolments.forms import ActionForm
 from lms.enrolments.links import LINK_COLUMNS, count_waiting, issue_links
-
-#: The two formats of the links download, with their content types.
-LINK_FORMATS = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}
 
 
 @bp.get("/link")
@@ -40,20 +37,7 @@ def issue_links_download() -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     kind = request.form.get("format", "csv")
-    if kind not in LINK_FORMATS:
+    if kind not in FORMATS:
         abort(400, description=_("Formato sconosciuto: %(value)s.", value=kind))
     links = issue_links(current_user, today_in_italy())
-    rows = (link.cells() for link in links)
-    body = (
-        csv_chunks(LINK_COLUMNS, rows)
-        if kind == "csv"
-        else xlsx_chunks(LINK_COLUMNS, rows, title="link")
-    )
-    return Response(
-        stream_with_context(body),
-        content_type=LINK_FORMATS[kind],
-        headers={
-            "Content-Disposition": f'attachment; filename="link-password.{kind}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return table_download("link-password", kind, LINK_COLUMNS, (link.cells() for link in links))

@@ -22,7 +22,6 @@ from flask import (
     current_app,
     render_template,
     request,
-    stream_with_context,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,7 +33,7 @@ from lms.audit.queries import AuditFilters, EntryObjects, Visibility, entries_qu
 from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, user_scope
 from lms.auth.permissions import Capability, authority_scope_clause, require
-from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.core.downloads import FORMATS, table_download
 from lms.core.sql import paginate
 from lms.core.types import ROME
 from lms.extensions import db
@@ -43,7 +42,7 @@ from lms.register.models import Authority, Region
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 PER_PAGE = 50
-FORMATS = ("csv", "xlsx")
+
 #: Objects listed per entry: on the page, and in a download's cell (an import of
 #: 100,000 people is found by the object filter, not read in one cell; Excel
 #: holds 32,767 characters in a cell).
@@ -276,20 +275,7 @@ def download(fmt: str) -> Response:
         AuditEntry.action,
         AuditEntry.summary,
     ).outerjoin(User, User.id == AuditEntry.actor_id)
-    rows = _download_rows(query)
-    name = "registro-attivita"
-    if fmt == "csv":
-        body, content_type = csv_chunks(COLUMNS, rows), CSV_MIMETYPE
-    else:
-        body, content_type = xlsx_chunks(COLUMNS, rows, title=name), XLSX_MIMETYPE
-    return Response(
-        stream_with_context(body),
-        content_type=content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return table_download("registro-attivita", fmt, COLUMNS, _download_rows(query))
 
 
 def _download_rows(query: Any) -> Iterator[Sequence[object]]:

@@ -18,14 +18,13 @@ from flask import (
     current_app,
     render_template,
     request,
-    stream_with_context,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.auth.permissions import Capability, require
-from lms.core.export import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_chunks
+from lms.core.downloads import table_download
 from lms.core.sql import page_number
 from lms.enrolments.forms import CATEGORY_LABELS
 from lms.reports.coverage import (
@@ -118,19 +117,7 @@ def _download(
     name: str, fmt: str, header: Sequence[str], rows: Callable[[], Iterable[Sequence[object]]]
 ) -> Response:
     """Stream a report as CSV or XLSX; the rows are produced while the response is sent."""
-    if fmt == "csv":
-        body, content_type = csv_chunks(header, rows()), CSV_MIMETYPE
-    else:
-        body, content_type = xlsx_chunks(header, rows(), title=name), XLSX_MIMETYPE
-    return Response(
-        stream_with_context(body),
-        # content_type, not mimetype: CSV_MIMETYPE carries its charset already
-        content_type=content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return table_download(name, fmt, header, rows())
 
 
 def _file_name(base: str, filters: ReportFilters, by: str = "") -> str:
