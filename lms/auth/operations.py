@@ -18,6 +18,10 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffMember
 
+#: Accounts per statement when links are issued or cancelled for many at once
+#: (well under SQLite's parameter limit).
+TOKEN_CHUNK = 5000
+
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message says why."""
@@ -246,12 +250,7 @@ def revoke_links_and_sessions(user: User) -> None:
     links of learners): once the account is given another role or scope, a copy
     of it must not open the new account, nor an old session keep the old rights.
     """
-    db.session.execute(
-        update(PasswordToken)
-        .where(PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    _cancel_unused_tokens([user.id], utcnow())
     user.session_version += 1
 
 
@@ -319,14 +318,7 @@ def issue_password_tokens(
     if not user_ids:
         return {}
     now = now or utcnow()
-    for start in range(0, len(user_ids), 5000):
-        chunk = list(user_ids[start : start + 5000])
-        db.session.execute(
-            update(PasswordToken)
-            .where(PasswordToken.user_id.in_(chunk), PasswordToken.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    _cancel_unused_tokens(user_ids, now)
     tokens = {user_id: secrets.token_urlsafe(32) for user_id in user_ids}
     rows = [
         {
@@ -337,9 +329,23 @@ def issue_password_tokens(
         }
         for user_id, token in tokens.items()
     ]
-    for start in range(0, len(rows), 5000):
-        db.session.execute(insert(PasswordToken), rows[start : start + 5000])
+    for start in range(0, len(rows), TOKEN_CHUNK):
+        db.session.execute(insert(PasswordToken), rows[start : start + TOKEN_CHUNK])
     return tokens
+
+
+def _cancel_unused_tokens(user_ids: Sequence[int], now: datetime) -> None:
+    """Mark the unused links of *user_ids* as used: they stop working."""
+    for start in range(0, len(user_ids), TOKEN_CHUNK):
+        db.session.execute(
+            update(PasswordToken)
+            .where(
+                PasswordToken.user_id.in_(list(user_ids[start : start + TOKEN_CHUNK])),
+                PasswordToken.used_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def issue_password_token(user: User, *, hours: int) -> str:

@@ -176,7 +176,6 @@ def forgot_password() -> str | BaseResponse:
         if user is not None:
             # Queued: the e-mail leaves after the token is committed and the page
             # has answered, so known and unknown addresses answer alike.
-
             queue_password_link(user)
         # Same answer whether or not the address is known.
         flash(_("Se l'indirizzo è registrato, riceverai a breve un'e-mail con il link."), "info")

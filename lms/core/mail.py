@@ -97,11 +97,6 @@ def send_messages(messages: Sequence[EmailMessage]) -> list[bool]:
         return [mailer.send(message) for message in messages]
 
 
-def send_mail(to: str, subject: str, body: str) -> bool:
-    """Send one plain-text message now; False (and a log line) on failure."""
-    return send_messages([make_message(to, subject, body)])[0]
-
-
 class Outbox:
     """The messages of one transaction, sent together once it is committed."""
 

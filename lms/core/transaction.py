@@ -4,7 +4,7 @@ As in Indico's request handler: views and operations change the session and
 flush, but never commit. The request commits once, at the end, when its
 response is a success (a status below 400); any error response or exception
 rolls the whole request back. Side effects that must not happen for a change
-that was not stored (e-mail, in particular) are queued with :func:`after_commit`
+that was not stored (e-mail, in particular) are queued with :func:`pending`
 and run only once the commit succeeded: for a request, after its response has
 been sent, so that a page that sends an e-mail answers as fast as one that does
 not (the forgotten-password page must not tell known addresses from unknown
@@ -26,19 +26,15 @@ from lms.extensions import db
 
 log = logging.getLogger(__name__)
 
-_QUEUE = "_after_commit"
+_QUEUE = "_after_commit"  # in flask.g: key -> side effect
 T = TypeVar("T", bound=Callable[[], object])
 
 
-def after_commit(callback: Callable[[], object]) -> None:
-    """Run *callback* once the current transaction has been committed (never if rolled back)."""
-    g.setdefault(_QUEUE, {})[object()] = callback
-
-
 def pending(key: str, factory: Callable[[], T]) -> T:
-    """The side effect queued under *key* in this transaction, made with *factory* if none.
+    """The side effect queued under *key* for after the commit, made with *factory* if none.
 
-    For side effects that gather work and do it at once (the e-mail of one
+    It runs once the current transaction is committed, never if it is rolled
+    back. Side effects gather their work and do it at once (the e-mail of one
     request go over one connection): the first caller queues it, the others add to it.
     """
     queue = g.setdefault(_QUEUE, {})
@@ -60,7 +56,7 @@ def _run(callbacks: list[Callable[[], object]]) -> None:
 
 
 def commit() -> None:
-    """Commit the session, then run the side effects queued with :func:`after_commit`."""
+    """Commit the session, then run the side effects queued with :func:`pending`."""
     db.session.commit()
     _run(_take_queue())
 

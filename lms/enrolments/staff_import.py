@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -346,11 +346,6 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
     )
 
 
-def is_active_on(left_on: date | None, today: date) -> bool:
-    """Whether someone who leaves on *left_on* still works on *today* (account active)."""
-    return not left_by(left_on, today)
-
-
 def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
     """Insert new people with their accounts; return their staff ids and accounts created.
 
@@ -373,7 +368,7 @@ def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
                 "first_name": values["first_name"],
                 "last_name": values["last_name"],
                 "role": Role.LEARNER,
-                "active": is_active_on(values["left_on"], today),
+                "active": not left_by(values["left_on"], today),
                 "session_version": 1,
                 "created_at": now,
             }
