@@ -151,8 +151,11 @@ def _forget_unreadable_user() -> None:
 
 
 def _render_error(code: int, title: str, message: str, detail: str | None = None) -> str:
-    """The site's error page; :data:`FALLBACK_ERROR_PAGE` if even that cannot be rendered."""
-    _forget_unreadable_user()
+    """The site's error page; :data:`FALLBACK_ERROR_PAGE` if even that cannot be rendered.
+
+    Callers first call :func:`_forget_unreadable_user`: the texts they pass are
+    translated before this runs, and the language reads the account.
+    """
     try:
         return render_template(
             "errors/error.html", code=code, title=title, message=message, detail=detail
