@@ -48,7 +48,6 @@ from lms.enrolments.models import PendingUpload
 from lms.extensions import db as _db
 from lms.register.models import Authority, StaffCategory, StaffMember
 
-TODAY = today_in_italy()
 DAY = timedelta(days=1)
 
 #: The Calabrian person the HR manager of Napoli aims at.
@@ -634,12 +633,13 @@ def test_no_link_for_anyone_outside_the_issuer_s_rules_on_the_web(
     Secure: none for Catanzaro's learner, a trainer bound to a Napoli record, a
     Napoli learner who leaves today, one already with a password, one deactivated.
     """
+    today = today_in_italy()
     napoli, catanzaro = areas["napoli"], areas["catanzaro"]
     waiting, _m = staff_with_account(napoli, CF["bruno"])
     others = [
         staff_with_account(catanzaro, CF["gallo"])[0],
         staff_with_account(napoli, CF["conte"], role=Role.TRAINER)[0],
-        staff_with_account(napoli, CF["rizzo"], left_on=TODAY)[0],
+        staff_with_account(napoli, CF["rizzo"], left_on=today)[0],
         staff_with_account(napoli, CF["greco"], with_password=True)[0],
         staff_with_account(napoli, VICTIM_CF, active=False)[0],
     ]
@@ -661,11 +661,12 @@ def test_the_command_line_applies_the_same_rules_as_the_web(
     Secure: no trainer's account, nobody who leaves today, no account with a
     password or deactivated; ``--authority`` keeps to that authority.
     """
+    today = today_in_italy()
     napoli, catanzaro = areas["napoli"], areas["catanzaro"]
     staff_with_account(napoli, CF["bruno"])
     staff_with_account(catanzaro, CF["gallo"])
     staff_with_account(napoli, CF["conte"], role=Role.TRAINER)
-    staff_with_account(napoli, CF["rizzo"], left_on=TODAY)
+    staff_with_account(napoli, CF["rizzo"], left_on=today)
     staff_with_account(napoli, CF["greco"], with_password=True)
     staff_with_account(napoli, VICTIM_CF, active=False)
     result = runner.invoke(args=["staff", "send-links", "--print", "--authority", "c_f839"])
@@ -710,11 +711,12 @@ def test_a_link_issued_before_leaving_does_not_let_the_leaver_in(
     Secure: whatever the link does, the leaver cannot sign in with the new password
     (403 with the explanation), and no session is opened.
     """
-    user, member = staff_with_account(areas["napoli"], CF["bruno"], left_on=TODAY + DAY)
+    today = today_in_italy()
+    user, member = staff_with_account(areas["napoli"], CF["bruno"], left_on=today + DAY)
     token = issue_password_token(fresh(User, user.id), hours=72)
     _db.session.commit()
     member = fresh(StaffMember, member.id)
-    member.left_on = TODAY
+    member.left_on = today
     _db.session.commit()
     url = f"/password/{token}"
     page = client.get(url)
@@ -740,6 +742,7 @@ def test_the_link_of_an_account_an_import_switched_off_is_dead(
 
     Secure: the set-password page is a 404 and a POST to it sets no password.
     """
+    today = today_in_italy()
     hr = hr_of(make_user, areas["napoli"])
     assert (
         do_import(roster_csv(row_of(CF["bruno"], "bruno@comune.napoli.it")), importer=hr).errors
@@ -748,7 +751,7 @@ def test_the_link_of_an_account_an_import_switched_off_is_dead(
     user_id = staff(CF["bruno"]).user_id
     token = issue_password_token(fresh(User, user_id), hours=72)
     _db.session.commit()
-    left = row_of(CF["bruno"], "bruno@comune.napoli.it", left_on=(TODAY - DAY).isoformat())
+    left = row_of(CF["bruno"], "bruno@comune.napoli.it", left_on=(today - DAY).isoformat())
     assert do_import(roster_csv(left), importer=hr).errors == []
     assert fresh(User, user_id).active is False
     url = f"/password/{token}"
@@ -768,15 +771,16 @@ def test_a_remember_cookie_of_a_leaver_signs_nobody_in(web_app: Flask, areas: di
     The same signed cookie opens a session the day before leaving (so the test is
     not empty) and none from the leaving day. Secure: 302 to the sign-in page.
     """
+    today = today_in_italy()
     user, member = staff_with_account(
-        areas["napoli"], CF["bruno"], left_on=TODAY + DAY, with_password=True
+        areas["napoli"], CF["bruno"], left_on=today + DAY, with_password=True
     )
     cookie = encode_cookie(user.get_id())
     before = web_app.test_client()
     before.set_cookie("remember_token", cookie)
     assert before.get("/").status_code == 200
     member = fresh(StaffMember, member.id)
-    member.left_on = TODAY
+    member.left_on = today
     _db.session.commit()
     after = web_app.test_client()
     after.set_cookie("remember_token", cookie)
@@ -792,11 +796,12 @@ def test_a_leaver_s_language_switch_changes_nothing_of_the_account(
 
     Secure: the leaver is not signed in again; the account's language stays as it was.
     """
+    today = today_in_italy()
     user, member = staff_with_account(areas["napoli"], CF["bruno"], with_password=True)
     assert login(client, user.email).status_code == 302
     token = csrf_token(client, "/")
     member = fresh(StaffMember, member.id)
-    member.left_on = TODAY
+    member.left_on = today
     _db.session.commit()
     response = client.post("/lingua", data={"csrf_token": token, "lang": "en", "next": "/"})
     assert response.status_code == 302
@@ -811,6 +816,7 @@ def test_a_leaver_s_open_session_cannot_record_progress(client: FlaskClient, are
     the leaving day the post for the second is sent to the sign-in page, and the
     module is not marked as done.
     """
+    today = today_in_italy()
     make_course("fondamenti")
     user, member = staff_with_account(areas["napoli"], CF["bruno"], with_password=True)
     assert login(client, user.email).status_code == 302
@@ -833,7 +839,7 @@ def test_a_leaver_s_open_session_cannot_record_progress(client: FlaskClient, are
     assert completed() == 1
     token = csrf_token(client, "/courses/fondamenti/m1/")
     member = fresh(StaffMember, member.id)
-    member.left_on = TODAY
+    member.left_on = today
     _db.session.commit()
     response = client.post("/courses/fondamenti/m1/completa", data={"csrf_token": token})
     assert response.status_code == 302
