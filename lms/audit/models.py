@@ -33,6 +33,9 @@ class Action(enum.StrEnum):
     USER_REACTIVATE = "user.reactivate"
     USER_ROLE = "user.role"
     USER_SCOPE = "user.scope"
+    USER_FISCAL_CODE = "user.fiscal_code"
+    USER_SESSIONS_END = "user.sessions_end"
+    STAFF_UPDATE = "staff.update"
     CONTENT_SYNC = "content.sync"
 
 
