@@ -35,11 +35,21 @@ class User(UserMixin, Model):
     """A person who signs in."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(
+            "fiscal_code IS NULL OR (length(fiscal_code) = 16 AND fiscal_code = upper(fiscal_code))",
+            name="fiscal_code_form",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored in lower case: e-mail addresses are compared case-insensitively.
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: A codice fiscale an administrator bound to this account, so that SPID or
+    #: CIE sign it in (trainer, HR and admin accounts have no staff record to
+    #: carry one). Learners are found through their staff record instead.
+    fiscal_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     role: Mapped[Role] = mapped_column(
@@ -87,6 +97,53 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class SignInMethod(enum.StrEnum):
+    """How a session was opened."""
+
+    PASSWORD = "password"
+    SPID = "spid"
+    CIE = "cie"
+
+
+class UserSession(Model):
+    """One signed-in browser: what the session cookie names, kept on the server.
+
+    The cookie carries a random key whose SHA-256 is stored here, so a session
+    can be listed ("where am I signed in"), ended alone (signing out, signing
+    out the others, single logout from an identity provider), and a stolen
+    copy of a cookie dies with the session it belongs to.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    method: Mapped[SignInMethod] = mapped_column(
+        Enum(
+            SignInMethod,
+            name="sign_in_method",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda methods: [m.value for m in methods],
+        )
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Refreshed at most every few minutes, not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The browser's own description (User-Agent), cut short; shown to its owner only.
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # What single logout needs to find the session again (SPID and CIE only).
+    saml_idp: Mapped[str | None] = mapped_column(String(1024))
+    saml_name_id: Mapped[str | None] = mapped_column(String(1024))
+    saml_name_id_format: Mapped[str | None] = mapped_column(String(256))
+    saml_session_index: Mapped[str | None] = mapped_column(String(256), index=True)
+
+    user: Mapped[User] = relationship()
 
 
 class UserScope(Model):
