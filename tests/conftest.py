@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 from collections.abc import Callable, Iterator
 from email import policy as email_policy
@@ -32,7 +33,8 @@ from werkzeug.test import TestResponse
 from config import TestingConfig
 from lms import create_app
 from lms.auth import passwords
-from lms.auth.models import Role, User, UserScope
+from lms.auth.models import Role, SignInMethod, User, UserScope, UserSession
+from lms.auth.operations import token_hash
 from lms.auth.passwords import hash_password
 from lms.extensions import db as _db
 from lms.register.models import LESS_DEVELOPED_REGION_CODES, Authority, AuthorityKind, Region
@@ -299,6 +301,20 @@ def make_user() -> Callable[..., User]:
         return user
 
     return factory
+
+
+def open_session_cookie_id(user: User) -> str:
+    """A session opened for *user* on the server, as its cookies name it (committed).
+
+    For the tests that forge a "remember me" cookie: a cookie names a session
+    row, not only an account.
+    """
+    key = secrets.token_urlsafe(32)
+    _db.session.add(
+        UserSession(user_id=user.id, key_hash=token_hash(key), method=SignInMethod.PASSWORD)
+    )
+    _db.session.commit()
+    return f"{user.id}:{user.session_version}:{key}"
 
 
 def csrf_token(client: FlaskClient, url: str = "/login") -> str:

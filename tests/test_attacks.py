@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import openpyxl
 import pytest
 from codicefiscale import codicefiscale as cf_library
-from conftest import _TEST_PASSWORD_HASH, csrf_token, login
+from conftest import _TEST_PASSWORD_HASH, csrf_token, login, open_session_cookie_id
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_login.utils import encode_cookie
@@ -775,7 +775,7 @@ def test_a_remember_cookie_of_a_leaver_signs_nobody_in(web_app: Flask, areas: di
     user, member = staff_with_account(
         areas["napoli"], CF["bruno"], left_on=today + DAY, with_password=True
     )
-    cookie = encode_cookie(user.get_id())
+    cookie = encode_cookie(open_session_cookie_id(user))
     before = web_app.test_client()
     before.set_cookie("remember_token", cookie)
     assert before.get("/").status_code == 200

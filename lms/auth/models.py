@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask import g, has_request_context
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import Model
 from lms.register.models import Authority, Region
+
+#: Where the signed-in request keeps its session's key (see lms.auth.sessions).
+SESSION_KEY_ATTRIBUTE = "lms_user_session_key"
 
 
 class Role(enum.StrEnum):
@@ -38,7 +42,8 @@ class User(UserMixin, Model):
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         CheckConstraint(
-            "fiscal_code IS NULL OR (length(fiscal_code) = 16 AND fiscal_code = upper(fiscal_code))",
+            "fiscal_code IS NULL"
+            " OR (length(fiscal_code) = 16 AND fiscal_code = upper(fiscal_code))",
             name="fiscal_code_form",
         ),
     )
@@ -85,8 +90,13 @@ class User(UserMixin, Model):
         return self.active
 
     def get_id(self) -> str:
-        """Identify the session by account and session version."""
-        return f"{self.id}:{self.session_version}"
+        """What the cookies carry: account, session version and the session's key.
+
+        The key is the signed-in request's (lms.auth.sessions keeps it in ``g``);
+        only its hash is stored, in ``user_sessions``.
+        """
+        key = g.get(SESSION_KEY_ATTRIBUTE, "") if has_request_context() else ""
+        return f"{self.id}:{self.session_version}:{key}"
 
     # Display -----------------------------------------------------------------
     @property
@@ -102,7 +112,7 @@ class User(UserMixin, Model):
 class SignInMethod(enum.StrEnum):
     """How a session was opened."""
 
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a method's name, not a secret
     SPID = "spid"
     CIE = "cie"
 

@@ -18,13 +18,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from lms.auth.links import queue_password_link
-from lms.auth.models import User
+from lms.auth.models import SignInMethod, User
 from lms.auth.operations import (
     AccountError,
     authenticate,
@@ -32,6 +32,7 @@ from lms.auth.operations import (
     left_staff_on,
     set_password_with_token,
 )
+from lms.auth.sessions import end_current_session, load_session, start_session
 from lms.core.mail import mail_configured
 from lms.core.redirects import safe_next
 from lms.core.types import today_in_italy
@@ -46,21 +47,16 @@ ACCESS_ENDED_KEY = "access_ended_on"
 
 
 def load_user(session_id: str) -> User | None:
-    """Flask-Login loader: the account, if the session's version is still current.
+    """Flask-Login loader: the account, if its session is open and its version current.
 
     Read on every request of a signed-in person (and for a "remember me"
     cookie): someone whose leaving day has come is signed out at their next
     request, and the sign-in page says why.
     """
-    user_id, _sep, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    found = left_staff_on(int(user_id), today_in_italy())
+    found = load_session(session_id, today_in_italy())
     if found is None:
         return None
     user, left_on = found
-    if not user.active or user.session_version != int(version):
-        return None
     if left_on is not None:
         session[ACCESS_ENDED_KEY] = left_on.isoformat()
         return None
@@ -110,7 +106,7 @@ def login() -> str | tuple[str, int] | BaseResponse:
                 log.info("sign-in refused: user %s has left the staff", user.id)
                 error = _access_ended_message(left_on)
                 return render_template("auth/login.html", form=form, error=error), 403
-            login_user(user)
+            start_session(user, method=SignInMethod.PASSWORD)
             log.info("sign-in: user %s", user.id)
             return redirect(safe_next(form.next.data))
         log.info("sign-in failed")
@@ -125,12 +121,12 @@ def login() -> str | tuple[str, int] | BaseResponse:
 def logout() -> BaseResponse:
     """Sign out (a POST with the CSRF token: a link cannot sign anyone out).
 
-    Sessions live in signed cookies, so clearing this browser's cookie would leave
-    any copy of it valid on every instance: the account's session version goes up
-    instead, which ends all of its sessions.
+    Ends this browser's session on the server, so a copy of its cookie stops
+    working too; the account's other sessions stay open (the profile page ends
+    them). A SPID or CIE session signs out through /spid/logout instead, which
+    also tells the identity provider.
     """
-    current_user.session_version += 1
-    logout_user()
+    end_current_session()
     flash(_("Sei uscito dal servizio."), "info")
     return redirect(url_for("auth.login"))
 
