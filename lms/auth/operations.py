@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from lms import audit
 from lms.auth.models import PasswordToken, Role, User, UserScope
@@ -418,3 +419,214 @@ def _record_status(action: audit.Action, user: User, by: User | None) -> None:
         objects=objects,
         authority_ids=[staff.authority_id] if staff is not None else [],
     )
+
+
+# Accounts run from the web: the administrators' Utenti pages ---------------------------
+
+#: How a codice fiscale is checked: the roster import's check, which lives in a higher
+#: layer (lms.enrolments.roster) and is registered by the composition root
+#: (lms/__init__.py). It takes an upper-case code and returns why it is wrong, or None.
+FiscalCodeCheck = Callable[[str], object | None]
+_fiscal_code_checks: list[FiscalCodeCheck] = []
+
+
+def register_fiscal_code_check(check: FiscalCodeCheck) -> None:
+    """Use *check* to validate the codici fiscali bound to accounts (the roster's check)."""
+    _fiscal_code_checks[:] = [check]
+
+
+class FiscalCodeError(AccountError):
+    """A codice fiscale that is not valid; *reason* says why (a translatable message)."""
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(f"invalid codice fiscale: {reason}")
+        self.reason = reason
+
+
+class StaffIdentityError(AccountError):
+    """The codice fiscale is a staff member's, whose own account is another one."""
+
+    def __init__(self, staff_id: int, learner_id: int | None) -> None:
+        super().__init__(
+            f"the codice fiscale is that of staff record {staff_id}, whose account is another:"
+            " binding it needs an explicit confirmation"
+        )
+        self.staff_id = staff_id
+        self.learner_id = learner_id
+
+
+def _refuse_admin_lockout(user: User, by: User | None, *, deactivating: bool) -> None:
+    """An administrator keeps the platform run: refuse losing oneself or the last admin.
+
+    Called before *user* (an active admin) is deactivated or given another role.
+    The active admins' rows are locked in one order, so that two admins demoting
+    each other at the same time cannot both succeed (PostgreSQL; SQLite writes
+    one transaction at a time).
+    """
+    if user.role is not Role.ADMIN or not user.active:
+        return
+    if by is not None and by.id == user.id:
+        raise AccountError(
+            "you cannot deactivate your own account"
+            if deactivating
+            else "you cannot remove your own administrator role"
+        )
+    admins = db.session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if not set(admins) - {user.id}:
+        raise AccountError(
+            "the last active administrator cannot be "
+            + ("deactivated" if deactivating else "given another role")
+        )
+
+
+def deactivate_account(user: User, *, by: User | None) -> bool:
+    """Deactivate *user* from the web: sessions end and unused links are cancelled.
+
+    Refused for oneself and for the last active administrator. Whether it was active.
+    """
+    _refuse_admin_lockout(user, by, deactivating=True)
+    if not user.active:
+        return False
+    # A link would not work while the account is off; it must not work after a reactivation.
+    _cancel_unused_tokens([user.id], utcnow())
+    return deactivate_user(user, by=by)
+
+
+def change_account_role(
+    user: User,
+    role: Role | str,
+    *,
+    scope_authorities: Iterable[str] = (),
+    scope_regions: Iterable[str] = (),
+    by: User | None,
+) -> bool:
+    """:func:`change_role`, refused when it would remove one's own or the last admin role."""
+    role = parse_role(role) if isinstance(role, str) else role
+    if role is not Role.ADMIN:
+        _refuse_admin_lockout(user, by, deactivating=False)
+    return change_role(
+        user, role, scope_authorities=scope_authorities, scope_regions=scope_regions, by=by
+    )
+
+
+def _staff_of(user_id: int) -> StaffMember | None:
+    return db.session.scalar(select(StaffMember).where(StaffMember.user_id == user_id))
+
+
+def issue_account_link(user: User, *, hours: int, by: User | None, delivery: str) -> str:
+    """A new set-password token for one account (earlier unused ones stop working); audited.
+
+    *delivery* (``email`` or ``page``) is recorded: whether the link went to the
+    account's own address or was shown to the administrator who issued it.
+    """
+    if not user.active:
+        raise AccountError("the account is deactivated: reactivate it before issuing a link")
+    now = utcnow()
+    token = issue_password_tokens([user.id], hours=hours, now=now)[user.id]
+    staff = _staff_of(user.id)
+    objects = [(audit.ObjectKind.USER, user.id)]
+    if staff is not None:
+        objects.append((audit.ObjectKind.STAFF, staff.id))
+    audit.record(
+        audit.Action.LINKS_ISSUE,
+        actor_id=_actor_id(by),
+        objects=objects,
+        authority_ids=[staff.authority_id] if staff is not None else [],
+        summary={"links": 1, "hours": hours, "delivery": delivery},
+        at=now,
+    )
+    return token
+
+
+def clean_fiscal_code(code: str) -> str:
+    """*code* stripped and upper-cased, checked with the roster's check (FiscalCodeError)."""
+    code = code.strip().upper()
+    if not _fiscal_code_checks:  # pragma: no cover - create_app registers it
+        raise RuntimeError("no codice fiscale check registered")
+    problem = _fiscal_code_checks[0](code)
+    if problem is not None:
+        raise FiscalCodeError(problem)
+    return code
+
+
+def bind_fiscal_code(
+    user: User, code: str, *, by: User | None, over_staff_account: bool = False
+) -> bool:
+    """Bind codice fiscale *code* to *user*, so that SPID and CIE sign that person in here.
+
+    The rules (SPID picks the account bound to a codice fiscale first, then the
+    learner account of the staff record with it):
+
+    - the code is checked as the roster import checks it, and stored upper case;
+    - a code bound to another account is refused;
+    - an account with a staff record is reached through that record: another
+      code is refused (one person, one codice fiscale);
+    - a code of a staff record whose account is another (or that has none yet)
+      would take that person's SPID sign-in away from their own account: refused
+      unless *over_staff_account* (the administrator confirmed it), and then the
+      entry names the staff record and its account and has its authority as area,
+      so the HR manager of that authority sees it, and both account pages say so.
+
+    Replacing a code ends the account's sessions (the other identity's may be
+    open). Whether anything changed.
+    """
+    code = clean_fiscal_code(code)
+    if user.fiscal_code == code:
+        return False
+    other = db.session.scalar(select(User.id).where(User.fiscal_code == code, User.id != user.id))
+    if other is not None:
+        raise AccountError(f"the codice fiscale is already bound to account {other}")
+    own = _staff_of(user.id)
+    if own is not None and own.codice_fiscale != code:
+        raise AccountError("this account belongs to a staff record with another codice fiscale")
+    holder = db.session.scalar(select(StaffMember).where(StaffMember.codice_fiscale == code))
+    shadowed = holder is not None and holder.user_id != user.id
+    if shadowed and holder is not None and not over_staff_account:
+        raise StaffIdentityError(holder.id, holder.user_id)
+    replaced = user.fiscal_code is not None
+    user.fiscal_code = code
+    if replaced:
+        user.session_version += 1
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # bound to another account meanwhile
+        raise AccountError("the codice fiscale is already bound to another account") from None
+    objects = [(audit.ObjectKind.USER, user.id)]
+    area = [own.authority_id] if own is not None else []
+    if shadowed and holder is not None:
+        objects.append((audit.ObjectKind.STAFF, holder.id))
+        if holder.user_id is not None:
+            objects.append((audit.ObjectKind.USER, holder.user_id))
+        area = [holder.authority_id]
+    audit.record(
+        audit.Action.USER_FISCAL_CODE,
+        actor_id=_actor_id(by),
+        objects=objects,
+        authority_ids=area,
+        summary={"bound": True, "replaced": replaced, "over_staff_account": shadowed},
+    )
+    return True
+
+
+def unbind_fiscal_code(user: User, *, by: User | None) -> bool:
+    """Remove *user*'s codice fiscale (SPID and CIE no longer sign in here); its sessions end."""
+    if user.fiscal_code is None:
+        return False
+    user.fiscal_code = None
+    user.session_version += 1
+    db.session.flush()
+    own = _staff_of(user.id)
+    audit.record(
+        audit.Action.USER_FISCAL_CODE,
+        actor_id=_actor_id(by),
+        objects=[(audit.ObjectKind.USER, user.id)],
+        authority_ids=[own.authority_id] if own is not None else [],
+        summary={"bound": False},
+    )
+    return True
