@@ -72,6 +72,22 @@ TABLE = [
     ("POST", "/", dict.fromkeys(ALL, 405)),
     ("GET", "/non-esiste", dict.fromkeys(ALL, 404)),
     ("GET", "/enti/non/esiste", {None: 404, "admin": 404}),
+    # Issue #15, the administrators' Utenti pages (tests/test_admin_users_web.py): admins only.
+    (
+        "GET",
+        "/admin/utenti/nuovo",
+        {None: 302, "learner": 403, "trainer": 403, "hr": 403, "admin": 200},
+    ),
+    (
+        "GET",
+        "/admin/utenti/999999",
+        {None: 302, "learner": 403, "trainer": 403, "hr": 403, "admin": 404},
+    ),
+    ("GET", "/admin/utenti/999999/disattiva", {None: 302, "hr": 403, "admin": 404}),
+    ("POST", "/admin/utenti/nuovo", dict.fromkeys(ALL, 400)),  # no CSRF token
+    ("POST", "/admin/utenti/999999/disattiva", dict.fromkeys(ALL, 400)),
+    ("GET", "/admin/utenti/999999/link", dict.fromkeys(ALL, 405)),  # a link only by POST
+    # End of the Utenti block.
 ]
 
 
@@ -128,6 +144,30 @@ CHANGES = [
     ),
     ("/personale/link", {"format": "exe"}, {"hr": 400, "admin": 400}),
     ("/personale/iscrizioni", {}, {None: 302, "learner": 403, "trainer": 403, "hr": 400}),
+    # Issue #15, the administrators' Utenti pages: admins only, whatever the form says.
+    (
+        "/admin/utenti/nuovo",
+        {"email": "nuovo.admin@example.org", "role": "admin"},
+        {None: 302, "learner": 403, "trainer": 403, "hr": 403, "admin": 200},
+    ),
+    ("/admin/utenti/nuovo", {"email": "x@example.org", "role": "boss"}, {"admin": 400}),
+    *(
+        (
+            f"/admin/utenti/999999/{action}",
+            {},
+            {None: 302, "learner": 403, "trainer": 403, "hr": 403, "admin": 404},
+        )
+        for action in (
+            "ruolo",
+            "competenza",
+            "disattiva",
+            "riattiva",
+            "codice-fiscale",
+            "codice-fiscale/rimuovi",
+            "link",
+        )
+    ),
+    # End of the Utenti block.
 ]
 
 
