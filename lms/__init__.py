@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.auth.admin_views import bp as admin_bp  # noqa: PLC0415
     from lms.auth.authority_views import bp as register_bp  # noqa: PLC0415
     from lms.auth.operations import register_fiscal_code_check  # noqa: PLC0415
+    from lms.auth.profile_views import bp as profile_bp  # noqa: PLC0415
     from lms.auth.views import bp as auth_bp  # noqa: PLC0415
     from lms.core.filters import register_filters  # noqa: PLC0415
     from lms.core.views import bp as core_bp  # noqa: PLC0415
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(profile_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(courses_bp)
@@ -130,7 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quiz_bp)
     app.register_blueprint(quiz_stats_bp)
     # The staff pages' three modules add their routes to one blueprint.
-    from lms.enrolments import import_views, link_views, views  # noqa: F401, PLC0415
+    from lms.enrolments import import_views, link_views, person_views, views  # noqa: F401, PLC0415
     from lms.enrolments.blueprint import bp as staff_bp  # noqa: PLC0415
     from lms.enrolments.roster.codice_fiscale import check_codice_fiscale  # noqa: PLC0415
 
@@ -146,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.reports.audit_log import bp as audit_bp  # noqa: PLC0415
 
     app.register_blueprint(audit_bp)
+    from lms.spid.views import bp as spid_bp  # noqa: PLC0415
+
+    app.register_blueprint(spid_bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)
@@ -182,6 +187,9 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(quiz_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(enrol_command)
+    from lms.spid.cli import spid_cli  # noqa: PLC0415
+
+    app.cli.add_command(spid_cli)
 
 
 def _configure_logging(app: Flask) -> None:

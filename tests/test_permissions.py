@@ -72,6 +72,14 @@ TABLE = [
     ("POST", "/", dict.fromkeys(ALL, 405)),
     ("GET", "/non-esiste", dict.fromkeys(ALL, 404)),
     ("GET", "/enti/non/esiste", {None: 404, "admin": 404}),
+    # Issue #15, one's own account: every signed-in person, nobody else.
+    ("GET", "/profilo/", {None: 302, **dict.fromkeys(SIGNED_IN, 200)}),
+    ("GET", "/profilo/password", {None: 302, **dict.fromkeys(SIGNED_IN, 200)}),
+    ("GET", "/profilo/sessioni", {None: 302, **dict.fromkeys(SIGNED_IN, 200)}),
+    ("POST", "/profilo/nome", {None: 400, **dict.fromkeys(SIGNED_IN, 400)}),
+    ("POST", "/profilo/password", {None: 400, **dict.fromkeys(SIGNED_IN, 400)}),
+    ("POST", "/profilo/sessioni/chiudi", {None: 400, **dict.fromkeys(SIGNED_IN, 400)}),
+    ("GET", "/profilo/sessioni/chiudi", dict.fromkeys(ALL, 405)),
     # Issue #15, the administrators' Utenti pages (tests/test_admin_users_web.py): admins only.
     (
         "GET",

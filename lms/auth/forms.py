@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -36,3 +36,33 @@ class ForgotPasswordForm(FlaskForm):
     """Ask for a new one-time link by e-mail."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class NamesForm(FlaskForm):
+    """Correct one's own name (accounts without a staff record)."""
+
+    first_name = StringField(_l("Nome"), validators=[DataRequired(), Length(max=100)])
+    last_name = StringField(_l("Cognome"), validators=[DataRequired(), Length(max=100)])
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change one's own password; the current one is asked when there is one."""
+
+    current = PasswordField(_l("Password attuale"), validators=[Length(max=1024)])
+    password = PasswordField(
+        _l("Nuova password"),
+        validators=[
+            DataRequired(),
+            Length(min=10, max=1024, message=_l("La password deve avere almeno 10 caratteri.")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Ripeti la nuova password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Le password non coincidono."))],
+    )
+
+
+class EndSessionForm(FlaskForm):
+    """End one of one's other sessions, or (without an id) all of them."""
+
+    session_id = HiddenField()

@@ -67,6 +67,8 @@ ACTION_LABELS: Mapping[str, object] = {
     Action.USER_SCOPE: _l("Cambio degli enti di competenza"),
     Action.USER_FISCAL_CODE: _l("Associazione di un codice fiscale a un account"),
     Action.USER_SESSIONS_END: _l("Chiusura delle sessioni di un account"),
+    Action.USER_PASSWORD: _l("Cambio della propria password"),
+    Action.USER_NAMES: _l("Modifica del proprio nome"),
     Action.STAFF_UPDATE: _l("Modifica dei dati di una persona"),
     Action.CONTENT_SYNC: _l("Aggiornamento dei contenuti dei corsi"),
 }
