@@ -504,10 +504,21 @@ def test_deactivation_signs_out_existing_sessions(web_app, db, make_user):
 
 
 def test_forgot_password_without_mail_says_to_ask_hr(client):
+    """Without e-mail the page names who can give a new link, and where they do it."""
     response = client.get("/password/dimenticata")
     assert response.status_code == 200
     html = text(response)
-    assert re.search(r"responsabile del personale|ufficio del personale", html, re.IGNORECASE)
+    assert "ufficio del personale della tua amministrazione" in html
+    assert "«Personale»" in html  # the HR office, from the person's record
+    assert "amministratore della piattaforma" in html
+    assert "«Utenti»" in html  # an administrator, from the account
+    assert "Entra con SPID" not in html  # SPID is not configured here
+
+
+def test_forgot_password_without_mail_points_to_spid_when_it_is_configured(new_app):
+    app = new_app(SPID_IDP_METADATA="/some/folder")
+    html = text(app.test_client().get("/password/dimenticata"))
+    assert "«Entra con SPID»" in html
 
 
 def test_forgot_password_post_without_mail_is_400(client, db, make_user):
