@@ -52,7 +52,10 @@ def test_an_un_enrolment_is_recorded_with_the_person_course_and_area(
     enrolment_id = enrolment.id
     hr = login_as(Role.HR, scope=[napoli])
     url = f"/personale/{member.id}"
-    assert post(client, f"{url}/iscrizioni/{enrolment_id}/rimuovi", url).status_code == 302
+    remove = f"{url}/iscrizioni/{enrolment_id}/rimuovi"
+    assert post(client, remove, url).status_code == 200  # the confirmation page: no entry
+    assert entries(Action.ENROLMENT_DELETE) == []
+    assert post(client, remove, url, confirm="1").status_code == 302
     (entry,) = entries(Action.ENROLMENT_DELETE)
     assert entry.actor_id == hr.id
     assert entry.via == "web"
@@ -73,7 +76,9 @@ def test_a_refused_un_enrolment_leaves_no_entry(
     _db.session.add(enrolment)
     _db.session.commit()
     login_as(Role.HR, scope=[napoli])
-    response = client.post(f"/personale/{member.id}/iscrizioni/{enrolment.id}/rimuovi")
+    response = client.post(
+        f"/personale/{member.id}/iscrizioni/{enrolment.id}/rimuovi", data={"confirm": "1"}
+    )
     assert response.status_code == 400  # no CSRF token
     assert entries(Action.ENROLMENT_DELETE) == []
 
@@ -88,7 +93,10 @@ def test_removing_a_rule_is_recorded(
     rule_id = rule.id
     hr = login_as(Role.HR, scope=[napoli])
     form = "/personale/iscrizioni"
-    assert post(client, f"{form}/regole/{rule_id}/rimuovi", form).status_code == 302
+    remove = f"{form}/regole/{rule_id}/rimuovi"
+    assert post(client, remove, form).status_code == 200  # the confirmation page: no entry
+    assert entries(Action.RULE_DELETE) == []
+    assert post(client, remove, form, confirm="1").status_code == 302
     (entry,) = entries(Action.RULE_DELETE)
     assert entry.actor_id == hr.id
     assert {("rule", rule_id), ("course", course.id), ("authority", napoli.id)} <= objects(entry)

@@ -526,9 +526,21 @@ def test_enrol_and_unenrol_a_person(
     assert response.status_code == 302
     enrolment = _db.session.scalar(select(Enrolment))
     assert (enrolment.staff_id, enrolment.due_on) == (member.id, date(2030, 1, 31))
-    response = post(client, f"{url}/iscrizioni/{enrolment.id}/rimuovi", url)
+    remove = f"{url}/iscrizioni/{enrolment.id}/rimuovi"
+    assert f'href="{remove}"' in client.get(url).get_data(as_text=True)  # a link, not a form
+    # The confirmation page shows what will happen and changes nothing; so does a POST
+    # without confirm=1 (an old page's one-click button).
+    page = html.unescape(client.get(remove).get_data(as_text=True))
+    assert "Annullare l'iscrizione?" in page
+    assert "Corso fondamenti" in page
+    assert 'name="confirm" value="1"' in page
+    assert post(client, remove, url).status_code == 200
+    assert post(client, remove, url, confirm="0").status_code == 200
+    assert count(Enrolment) == 1
+    response = post(client, remove, url, confirm="1")
     assert response.status_code == 302
     assert count(Enrolment) == 0
+    assert client.get(remove).status_code == 404  # gone
 
 
 def test_unenrol_out_of_scope_is_404(
@@ -541,7 +553,8 @@ def test_unenrol_out_of_scope_is_404(
     _db.session.commit()
     login_as(Role.HR, scope=[authorities["napoli"].region])
     url = f"/personale/{other.id}/iscrizioni/{enrolment.id}/rimuovi"
-    assert post(client, url, "/personale/").status_code == 404
+    assert client.get(url).status_code == 404
+    assert post(client, url, "/personale/", confirm="1").status_code == 404
     assert count(Enrolment) == 1
 
 
@@ -568,9 +581,14 @@ def test_enrol_authority_with_standing_rule_then_import_enrols_newcomers(
     assert counts(result)["enrolled"] == 5  # Napoli's active newcomers (c_f839 included)
 
     rule = _db.session.scalar(select(EnrolmentRule))
-    response = post(
-        client, f"/personale/iscrizioni/regole/{rule.id}/rimuovi", "/personale/iscrizioni"
-    )
+    remove = f"/personale/iscrizioni/regole/{rule.id}/rimuovi"
+    assert f'href="{remove}"' in client.get("/personale/iscrizioni").get_data(as_text=True)
+    page = html.unescape(client.get(remove).get_data(as_text=True))
+    assert "Rimuovere la regola di iscrizione?" in page
+    assert "comprese le 5 che la regola ha fatto per chi è arrivato dopo" in page
+    assert post(client, remove, "/personale/iscrizioni").status_code == 200  # no confirm=1
+    assert count(EnrolmentRule) == 1
+    response = post(client, remove, "/personale/iscrizioni", confirm="1")
     assert response.status_code == 302
     assert count(EnrolmentRule) == 0
     assert count(Enrolment) == 6  # the enrolments stay
@@ -621,7 +639,9 @@ def test_enrol_out_of_scope_targets_and_rules_are_404(
     assert "Catanzaro" not in page
     for target in (f"a:{catanzaro.id}", f"r:{catanzaro.region_id}", "x:1"):
         assert post(client, form, form, course=course.id, target=target).status_code == 404
-    assert post(client, f"/personale/iscrizioni/regole/{rule.id}/rimuovi", form).status_code == 404
+    remove = f"/personale/iscrizioni/regole/{rule.id}/rimuovi"
+    assert client.get(remove).status_code == 404
+    assert post(client, remove, form, confirm="1").status_code == 404
     assert count(Enrolment) == 0
     assert count(EnrolmentRule) == 1
 

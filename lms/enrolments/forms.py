@@ -1,11 +1,14 @@
-"""Forms of the HR managers' staff pages: roster upload, enrolment."""
+"""Forms of the HR managers' staff pages: roster upload, enrolment, a person's record."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, Field, HiddenField, SelectField
+from wtforms import BooleanField, DateField, Field, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -91,3 +94,51 @@ class EnrolGroupForm(FlaskForm):
     standing = BooleanField(
         _l("Iscrizione permanente (iscrivi anche chi sarà importato in seguito)"), default=True
     )
+
+
+class RosterDateField(DateField):
+    """A date input whose text is read by the import's date rules, not by WTForms.
+
+    The browser sends ISO dates (``2026-03-02``); someone typing ``02/03/2026`` where
+    there is no date picker is read as the import reads it. ``data`` stays the text.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.type = "DateField"  # drawn as a date input (macros.field raises its label)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Keep the text as sent."""
+        self.data = str(valuelist[0]) if valuelist else None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(str(value) for value in self.raw_data)
+        if isinstance(self.data, date):
+            return self.data.isoformat()
+        return str(self.data or "")
+
+
+class PersonEditForm(FlaskForm):
+    """One person's record: the roster's columns but the codice fiscale (the key).
+
+    Plain text fields, no validators of their own: the values go through the
+    import's row check (:mod:`lms.enrolments.person_edit`), whose messages are
+    put on the fields.
+    """
+
+    first_name = StringField(_l("Nome"))
+    last_name = StringField(_l("Cognome"))
+    email = StringField(_l("E-mail"))
+    #: A choice among the authorities in scope, or a code typed (administrators).
+    authority_code = StringField(_l("Ente (codice ISTAT o IPA)"))
+    category = SelectField(
+        _l("Categoria"),
+        choices=[SelectChoice(value, label) for value, label in CATEGORY_NAMES.items()],
+        validate_choice=False,  # the import's check words the error
+    )
+    profile = StringField(_l("Profilo (facoltativo)"))
+    hired_on = RosterDateField(_l("Data di assunzione (facoltativa)"))
+    left_on = RosterDateField(_l("Data di cessazione (facoltativa)"))
+    #: Set by the confirmation of an edit that ends the person's access.
+    confirm_leave = HiddenField()

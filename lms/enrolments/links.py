@@ -69,8 +69,14 @@ def _waiting(
     today: date,
     authority_ids: list[int] | None = None,
     user_ids: list[int] | None = None,
+    *,
+    with_password: bool = False,
 ) -> Select:
-    """People who may get a link: learners of *issuer*'s scope, employed, with no password."""
+    """People who may get a link: learners of *issuer*'s scope, employed, with no password.
+
+    *with_password* also lets in learners who have a password (one person's new
+    link from their page, when they forgot it); never any other role.
+    """
     query = (
         select(
             User.id,
@@ -85,11 +91,12 @@ def _waiting(
         .join(Authority, Authority.id == StaffMember.authority_id)
         .where(
             User.role == Role.LEARNER,
-            User.password_hash.is_(None),
             User.active.is_(True),
             StaffMember.still_employed(today),
         )
     )
+    if not with_password:
+        query = query.where(User.password_hash.is_(None))
     if issuer is not None:  # None: the command line, which may reach everyone
         query = query.where(authority_scope_clause(issuer))
     if authority_ids is not None:
@@ -124,20 +131,37 @@ def issue_links(
     *,
     authority_ids: list[int] | None = None,
     user_ids: list[int] | None = None,
+    with_password: bool = False,
 ) -> list[IssuedLink]:
     """New links for everyone waiting in *issuer*'s scope (optionally only some of them).
+
+    *with_password* (only with *user_ids*: the person page's one link) also
+    reaches learners who have a password, for a forgotten one; the entry then
+    counts the links that replace a password (``replacing``).
 
     One query for the people, one UPDATE for their earlier links, one multi-row
     INSERT for the new ones, whatever their number. Flushes only: the caller's
     transaction decides, and a link is handed out (e-mailed) only after it.
     """
     hours = current_app.config["PASSWORD_TOKEN_HOURS"]
+    if with_password and user_ids is None:
+        raise ValueError("links replacing passwords are issued for named accounts only")
     rows = db.session.execute(
-        _waiting(issuer, today, authority_ids, user_ids).order_by(
+        _waiting(issuer, today, authority_ids, user_ids, with_password=with_password).order_by(
             StaffMember.last_name, StaffMember.first_name, StaffMember.id
         )
     ).all()
     now = utcnow()
+    summary: dict[str, int] = {"links": len(rows), "hours": hours}
+    if with_password and rows:
+        summary["replacing"] = (
+            db.session.scalar(
+                select(func.count()).where(
+                    User.id.in_([row[0] for row in rows]), User.password_hash.is_not(None)
+                )
+            )
+            or 0
+        )
     tokens = issue_password_tokens([row[0] for row in rows], hours=hours, now=now)
     expires_at = now + timedelta(hours=hours)
     if rows:
@@ -146,7 +170,7 @@ def issue_links(
             actor_id=issuer.id if issuer is not None else None,
             objects=[(audit.ObjectKind.USER, row[0]) for row in rows],
             authority_ids=sorted({row[1] for row in rows}),
-            summary={"links": len(rows), "hours": hours},
+            summary=summary,
             at=now,
         )
     return [

@@ -21,7 +21,7 @@ array parameter instead of a long ``IN`` list; elsewhere a multi-row ``INSERT
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Collection, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     any_,
     exists,
+    func,
     insert,
     literal,
     or_,
@@ -89,12 +90,24 @@ def _among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     return column.in_(values)
 
 
-def authority_codes() -> dict[str, int]:
-    """Every code an authority may be named by (code, ISTAT code, IPA code) → its id."""
+def authority_codes(candidates: Collection[str] | None = None) -> dict[str, int]:
+    """Every code an authority may be named by (code, ISTAT code, IPA code) → its id.
+
+    With *candidates*, only the authorities named by one of them (one person's
+    edit looks up the code typed, not the whole register).
+    """
     codes: dict[str, int] = {}
-    for authority_id, code, istat, ipa in db.session.execute(
-        select(Authority.id, Authority.code, Authority.istat_code, Authority.ipa_code)
-    ):
+    query = select(Authority.id, Authority.code, Authority.istat_code, Authority.ipa_code)
+    if candidates is not None:
+        lowered = sorted({c.lower() for c in candidates})
+        query = query.where(
+            or_(
+                Authority.code.in_(sorted(candidates)),
+                Authority.istat_code.in_(sorted(candidates)),
+                func.lower(Authority.ipa_code).in_(lowered),
+            )
+        )
+    for authority_id, code, istat, ipa in db.session.execute(query):
         codes[code] = authority_id
         codes[code.lower()] = authority_id
         if istat:

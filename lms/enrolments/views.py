@@ -1,8 +1,13 @@
-"""HR managers' staff pages: the staff list, a person and their enrolments, group enrolment."""
+"""HR managers' staff pages: the staff list, a person and their enrolments, group enrolment.
+
+Removing an enrolment or a standing rule goes through a confirmation page.
+"""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -11,7 +16,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
-from lms.auth.models import User
+from lms.auth.models import Role, User
 from lms.auth.permissions import (
     Capability,
     authority_scope_clause,
@@ -20,7 +25,7 @@ from lms.auth.permissions import (
     require_region_in_scope,
 )
 from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
-from lms.core.types import rome_date, today_in_italy
+from lms.core.types import ROME, rome_date, today_in_italy
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
 from lms.enrolments.blueprint import bp
@@ -31,8 +36,10 @@ from lms.enrolments.forms import (
     ActionForm,
     EnrolGroupForm,
     EnrolPersonForm,
+    PersonEditForm,
 )
 from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.enrolments.person_edit import EditPlan, form_values
 from lms.enrolments.queries import enrolment_authorities, enrolment_regions, rules_in_scope
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
@@ -146,24 +153,82 @@ def _enrolments_with_progress(staff: StaffMember) -> list[dict]:
 @require(Capability.MANAGE_STAFF)
 def person(staff_id: int) -> str:
     """One person's record and enrolments; outside the reader's scope, 404."""
-    staff = _staff_in_scope(staff_id)
+    return render_person(_staff_in_scope(staff_id))
+
+
+def _enrol_person_form() -> EnrolPersonForm:
     form = EnrolPersonForm()
     form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
-    return _render_person(staff, form)
+    return form
 
 
-def _render_person(staff: StaffMember, form: EnrolPersonForm) -> str:
+#: Above this many authorities in scope, the edit form asks for a code instead of a choice.
+MAX_AUTHORITY_CHOICES = 500
+
+
+def _authority_choices() -> list[tuple[str, str]] | None:
+    """The authorities in the reader's scope as (code, name), or None when there are too many."""
+    rows = db.session.execute(
+        select(Authority.code, Authority.name)
+        .where(authority_scope_clause(current_user))
+        .order_by(Authority.name, Authority.code)
+        .limit(MAX_AUTHORITY_CHOICES + 1)
+    ).all()
+    if len(rows) > MAX_AUTHORITY_CHOICES:
+        return None
+    return [(code, f"{name} ({code})") for code, name in rows]
+
+
+def render_person(
+    staff: StaffMember,
+    *,
+    form: EnrolPersonForm | None = None,
+    edit_form: PersonEditForm | None = None,
+    edit_errors: list[str] | None = None,
+    leave_plan: EditPlan | None = None,
+    link_error: str | None = None,
+) -> str:
+    """The person page: record, last sign-in, the edit form, the link, enrolments."""
     account = db.session.get(User, staff.user_id) if staff.user_id else None
+    today = today_in_italy()
+    if edit_form is None:
+        edit_form = PersonEditForm(formdata=None, data=form_values(staff))
     return render_template(
         "staff/person.html",
         staff=staff,
         account=account,
+        last_login=account.last_login_at.astimezone(ROME)
+        if account is not None and account.last_login_at
+        else None,
         enrolments=_enrolments_with_progress(staff),
-        form=form,
+        form=form or _enrol_person_form(),
+        edit_form=edit_form,
+        edit_errors=edit_errors or [],
+        authority_choices=_authority_choices(),
+        leave_plan=leave_plan,
+        link_refusal=link_error or link_refusal(staff, account, today),
+        link_error=link_error is not None,
+        hours=current_app.config["PASSWORD_TOKEN_HOURS"],
         action_form=ActionForm(),
         category_names=CATEGORY_NAMES,
-        today=today_in_italy(),
+        today=today,
     )
+
+
+def link_refusal(staff: StaffMember, account: User | None, today: date) -> str | None:
+    """Why no set-password link can be issued for *staff* (None: it can).
+
+    What the page says; issuing itself follows :func:`lms.enrolments.links.issue_links`.
+    """
+    if staff.has_left(today):
+        return _("Ha lasciato il servizio: non si creano link per impostare la password.")
+    if account is None:
+        return _("Questa persona non ha ancora un account.")
+    if account.role is not Role.LEARNER:
+        return _("Il link per questo account può crearlo solo un amministratore.")
+    if not account.active:
+        return _("L'account è disattivato: non si creano link per impostare la password.")
+    return None
 
 
 @bp.post("/<int:staff_id>/iscrivi")
@@ -171,10 +236,9 @@ def _render_person(staff: StaffMember, form: EnrolPersonForm) -> str:
 def enrol_person(staff_id: int) -> str | tuple[str, int] | BaseResponse:
     """Enrol one person in a published course."""
     staff = _staff_in_scope(staff_id)
-    form = EnrolPersonForm()
-    form.course.choices = [SelectChoice(c.id, c.title) for c in _published_courses()]
+    form = _enrol_person_form()
     if not form.validate_on_submit():
-        return _render_person(staff, form), 400
+        return render_person(staff, form=form), 400
     if staff.left_on is not None and staff.has_left(today_in_italy()):
         # enrol() passes over people who have left; say so rather than "already enrolled".
         flash(
@@ -198,22 +262,33 @@ def enrol_person(staff_id: int) -> str | tuple[str, int] | BaseResponse:
     return redirect(url_for("staff.person", staff_id=staff.id))
 
 
-@bp.post("/<int:staff_id>/iscrizioni/<int:enrolment_id>/rimuovi")
+@bp.route("/<int:staff_id>/iscrizioni/<int:enrolment_id>/rimuovi", methods=["GET", "POST"])
 @require(Capability.ENROL)
-def unenrol(staff_id: int, enrolment_id: int) -> BaseResponse:
-    """Remove one enrolment of a person in scope."""
+def unenrol(staff_id: int, enrolment_id: int) -> str | BaseResponse:
+    """Remove one enrolment of a person in scope, after a confirmation.
+
+    The GET page only shows what will happen; its form POSTs ``confirm=1``. A
+    POST without it (an old page's one-click button) shows the same page and
+    removes nothing.
+    """
     staff = _staff_in_scope(staff_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     enrolment = db.session.scalar(
         select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.staff_id == staff.id)
     )
     if enrolment is None:
         abort(404)
-    title = enrolment.course.title
-    remove_enrolment(enrolment, by=current_user)
-    flash(_("Iscrizione a «%(course)s» rimossa.", course=title), "success")
-    return redirect(url_for("staff.person", staff_id=staff.id))
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        if request.form.get("confirm") == "1":
+            title = enrolment.course.title
+            remove_enrolment(enrolment, by=current_user)
+            flash(_("Iscrizione a «%(course)s» rimossa.", course=title), "success")
+            return redirect(url_for("staff.person", staff_id=staff.id))
+    entry = next(e for e in _enrolments_with_progress(staff) if e["enrolment"].id == enrolment.id)
+    return render_template(
+        "staff/confirm_unenrol.html", staff=staff, entry=entry, action_form=ActionForm()
+    )
 
 
 # Enrolment by authority or region ------------------------------------------------
@@ -289,15 +364,40 @@ def enrolments() -> tuple[str, int] | BaseResponse:
     ), status
 
 
-@bp.post("/iscrizioni/regole/<int:rule_id>/rimuovi")
+@bp.route("/iscrizioni/regole/<int:rule_id>/rimuovi", methods=["GET", "POST"])
 @require(Capability.ENROL)
-def remove_rule(rule_id: int) -> BaseResponse:
-    """Delete a standing rule; the enrolments it made stay."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    rule = db.session.scalar(rules_in_scope(current_user).where(EnrolmentRule.id == rule_id))
-    if rule is None:
+def remove_rule(rule_id: int) -> str | BaseResponse:
+    """Delete a standing rule after a confirmation; the enrolments it made stay.
+
+    As :func:`unenrol`: the GET page shows the rule and what removing it does,
+    only a POST with ``confirm=1`` removes it.
+    """
+    row = db.session.execute(
+        rules_in_scope(current_user).where(EnrolmentRule.id == rule_id)
+    ).first()
+    if row is None:
         abort(404)
-    delete_rule(rule, by=current_user)
-    flash(_("Regola rimossa; le iscrizioni già fatte restano."), "success")
-    return redirect(url_for("staff.enrolments"))
+    rule = row[0]
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        if request.form.get("confirm") == "1":
+            delete_rule(rule, by=current_user)
+            flash(_("Regola rimossa; le iscrizioni già fatte restano."), "success")
+            return redirect(url_for("staff.enrolments"))
+    made = (
+        db.session.scalar(
+            select(func.count()).select_from(Enrolment).where(Enrolment.rule_id == rule.id)
+        )
+        or 0
+    )
+    return render_template(
+        "staff/confirm_rule.html",
+        rule=rule,
+        course=row[1],
+        authority=row[2],
+        region=row[3],
+        made=made,
+        categories=CATEGORY_LABELS,
+        action_form=ActionForm(),
+    )

@@ -50,7 +50,7 @@ from lms.enrolments.roster.columns import (
 from lms.enrolments.roster.csv_reader import read_csv_roster
 from lms.enrolments.roster.email_address import EmailNormaliser, email_reason
 from lms.enrolments.roster.formats import recognise_format
-from lms.enrolments.roster.rows import StaffRow, ValidationResult, validate_rows
+from lms.enrolments.roster.rows import StaffRow, ValidationResult, check_row, validate_rows
 from lms.enrolments.roster.values import (
     CATEGORY_WORDS,
     EXISTING,
@@ -89,6 +89,7 @@ __all__ = [
     "authority_code_from_number",
     "canonical_column",
     "check_codice_fiscale",
+    "check_row",
     "column_guide",
     "email_reason",
     "parse_category",

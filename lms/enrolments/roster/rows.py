@@ -143,6 +143,23 @@ def validate_rows(
     return result
 
 
+def check_row(
+    row: Row,
+    *,
+    authority_codes: Mapping[str, int],
+    scope: Container[int] | None = None,
+    today: date | None = None,
+) -> tuple[StaffRow | None, list[RowError]]:
+    """One row, alone, checked as :func:`validate_rows` checks each row of a file.
+
+    For the HR manager's person page, which edits one person at a time with the
+    import's rules: the same checker, so a value the import refuses is refused
+    there with the same reason. Returns the row as a :class:`StaffRow`, or None
+    and every error it has (none for repetitions: there is one row).
+    """
+    return _RowChecker(authority_codes, scope, today or today_in_italy()).check(row)
+
+
 class _RowChecker:
     """Checks rows one at a time, remembering what it needs to find repetitions."""
 
