@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -45,6 +46,9 @@ AXE_URL = "/static/vendor/axe-core/axe.min.js"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 AXE_RUN_TAGS = (*AXE_TAGS, "best-practice")
 FAILING_IMPACTS = {"serious", "critical"}
+
+#: Chromium's console line for a resource answered with a 4xx status.
+_CLIENT_ERROR = re.compile(r"the server responded with a status of 4\d\d")
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
@@ -239,8 +243,10 @@ class Browser:
             self.server_errors.append(f"{response.status} {response.url}")
 
     def _on_console(self, message: object) -> None:
-        # A CSP violation or a script error shows up here.
-        if message.type == "error" and "404 (NOT FOUND)" not in message.text:
+        # A CSP violation or a script error shows up here. So does a page answered
+        # with a 4xx (a form sent back with its errors, a refusal): those are the
+        # answers under test, and 5xx answers are caught by _on_response.
+        if message.type == "error" and not _CLIENT_ERROR.search(message.text):
             self.console_errors.append(message.text)
 
     def url(self, path: str) -> str:
