@@ -12,7 +12,7 @@ export LMS_BASE_URL ?= http://$(HOST):$(PORT)
 
 help:
 	@echo "make run    install, migrate, load the register, sync content/, create demo users, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install with test dependencies and run the whole suite (SQLite, then PostgreSQL if LMS_TEST_DATABASE_URL is set)"
+	@echo "make test   install with test dependencies and run the whole suite (SQLite, and PostgreSQL beside it if LMS_TEST_DATABASE_URL is set)"
 	@echo "make bench  programme-scale benchmarks (issue #7): one table, written to bench/results.md (BENCH_QUICK=1: smaller; LMS_BENCH_DATABASE_URL: PostgreSQL)"
 	@echo "make lint   ruff check, format check and mypy"
 	@echo "make constraints  refresh the pinned versions in constraints.txt"
@@ -65,13 +65,7 @@ test: install lint
 	@chromium="$${LMS_CHROMIUM:-/usr/bin/chromium}"; if [ ! -x "$$chromium" ]; then \
 		echo "== $$chromium not found: the browser tests (tests/e2e) will be SKIPPED; install it with scripts/install-chromium.sh =="; \
 	fi
-	env -u LMS_TEST_DATABASE_URL $(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
-	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$LMS_TEST_DATABASE_URL) =="; \
-		$(BIN)/python -m pytest $(PYTEST_ARGS); \
-	else \
-		echo "LMS_TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)"; \
-	fi
+	PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/run-tests.sh
 
 vendor:
 	bash scripts/vendor.sh
