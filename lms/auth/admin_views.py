@@ -386,7 +386,10 @@ def change_role_view(user_id: int) -> Page:
         _attach(form, exc)
         return _render_account(user, 400, role_form=form)
     if changed:
-        flash(_("Ruolo cambiato: le sessioni aperte sono chiuse e i link inutilizzati annullati."))
+        flash(
+            _("Ruolo cambiato: le sessioni aperte sono chiuse e i link inutilizzati annullati."),
+            "success",
+        )
     else:
         flash(_("Nessuna modifica: l'account aveva già questo ruolo."), "info")
     return _back(user)
