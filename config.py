@@ -112,6 +112,34 @@ class Config:
     #: are trusted (0: none). Needed for per-address login limits behind a proxy.
     PROXY_COUNT = _env_int("LMS_PROXY_COUNT", 0)
 
+    # SPID and CIE sign-in (lms/spid, docs/spid.md): enabled when SPID_IDP_METADATA is set.
+    #: A metadata file, or a folder of them (*.xml), one identity provider each.
+    SPID_IDP_METADATA = os.environ.get("LMS_SPID_IDP_METADATA", "")
+    #: The SP's entity ID; empty: BASE_URL + /spid/metadata.
+    SPID_ENTITY_ID = os.environ.get("LMS_SPID_ENTITY_ID", "")
+    #: PEM files of the SP's signing key and certificate (lms spid certificate writes them).
+    SPID_KEY = os.environ.get("LMS_SPID_KEY", "")
+    SPID_CERT = os.environ.get("LMS_SPID_CERT", "")
+    #: The administration's IndicePA code (a public SP), its name and contact.
+    SPID_IPA_CODE = os.environ.get("LMS_SPID_IPA_CODE", "")
+    SPID_ORGANIZATION = os.environ.get("LMS_SPID_ORGANIZATION", "")
+    SPID_CONTACT_EMAIL = os.environ.get("LMS_SPID_CONTACT_EMAIL", "")
+    #: Optional contact telephone (+39..., no spaces) in the metadata.
+    SPID_CONTACT_PHONE = os.environ.get("LMS_SPID_CONTACT_PHONE", "")
+    #: The seat's municipality, as a cadastral code (CIE's metadata asks for it) and name
+    #: (the certificate's localityName).
+    SPID_MUNICIPALITY = os.environ.get("LMS_SPID_MUNICIPALITY", "H501")
+    SPID_LOCALITY = os.environ.get("LMS_SPID_LOCALITY", "Roma")
+    #: The SPID level asked for: https://www.spid.gov.it/SpidL1, SpidL2 or SpidL3.
+    SPID_LEVEL = os.environ.get("LMS_SPID_LEVEL", "https://www.spid.gov.it/SpidL2")
+    #: How long an identity provider may take to answer an AuthnRequest.
+    SPID_REQUEST_MINUTES = _env_int("LMS_SPID_REQUEST_MINUTES", 15)
+    #: Entity IDs of identity providers to show under "Entra con CIE" besides CIE's own
+    #: (comma-separated; e.g. a test IdP standing for CIE's).
+    SPID_CIE_IDPS = os.environ.get("LMS_SPID_CIE_IDPS", "")
+    #: The xmlsec1 program pysaml2 calls (Debian's xmlsec1; scripts/install-xmlsec.sh).
+    SPID_XMLSEC_BINARY = os.environ.get("LMS_SPID_XMLSEC_BINARY", "")
+
     @classmethod
     def validate(cls, settings: dict) -> None:
         """Refuse settings that are unsafe for this environment."""

@@ -7,6 +7,7 @@ from lms.certificates.models import Certificate
 from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
 from lms.register.models import Authority, Region, StaffMember
+from lms.spid.models import SamlRequest  # noqa: F401 - the SPID requests table
 
 __all__ = [
     "AuditEntry",

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("audit",),  # the log every domain writes to
     ("register",),  # regions, authorities, staff members
     ("auth",),  # accounts, roles, HR scopes over the register, permissions
+    ("spid",),  # SPID and CIE sign-in: a SAML service provider over the accounts
     ("courses",),  # courses, modules, progress and completions
     ("assessments",),  # quizzes taken: attempts, grading, statistics
     ("enrolments",),  # roster import, enrolment, standing rules, links for staff
