@@ -746,3 +746,73 @@ def test_a_stranger_is_sent_to_sign_in(client, make_user):
         assert response.status_code == 302, url
         assert response.location.startswith("/login")
     assert count_entries() == 0
+
+
+# The operations' errors in the reader's language ------------------------------------------------
+
+
+@pytest.mark.usefixtures("napoli")
+def test_every_error_of_the_operations_has_its_message_on_the_page(make_user):
+    """Each English error the views can meet (the command line's) is explained in Italian.
+
+    Guards the table in admin_views: an operation whose message changes would
+    otherwise reach the page in English.
+    """
+    from lms.auth.admin_views import explain  # noqa: PLC0415
+    from lms.auth.operations import (  # noqa: PLC0415
+        bind_fiscal_code,
+        create_user,
+        issue_account_link,
+        set_scope,
+    )
+
+    admin = make_user("admin")
+    taken = make_user("trainer", email="preso@example.org")
+    taken.fiscal_code = CF_ANNA
+    _db.session.commit()
+    trainer, gone = make_user("trainer"), make_user("learner", active=False)
+    attempts = [
+        lambda: create_user(email="no", role="learner"),
+        lambda: create_user(email="preso@example.org", role="learner"),
+        lambda: create_user(email="a@example.org", role="boss"),
+        lambda: create_user(email="a@example.org", role="hr", scope_authorities=["999999"]),
+        lambda: create_user(email="a@example.org", role="hr", scope_regions=["77"]),
+        lambda: create_user(email="a@example.org", role="hr"),
+        lambda: create_user(email="a@example.org", role="trainer", scope_regions=["15"]),
+        lambda: set_scope(trainer, scope_regions=["15"]),
+        lambda: deactivate_account(admin, by=admin),
+        lambda: change_account_role(admin, "learner", by=admin),
+        lambda: deactivate_account(admin, by=None),
+        lambda: change_account_role(admin, "learner", by=None),
+        lambda: issue_account_link(gone, hours=1, by=admin, delivery="page"),
+        lambda: bind_fiscal_code(trainer, "XYZ", by=admin),
+        lambda: bind_fiscal_code(trainer, CF_ANNA, by=admin),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AccountError) as caught:
+            attempt()
+        _field, message = explain(caught.value)
+        assert message != str(caught.value), str(caught.value)
+        assert not re.search(r"\b(unknown|invalid|cannot|needs|already)\b", message), message
+
+
+@pytest.mark.usefixtures("admin")
+def test_the_errors_in_english_for_an_english_reader(client):
+    token = csrf_token(client, "/admin/utenti/nuovo")
+    client.post("/lingua", data={"csrf_token": token, "lang": "en", "next": "/"})
+    response = post(
+        client, "/admin/utenti/nuovo", {"email": "x@example.org", "role": "hr", "regions": "77"}
+    )
+    assert response.status_code == 400
+    assert "Unknown region code: 77." in text_of(response)
+
+
+@pytest.mark.usefixtures("admin")
+def test_the_audit_log_page_lists_the_changes(client, make_user):
+    trainer = make_user("trainer")
+    post(client, f"/admin/utenti/{trainer.id}/codice-fiscale", {"fiscal_code": CF_MARIO})
+    post(client, f"/admin/utenti/{trainer.id}/link")
+    page = client.get("/audit/")
+    assert page.status_code == 200
+    assert CF_MARIO not in page.get_data(as_text=True)
+    assert len(entries(Action.USER_FISCAL_CODE)) == len(entries(Action.LINKS_ISSUE)) == 1
