@@ -35,7 +35,7 @@ class Action(enum.StrEnum):
     USER_SCOPE = "user.scope"
     USER_FISCAL_CODE = "user.fiscal_code"
     USER_SESSIONS_END = "user.sessions_end"
-    USER_PASSWORD = "user.password"
+    USER_PASSWORD = "user.password"  # noqa: S105 - an action's name, not a secret
     USER_NAMES = "user.names"
     STAFF_UPDATE = "staff.update"
     CONTENT_SYNC = "content.sync"
