@@ -31,6 +31,7 @@ with warnings.catch_warnings():
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
+    from saml2.s_utils import UnsupportedBinding
     from saml2.saml import NAME_FORMAT_BASIC, NAMEID_FORMAT_ENTITY, NAMEID_FORMAT_TRANSIENT
     from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -355,16 +356,12 @@ def _identity_providers(
     metadata = client.metadata
     found: dict[str, IdentityProvider] = {}
     for entity_id in metadata.identity_providers():
-        sso = {
-            binding: services[0]["location"]
-            for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
-            if (services := metadata.single_sign_on_service(entity_id, binding))
-        }
-        if BINDING_HTTP_REDIRECT not in sso:
+        sso = _services(metadata.single_sign_on_service, entity_id, BINDING_HTTP_REDIRECT)
+        if not sso:
             continue  # the SP sends AuthnRequests by HTTP-Redirect only
         slo_binding = slo_url = None
         for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
-            services = metadata.single_logout_service(entity_id, binding, "idpsso")
+            services = _services(metadata.single_logout_service, entity_id, binding, "idpsso")
             if services:
                 slo_binding, slo_url = binding, services[0]["location"]
                 break
@@ -372,11 +369,19 @@ def _identity_providers(
             entity_id=entity_id,
             name=_display_name(metadata, entity_id),
             profile=CIE if entity_id in cie_ids else SPID,
-            sso_url=sso[BINDING_HTTP_REDIRECT],
+            sso_url=sso[0]["location"],
             slo_url=slo_url,
             slo_binding=slo_binding,
         )
     return found
+
+
+def _services(lookup: Any, *args: str) -> list[dict[str, str]]:
+    """A metadata lookup's services, none when the binding is not offered."""
+    try:
+        return list(lookup(*args) or [])
+    except UnsupportedBinding:
+        return []
 
 
 def _display_name(metadata: Any, entity_id: str) -> str:
