@@ -385,3 +385,15 @@ def test_role_change_takes_effect(db, make_user, make_region):
     assert visible(db, user) == {"Catanzaro", "Unione"}
     user.role = Role.ADMIN
     assert len(visible(db, user)) == 5
+
+
+# --- Issue #15: SPID and CIE sign-in (lms/spid). Off in the test app (no LMS_SPID_IDP_METADATA):
+# every URL is a 404 for everyone; tests/test_spid.py attacks them with SPID configured.
+TABLE += [
+    ("GET", "/spid/metadata", dict.fromkeys(ALL, 404)),
+    ("GET", "/cie/metadata", dict.fromkeys(ALL, 404)),
+    ("GET", "/spid/login?idp=https://idp.example", dict.fromkeys(ALL, 404)),
+    ("POST", "/spid/acs", dict.fromkeys(ALL, 404)),
+    ("GET", "/spid/logout", dict.fromkeys(ALL, 404)),
+]
+# --- end of issue #15's SPID rows
