@@ -397,3 +397,54 @@ def test_idp_initiated_logout_ends_that_session_only(spid_client, spid_app, keys
 def test_logout_by_get_without_message_is_a_400(spid_client):
     assert spid_client.get("/spid/logout").status_code == 400
     assert spid_client.post("/spid/logout", data={}).status_code == 400
+
+
+def test_certificate_command(new_app, tmp_path):
+    from cryptography import x509  # noqa: PLC0415
+
+    app = new_app(
+        SPID_ORGANIZATION="Agenzia per la Coesione Territoriale",
+        SPID_IPA_CODE="act",
+        SPID_LOCALITY="Roma",
+    )
+    runner = app.test_cli_runner()
+    key, cert = tmp_path / "sp.key", tmp_path / "sp.crt"
+    with app.app_context():
+        result = runner.invoke(args=["spid", "certificate", "--key", str(key), "--cert", str(cert)])
+    assert result.exit_code == 0, result.output
+    assert key.stat().st_mode & 0o777 == 0o600
+    made = x509.load_pem_x509_certificate(cert.read_bytes())
+    values = {a.oid.dotted_string: a.value for a in made.subject}
+    assert values["2.5.4.97"] == "PA:IT-act"
+    assert values["2.5.4.83"] == "http://localhost/spid/metadata"
+    assert values["2.5.4.6"] == "IT"
+    assert made.public_key().key_size == 3072
+    policies = {
+        p.policy_identifier.dotted_string
+        for p in made.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    }
+    assert policies == {"1.3.76.16.6", "1.3.76.16.4.2.1"}
+    assert made.extensions.get_extension_for_class(x509.KeyUsage).critical
+    # never overwritten
+    with app.app_context():
+        again = runner.invoke(args=["spid", "certificate", "--key", str(key), "--cert", str(cert)])
+    assert again.exit_code == 1
+    assert "not overwritten" in again.output
+
+
+def test_certificate_command_needs_the_ipa_code(new_app, tmp_path):
+    app = new_app(SPID_ORGANIZATION="Prova", SPID_IPA_CODE="")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=[
+                "spid",
+                "certificate",
+                "--key",
+                str(tmp_path / "k"),
+                "--cert",
+                str(tmp_path / "c"),
+            ]
+        )
+    assert result.exit_code == 1
+    assert "LMS_SPID_IPA_CODE" in result.output
+    assert not (tmp_path / "k").exists()

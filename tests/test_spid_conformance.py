@@ -209,3 +209,27 @@ def test_spid_sp_test_passes_both_profiles(database_url, sp_files, tmp_path):
         assert _count(data) > 150, outputs[profile][-3000:]
         responses = data["test"]["sp"]["response"]["SpidSpResponseCheck"]
         assert len(responses) >= 90, profile
+
+
+def test_certificate_passes_agid_validator(tmp_path):
+    """The certificate `lms spid certificate` writes, checked by spid-compliant-certificates."""
+    name = subject(
+        organization="Formazione Coesione di prova",
+        ipa_code="pcm",
+        entity_id="https://formazione.example.gov.it/spid/metadata",
+        locality="Roma",
+    )
+    write_key_and_certificate(tmp_path / "sp.key", tmp_path / "sp.crt", name)
+    script = (
+        "import json, sys, pathlib, warnings; warnings.simplefilter('ignore');"
+        "from spid_compliant_certificates.validator.validate import validate;"
+        "r = validate(pathlib.PosixPath(sys.argv[1]), 'public').as_dict();"
+        "print(json.dumps([c for t in r['tests'] for c in t['checks']], default=str))"
+    )
+    done = subprocess.run(  # noqa: S603 - the tool's own interpreter, fixed arguments
+        [str(TOOL.parent / "python"), "-c", script, str(tmp_path / "sp.crt")],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    checks = json.loads(done.stdout)
+    assert len(checks) > 10
+    assert [c for c in checks if c["result"] != "success"] == []
