@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -32,7 +33,7 @@ from lms.auth.operations import (
     left_staff_on,
     set_password_with_token,
 )
-from lms.auth.sessions import end_current_session, load_session, start_session
+from lms.auth.sessions import current_session, end_current_session, load_session, start_session
 from lms.core.mail import mail_configured
 from lms.core.redirects import safe_next
 from lms.core.types import today_in_italy
@@ -123,9 +124,13 @@ def logout() -> BaseResponse:
 
     Ends this browser's session on the server, so a copy of its cookie stops
     working too; the account's other sessions stay open (the profile page ends
-    them). A SPID or CIE session signs out through /spid/logout instead, which
-    also tells the identity provider.
+    them). A SPID or CIE session is sent on to single logout (``spid.logout``,
+    with this POST and its CSRF token: a 307 keeps both), which also tells the
+    identity provider, so the person is not left signed in there.
     """
+    opened = current_session()
+    if opened is not None and opened.saml_idp and "spid.logout" in current_app.view_functions:
+        return redirect(url_for("spid.logout"), code=307)
     end_current_session()
     flash(_("Sei uscito dal servizio."), "info")
     return redirect(url_for("auth.login"))
@@ -156,9 +161,12 @@ def set_password(token: str) -> str | tuple[str, int] | BaseResponse:
         else:
             flash(_("Password impostata. Ora puoi accedere."), "success")
             return redirect(url_for("auth.login"))
-    return render_template(
-        "auth/set_password.html", form=form, error=error, email=record.user.email
+    page = make_response(
+        render_template("auth/set_password.html", form=form, error=error, email=record.user.email)
     )
+    # It names the account's e-mail to whoever holds the link: keep it out of caches.
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @bp.route("/password/dimenticata", methods=["GET", "POST"])
