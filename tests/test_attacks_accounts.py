@@ -233,6 +233,53 @@ def test_a_csrf_token_of_another_session_is_refused(web_app: Flask, admin_browse
 # The Flask session across a sign-in ---------------------------------------------------------
 
 
+def test_a_sign_in_gives_a_new_csrf_secret(web_app: Flask, make_user):
+    """Session fixation of the CSRF secret: an attacker who planted their anonymous session
+    cookie (a sibling subdomain, a shared computer) knows its CSRF secret and can mint
+    valid tokens from it. After the victim signs in, the tokens of the anonymous session
+    must not work: a sign-in starts a new Flask session (the language choice is kept)."""
+    user = make_user(Role.ADMIN)
+    victim = browser(web_app)
+    planted_token = csrf_token(victim, "/login")
+    victim.post("/lingua", data={"csrf_token": planted_token, "lang": "en"})
+    planted_token = csrf_token(victim, "/login")
+    before = flask_session(web_app, victim)
+    # The attacker keeps a copy of the planted cookie, and the token of its form.
+    attacker = browser(web_app)
+    attacker.set_cookie("lms_session", session_cookie(victim))
+    assert (
+        victim.post(
+            "/login",
+            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": planted_token},
+        ).status_code
+        == 302
+    )
+    after = flask_session(web_app, victim)
+    assert after.get("csrf_token") != before.get("csrf_token")
+    assert after.get("lang") == "en"  # the visitor's own choice survives
+    response = victim.post(
+        "/admin/utenti/nuovo",
+        data={"csrf_token": planted_token, "email": "intruso@example.org", "role": "admin"},
+    )
+    assert response.status_code == 400
+    assert count(User) == 1
+    assert not signed_in(attacker)  # the planted copy never becomes signed in
+
+
+def test_signing_out_forgets_the_session_s_data(web_app: Flask, make_user):
+    """On a shared computer, the next person must not inherit the previous one's CSRF secret
+    (nor anything else kept in their Flask session) after "Esci"."""
+    user = make_user(Role.TRAINER)
+    client = browser(web_app)
+    login(client, user.email)
+    token = csrf_token(client, "/profilo/")
+    secret = flask_session(web_app, client).get("csrf_token")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert secret
+    assert flask_session(web_app, client).get("csrf_token") != secret
+    assert not signed_in(client)
+
+
 # Cookies: forged, old, tampered, remembered ----------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import and_, select, update
 
@@ -50,6 +50,9 @@ __all__ = [
 SEEN_EVERY = timedelta(minutes=5)
 #: Where the signed-in request's session row is kept for the request.
 _G_SESSION = "lms_user_session"
+#: What a browser's Flask session keeps across a sign-in and a sign-out: the visitor's
+#: own choice of language (lms.core.views). Everything else starts anew.
+_KEPT_ACROSS_SIGN_IN = ("lang",)
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,23 @@ def start_session(
     user.last_login_at = now
     setattr(g, _G_SESSION, row)
     setattr(g, _G_KEY, key)
+    _renew_flask_session()
     login_user(user, remember=remember)
     return row
+
+
+def _renew_flask_session() -> None:
+    """Empty the browser's Flask session but for the language: a new CSRF secret above all.
+
+    Whoever planted an anonymous session cookie in this browser (a sibling subdomain, a
+    shared computer) knows its CSRF secret and could mint valid tokens with it; the next
+    person at a shared computer must not inherit the previous one's either.
+    """
+    kept = {name: session[name] for name in _KEPT_ACROSS_SIGN_IN if name in session}
+    session.clear()
+    session.update(kept)
+    # Flask-WTF keeps this request's token in g too: forget it with its secret.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None] | None:
@@ -149,6 +167,7 @@ def end_current_session() -> UserSession | None:
     row = current_session()
     if row is not None:
         end_session(row)
+    _renew_flask_session()  # first: logout_user marks the "remember me" cookie for deletion
     logout_user()
     g.pop(_G_SESSION, None)
     g.pop(_G_KEY, None)
