@@ -283,6 +283,34 @@ def test_signing_out_forgets_the_session_s_data(web_app: Flask, make_user):
 # Cookies: forged, old, tampered, remembered ----------------------------------------------------
 
 
+def test_odd_cookie_ids_sign_nobody_in_and_never_500(web_app: Flask, make_user):
+    """A session id with non-ASCII digits ("²" passes str.isdigit but not int()), a number
+    past any integer column, a negative or empty part: nobody signed in, and no 500."""
+    user = make_user(Role.ADMIN)
+    own = open_session_cookie_id(user)
+    _id, version, key = own.split(":")
+    for forged in (
+        f"²:{version}:{key}",
+        f"{user.id}:²:{key}",
+        f"{'9' * 30}:{version}:{key}",
+        f"{user.id}:{'9' * 30}:{key}",
+        f"-{user.id}:{version}:{key}",
+        f"{user.id}:-{version}:{key}",
+        f" {user.id}:{version}:{key}",
+        f"{user.id}:{version}:{key}\u00a0",
+        "::",
+        "",
+        "x" * 3000,
+    ):
+        client = browser(web_app)
+        client.set_cookie("remember_token", encode_cookie(forged))
+        response = client.get("/")
+        assert response.status_code == 302, forged  # to the sign-in page
+    client = browser(web_app)
+    client.set_cookie("remember_token", encode_cookie(own))
+    assert signed_in(client)  # the genuine one works: the test can fail
+
+
 def test_signing_out_clears_the_remember_cookie_and_ends_its_session(web_app: Flask, make_user):
     """Signed in by a "remember me" cookie, "Esci" must delete that cookie and end its
     session: a copy of the cookie kept by an attacker opens nothing afterwards."""
@@ -405,6 +433,53 @@ def test_a_password_set_with_a_link_ends_every_open_session(web_app: Flask, make
 # The session-ending form ---------------------------------------------------------------------
 
 
+def test_the_session_id_field_takes_no_odd_value(web_app: Flask, make_user):
+    """Crafted session_id values: another account's session, this session, an ended one, a
+    negative number, "²" (str.isdigit but not int), a number past any integer column,
+    two ids at once. Each is a 404 (or ends nothing), never a 500, and no other account's
+    session ends."""
+    me = make_user(Role.TRAINER)
+    victim = make_user(Role.ADMIN)
+    client = browser(web_app)
+    login(client, me.email)
+    theirs = browser(web_app)
+    login(theirs, victim.email)
+    (their_row,) = open_rows(victim)
+    (my_row,) = open_rows(me)
+    ended = UserSession(
+        user_id=me.id, key_hash="0" * 64, method=SignInMethod.PASSWORD, ended_at=utcnow()
+    )
+    _db.session.add(ended)
+    _db.session.commit()
+    token = csrf_token(client, "/profilo/sessioni")
+    for value in (
+        str(their_row.id),
+        str(my_row.id),
+        str(ended.id),
+        "-1",
+        "²",
+        "9" * 30,
+        "1e3",
+        " ",
+        "٣",
+        f"{their_row.id}.0",
+    ):
+        response = client.post(
+            "/profilo/sessioni/chiudi", data={"csrf_token": token, "session_id": value}
+        )
+        assert response.status_code in {302, 400, 404}, value
+        assert len(open_rows(victim)) == 1, value
+        assert signed_in(client), value
+    # Two values: the first is taken, the victim's row is untouched either way.
+    response = client.post(
+        "/profilo/sessioni/chiudi",
+        data={"csrf_token": token, "session_id": [str(their_row.id), str(my_row.id)]},
+    )
+    assert response.status_code in {302, 404}
+    assert len(open_rows(victim)) == 1
+    assert signed_in(theirs)
+
+
 # Mass assignment, redirects -------------------------------------------------------------------
 
 
@@ -485,6 +560,20 @@ def test_a_next_parameter_on_the_new_forms_redirects_nowhere_else(admin_browser,
 
 
 # The Utenti pages: odd input -------------------------------------------------------------------
+
+
+def test_odd_account_ids_in_urls_are_404_not_500(admin_browser):
+    """/admin/utenti/abc, a number past any integer column, negative, unicode digits: 404,
+    for the pages and for every POST."""
+    _admin, client = admin_browser
+    token = admin_token(client)
+    for ident in ("abc", "9" * 20, "9" * 40, "-1", "0", "²", "١٢", "1.5", "%20"):
+        assert client.get(f"/admin/utenti/{ident}").status_code == 404, ident
+        assert client.get(f"/admin/utenti/{ident}/disattiva").status_code == 404, ident
+        for action in ("ruolo", "competenza", "disattiva", "riattiva", "codice-fiscale", "link"):
+            response = client.post(f"/admin/utenti/{ident}/{action}", data={"csrf_token": token})
+            assert response.status_code == 404, (ident, action)
+    assert entries() == []
 
 
 def test_odd_list_parameters_are_4xx_not_500(admin_browser):

@@ -57,6 +57,7 @@ from lms.auth.operations import (
     unbind_fiscal_code,
 )
 from lms.auth.permissions import Capability, require
+from lms.auth.sessions import MAX_ROW_ID
 from lms.core.mail import Outbox, mail_configured
 from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
 from lms.core.transaction import pending
@@ -277,7 +278,8 @@ def _bad_form(form: CreateUserForm) -> tuple[str, int]:
 
 
 def _account(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    # A number past any id (the URL converter takes any length) must not reach the query.
+    user = db.session.get(User, user_id) if user_id <= MAX_ROW_ID else None
     if user is None:
         abort(404)
     return user

@@ -22,7 +22,7 @@ from lms.auth.self_service import (
     identity,
     mask_fiscal_code,
 )
-from lms.auth.sessions import current_session, describe_browser, open_sessions
+from lms.auth.sessions import current_session, describe_browser, open_sessions, parse_row_id
 from lms.extensions import limiter
 
 bp = Blueprint("profile", __name__, url_prefix="/profilo")
@@ -147,7 +147,8 @@ def end_sessions() -> BaseResponse:
     me = _me()
     raw = (form.session_id.data or "").strip()
     if raw:
-        if not raw.isdigit() or not end_own_session(me, int(raw), current_session()):
+        session_id = parse_row_id(raw)
+        if session_id is None or not end_own_session(me, session_id, current_session()):
             abort(404)
         flash(_("Sessione chiusa."), "success")
     else:

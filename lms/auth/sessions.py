@@ -16,6 +16,7 @@ row is open, the account active and the version current:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from lms.extensions import db
 from lms.register.models import StaffMember
 
 __all__ = [
+    "MAX_ROW_ID",
     "SamlLink",
     "SignInMethod",
     "current_session",
@@ -42,6 +44,7 @@ __all__ = [
     "end_session",
     "load_session",
     "open_sessions",
+    "parse_row_id",
     "start_session",
 ]
 
@@ -50,6 +53,10 @@ __all__ = [
 SEEN_EVERY = timedelta(minutes=5)
 #: Where the signed-in request's session row is kept for the request.
 _G_SESSION = "lms_user_session"
+#: The largest id an INTEGER column holds (PostgreSQL's int4): a larger number in a
+#: cookie, a form or a URL names no row, and must not reach a query (a 500 there).
+MAX_ROW_ID = 2**31 - 1
+_ROW_ID = re.compile(r"[0-9]{1,10}")
 #: What a browser's Flask session keeps across a sign-in and a sign-out: the visitor's
 #: own choice of language (lms.core.views). Everything else starts anew.
 _KEPT_ACROSS_SIGN_IN = ("lang",)
@@ -119,8 +126,9 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     of a signed-in person. None when the cookie names no open session of an
     active account at its current version.
     """
-    user_id, version, key = [*session_cookie_id.split(":"), "", ""][:3]
-    if not user_id.isdigit() or not version.isdigit() or not key:
+    raw_id, raw_version, key = [*session_cookie_id.split(":"), "", ""][:3]
+    user_id, version = parse_row_id(raw_id), parse_row_id(raw_version)
+    if user_id is None or version is None or not key:
         return None
     row = db.session.execute(
         select(User, UserSession, StaffMember.left_on, StaffMember.has_left(today))
@@ -133,7 +141,7 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
             ),
         )
         .outerjoin(StaffMember, StaffMember.user_id == User.id)
-        .where(User.id == int(user_id), User.session_version == int(version))
+        .where(User.id == user_id, User.session_version == version)
     ).first()
     if row is None:
         return None
@@ -146,6 +154,17 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     setattr(g, _G_SESSION, user_session)
     setattr(g, _G_KEY, key)
     return user, left_on if has_left else None
+
+
+def parse_row_id(text: str) -> int | None:
+    """*text* as a row id when it is one (ASCII digits, at most :data:`MAX_ROW_ID`), else None.
+
+    Not ``str.isdigit``: it takes "²", which ``int()`` refuses.
+    """
+    if not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if number <= MAX_ROW_ID else None
 
 
 def current_session() -> UserSession | None:
