@@ -311,6 +311,30 @@ def test_odd_cookie_ids_sign_nobody_in_and_never_500(web_app: Flask, make_user):
     assert signed_in(client)  # the genuine one works: the test can fail
 
 
+def test_a_remember_cookie_past_its_life_is_refused(web_app: Flask, make_user):
+    """A "remember me" cookie carries no date of its own (Flask-Login signs it without one):
+    a copy taken from a backup or an old disk must die once its session has been idle for
+    longer than any cookie lives, as the sessions page (which no longer lists it) says."""
+    user = make_user(Role.ADMIN)
+    cookie_id = open_session_cookie_id(user)
+    row = _db.session.scalar(
+        select(UserSession).where(UserSession.key_hash == token_hash(cookie_id.split(":")[2]))
+    )
+    assert row is not None
+    row.last_seen_at = utcnow() - timedelta(days=15)
+    _db.session.commit()
+    client = browser(web_app)
+    client.set_cookie("remember_token", encode_cookie(cookie_id))
+    assert not signed_in(client)
+    # Just within its life, it works (so the test can fail).
+    row = _db.session.get(UserSession, row.id)
+    row.last_seen_at = utcnow() - timedelta(days=13)
+    _db.session.commit()
+    client = browser(web_app)
+    client.set_cookie("remember_token", encode_cookie(cookie_id))
+    assert signed_in(client)
+
+
 def test_signing_out_clears_the_remember_cookie_and_ends_its_session(web_app: Flask, make_user):
     """Signed in by a "remember me" cookie, "Esci" must delete that cookie and end its
     session: a copy of the cookie kept by an attacker opens nothing afterwards."""

@@ -5,7 +5,8 @@ valid until it expires and nobody can list or end one browser's session. So
 each sign-in makes a :class:`~lms.auth.models.UserSession` row, and the cookie
 (and the "remember me" cookie) carries ``<account>:<session version>:<key>``
 where only the key's SHA-256 is stored. A request is signed in only while its
-row is open, the account active and the version current:
+row is open and has not been idle for longer than any cookie lives, the account
+active and the version current:
 
 - signing out ends this session only (its copies in other browsers die with it);
 - "sign out of the other sessions" ends every other row of the account;
@@ -130,6 +131,7 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     user_id, version = parse_row_id(raw_id), parse_row_id(raw_version)
     if user_id is None or version is None or not key:
         return None
+    now = utcnow()
     row = db.session.execute(
         select(User, UserSession, StaffMember.left_on, StaffMember.has_left(today))
         .join(
@@ -138,6 +140,9 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
                 UserSession.user_id == User.id,
                 UserSession.key_hash == token_hash(key),
                 UserSession.ended_at.is_(None),
+                # Idle for longer than any cookie lives: a copy of a "remember me" cookie
+                # (which carries no date of its own) must not bring it back.
+                UserSession.last_seen_at > now - _longest_life(),
             ),
         )
         .outerjoin(StaffMember, StaffMember.user_id == User.id)
@@ -148,7 +153,6 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     user, user_session, left_on, has_left = row
     if not user.active:
         return None
-    now = utcnow()
     if now - user_session.last_seen_at >= SEEN_EVERY:
         user_session.last_seen_at = now
     setattr(g, _G_SESSION, user_session)
