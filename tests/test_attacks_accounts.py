@@ -728,6 +728,46 @@ def test_binding_a_staff_member_s_codice_fiscale_needs_the_explicit_confirmation
     assert {("staff", member.id), ("user", learner.id), ("authority", napoli.id)} <= objects(entry)
 
 
+def test_the_same_codice_fiscale_twice_at_once_ends_as_one_binding(
+    web_app: Flask, admin_browser, make_user
+):
+    """Two admins bind one codice fiscale to two accounts at once. The second finds the
+    first already committed (its check) or meets the unique index (its flush): a 400,
+    never a 500, and the code is bound to one account only."""
+    _admin, client = admin_browser
+    first, second = make_user(Role.TRAINER), make_user(Role.TRAINER)
+    # The other admin's binding lands between this request's check and its flush: simulated
+    # by binding it from another connection as the check runs.
+    from lms.auth import operations  # noqa: PLC0415 - patched for this test only
+
+    real_staff_of = operations._staff_of
+    done = []
+
+    def staff_of_then_race(user_id: int):
+        if not done:
+            done.append(True)
+            with web_app.app_context():
+                other = _db.session.get(User, first.id)
+                assert other is not None
+                other.fiscal_code = CF_LUCA
+                _db.session.commit()
+        return real_staff_of(user_id)
+
+    operations._staff_of = staff_of_then_race  # type: ignore[assignment]
+    try:
+        response = client.post(
+            f"/admin/utenti/{second.id}/codice-fiscale",
+            data={"csrf_token": admin_token(client), "fiscal_code": CF_LUCA},
+        )
+    finally:
+        operations._staff_of = real_staff_of  # type: ignore[assignment]
+    assert done
+    assert response.status_code == 400
+    assert "già associato" in html.unescape(response.get_data(as_text=True))
+    assert fresh(first.id).fiscal_code == CF_LUCA
+    assert fresh(second.id).fiscal_code is None
+
+
 # The admin's lock-out rules through crafted POSTs ---------------------------------------------
 
 

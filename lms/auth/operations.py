@@ -589,11 +589,14 @@ def bind_fiscal_code(
     if shadowed and holder is not None and not over_staff_account:
         raise StaffIdentityError(holder.id, holder.user_id)
     replaced = user.fiscal_code is not None
-    user.fiscal_code = code
-    if replaced:
-        user.session_version += 1
     try:
+        # The change is made inside the savepoint: made before it, it would be flushed by
+        # begin_nested() itself, outside the savepoint, and a clash would break the whole
+        # transaction (a 500) instead of rolling back to here.
         with db.session.begin_nested():
+            user.fiscal_code = code
+            if replaced:
+                user.session_version += 1
             db.session.flush()
     except IntegrityError:  # bound to another account meanwhile
         raise AccountError("the codice fiscale is already bound to another account") from None
