@@ -986,3 +986,29 @@ def test_every_admin_change_is_audited_once_with_its_actor(admin_browser, make_u
 # Caching -----------------------------------------------------------------------------------
 
 
+def test_pages_with_a_link_or_personal_data_are_never_cached(
+    web_app: Flask, admin_browser, make_user
+):
+    """The admin's link page (created account or new link), and the set-password page a link
+    opens (it names the account's e-mail, to whoever is at that browser), must carry
+    Cache-Control: no-store: neither the back button nor a shared cache keeps them."""
+    _admin, client = admin_browser
+    target = make_user(Role.TRAINER, email="da.non.tenere@example.org")
+    token = admin_token(client)
+    issued = client.post(
+        f"/admin/utenti/{target.id}/link", data={"csrf_token": token, "delivery": "page"}
+    )
+    assert issued.status_code == 200
+    assert "no-store" in issued.headers.get("Cache-Control", "")
+    created = client.post(
+        "/admin/utenti/nuovo",
+        data={"csrf_token": token, "email": "nuova@example.org", "role": "learner"},
+    )
+    assert "no-store" in created.headers.get("Cache-Control", "")
+    link = re.search(r"/password/[\w-]+", issued.get_data(as_text=True))
+    assert link is not None
+    anonymous = browser(web_app)
+    page = anonymous.get(link.group(0))
+    assert page.status_code == 200
+    assert "da.non.tenere@example.org" in page.get_data(as_text=True)
+    assert "no-store" in page.headers.get("Cache-Control", "")
