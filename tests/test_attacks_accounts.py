@@ -1012,3 +1012,52 @@ def test_pages_with_a_link_or_personal_data_are_never_cached(
     assert page.status_code == 200
     assert "da.non.tenere@example.org" in page.get_data(as_text=True)
     assert "no-store" in page.headers.get("Cache-Control", "")
+
+
+# Guessing the current password ----------------------------------------------------------------
+
+
+def test_the_password_change_is_no_password_oracle_across_addresses(new_app, make_user):
+    """With a stolen session, the password change page answers whether a guess of the current
+    password is right. Sign-in counts failures per account; here, an attacker who changes
+    address after every 10 guesses must be throttled too: the limit is per account as well."""
+    from lms.extensions import limiter  # noqa: PLC0415 - its counters are reset around the test
+
+    app = new_app(RATELIMIT_ENABLED=True)
+    limiter.reset()
+    try:
+        user = make_user(Role.TRAINER)
+        statuses = []
+        for n in range(12):
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"127.0.0.{n + 2}"
+            login(client, user.email)
+            response = client.post(
+                "/profilo/password",
+                data={
+                    "csrf_token": csrf_token(client, "/profilo/password"),
+                    "current": f"Tentativo-{n}",
+                    "password": NEW_PASSWORD,
+                    "confirm": NEW_PASSWORD,
+                },
+            )
+            statuses.append(response.status_code)
+        assert statuses[:10] == [400] * 10
+        assert statuses[10:] == [429, 429]
+        # Another account is not throttled by it.
+        other = make_user(Role.TRAINER)
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "127.0.0.99"
+        login(client, other.email)
+        response = client.post(
+            "/profilo/password",
+            data={
+                "csrf_token": csrf_token(client, "/profilo/password"),
+                "current": "Tentativo-x",
+                "password": NEW_PASSWORD,
+                "confirm": NEW_PASSWORD,
+            },
+        )
+        assert response.status_code == 400
+    finally:
+        limiter.reset()

@@ -74,9 +74,19 @@ def names() -> Page:
     return redirect(url_for("profile.profile"))
 
 
+def _account_key() -> str:
+    """Rate-limit key of the signed-in account.
+
+    A guess of the current password counts against the account whatever the
+    address, as failed sign-ins do.
+    """
+    return f"password-change:{getattr(current_user, 'id', 'anonymous')}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 @limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("10 per hour", methods=["POST"], key_func=_account_key)
 def password() -> Page:
     """Change one's password: the current one is asked; the other sessions end."""
     me = _me()
