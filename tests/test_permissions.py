@@ -387,6 +387,32 @@ def test_role_change_takes_effect(db, make_user, make_region):
     assert len(visible(db, user)) == 5
 
 
+# --- Issue #15: the HR manager's person page and the confirmation steps (tests/test_person_edit.py
+# attacks them with real people in and out of scope). There is no person 999999: HR managers and
+# admins get the 404 of a missing person, whatever the action; the others never get that far.
+_STAFF_ONLY_MISSING = {None: 302, "learner": 403, "trainer": 403, "hr": 404, "admin": 404}
+TABLE += [
+    ("GET", "/personale/999999", _STAFF_ONLY_MISSING),
+    # The confirmation pages only show what would happen.
+    ("GET", "/personale/999999/iscrizioni/1/rimuovi", _STAFF_ONLY_MISSING),
+    ("GET", "/personale/iscrizioni/regole/999999/rimuovi", _STAFF_ONLY_MISSING),
+    # Editing and issuing a link are POSTs only, with the CSRF token.
+    ("GET", "/personale/999999/modifica", dict.fromkeys(ALL, 405)),
+    ("GET", "/personale/999999/link", dict.fromkeys(ALL, 405)),
+    ("POST", "/personale/999999/modifica", dict.fromkeys(ALL, 400)),
+    ("POST", "/personale/999999/link", dict.fromkeys(ALL, 400)),
+    ("POST", "/personale/999999/iscrizioni/1/rimuovi", dict.fromkeys(ALL, 400)),
+    ("POST", "/personale/iscrizioni/regole/999999/rimuovi", dict.fromkeys(ALL, 400)),
+]
+CHANGES += [
+    ("/personale/999999/modifica", {"first_name": "Nuovo"}, _STAFF_ONLY_MISSING),
+    ("/personale/999999/link", {}, _STAFF_ONLY_MISSING),
+    ("/personale/999999/iscrizioni/1/rimuovi", {"confirm": "1"}, _STAFF_ONLY_MISSING),
+    ("/personale/iscrizioni/regole/999999/rimuovi", {"confirm": "1"}, _STAFF_ONLY_MISSING),
+]
+# --- end of issue #15's person page rows
+
+
 # --- Issue #15: SPID and CIE sign-in (lms/spid). Off in the test app (no LMS_SPID_IDP_METADATA):
 # every URL is a 404 for everyone; tests/test_spid.py attacks them with SPID configured.
 TABLE += [

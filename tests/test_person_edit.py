@@ -620,3 +620,21 @@ def test_no_link_for_a_privileged_account_bound_to_a_record(
     assert response.status_code == 409
     assert "solo un amministratore" in text(response)
     assert _db.session.scalar(select(PasswordToken.id)) is None
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "2147483648"])
+def test_ids_past_any_integer_are_404_not_500(
+    client: FlaskClient, login_as: Callable, verdi: StaffMember, number: str
+) -> None:
+    login_as(Role.ADMIN)
+    token = csrf_token(client, f"/personale/{verdi.id}")
+    for method, url in (
+        ("GET", f"/personale/{number}"),
+        ("GET", f"/personale/{verdi.id}/iscrizioni/{number}/rimuovi"),
+        ("GET", f"/personale/iscrizioni/regole/{number}/rimuovi"),
+        ("POST", f"/personale/{number}/modifica"),
+        ("POST", f"/personale/{number}/link"),
+        ("POST", f"/personale/{verdi.id}/iscrizioni/{number}/rimuovi"),
+    ):
+        response = client.open(url, method=method, data={"csrf_token": token, "confirm": "1"})
+        assert response.status_code == 404, url

@@ -24,6 +24,7 @@ from lms.auth.permissions import (
     require_authority_in_scope,
     require_region_in_scope,
 )
+from lms.auth.sessions import MAX_ROW_ID
 from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
 from lms.core.types import ROME, rome_date, today_in_italy
 from lms.courses.models import Course, CourseStatus
@@ -105,7 +106,9 @@ def staff_list() -> str:
 
 
 def _staff_in_scope(staff_id: int) -> StaffMember:
-    staff = db.session.get(StaffMember, staff_id)
+    # An id past any INTEGER (the int converter takes any length) is a 404, not a
+    # database error.
+    staff = db.session.get(StaffMember, staff_id) if staff_id <= MAX_ROW_ID else None
     if staff is None:
         abort(404)
     require_authority_in_scope(current_user, staff.authority)
@@ -272,8 +275,12 @@ def unenrol(staff_id: int, enrolment_id: int) -> str | BaseResponse:
     removes nothing.
     """
     staff = _staff_in_scope(staff_id)
-    enrolment = db.session.scalar(
-        select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.staff_id == staff.id)
+    enrolment = (
+        db.session.scalar(
+            select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.staff_id == staff.id)
+        )
+        if enrolment_id <= MAX_ROW_ID
+        else None
     )
     if enrolment is None:
         abort(404)
@@ -372,9 +379,11 @@ def remove_rule(rule_id: int) -> str | BaseResponse:
     As :func:`unenrol`: the GET page shows the rule and what removing it does,
     only a POST with ``confirm=1`` removes it.
     """
-    row = db.session.execute(
-        rules_in_scope(current_user).where(EnrolmentRule.id == rule_id)
-    ).first()
+    row = (
+        db.session.execute(rules_in_scope(current_user).where(EnrolmentRule.id == rule_id)).first()
+        if rule_id <= MAX_ROW_ID
+        else None
+    )
     if row is None:
         abort(404)
     rule = row[0]
