@@ -311,7 +311,12 @@ def open_session_cookie_id(user: User) -> str:
     """
     key = secrets.token_urlsafe(32)
     _db.session.add(
-        UserSession(user_id=user.id, key_hash=token_hash(key), method=SignInMethod.PASSWORD)
+        UserSession(
+            user_id=user.id,
+            key_hash=token_hash(key),
+            method=SignInMethod.PASSWORD,
+            user_version=user.session_version,
+        )
     )
     _db.session.commit()
     return f"{user.id}:{user.session_version}:{key}"

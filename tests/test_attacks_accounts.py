@@ -471,7 +471,11 @@ def test_the_session_id_field_takes_no_odd_value(web_app: Flask, make_user):
     (their_row,) = open_rows(victim)
     (my_row,) = open_rows(me)
     ended = UserSession(
-        user_id=me.id, key_hash="0" * 64, method=SignInMethod.PASSWORD, ended_at=utcnow()
+        user_id=me.id,
+        key_hash="0" * 64,
+        method=SignInMethod.PASSWORD,
+        user_version=1,
+        ended_at=utcnow(),
     )
     _db.session.add(ended)
     _db.session.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from conftest import TEST_PASSWORD, csrf_token, login, open_session_cookie_id
@@ -22,7 +23,8 @@ from lms.auth.models import PasswordToken, Role, SignInMethod, User, UserSession
 from lms.auth.operations import issue_password_token
 from lms.auth.passwords import verify_password
 from lms.auth.self_service import mask_fiscal_code
-from lms.auth.sessions import describe_browser
+from lms.auth.sessions import describe_browser, open_sessions
+from lms.core.types import utcnow
 from lms.extensions import db as _db
 from lms.register.models import StaffCategory, StaffMember
 
@@ -491,3 +493,28 @@ def test_sessions_count_stays_one_query_per_request(web_app: Flask, make_user) -
     loads = [s for s in statements if "user_sessions" in s and "JOIN" in s.upper()]
     assert len(loads) == 1
     assert _db.session.scalar(select(func.count()).select_from(PasswordToken)) == 0
+
+
+def test_a_first_password_needs_a_recent_sign_in(web_app: Flask, make_user) -> None:
+    """A stolen session of a SPID-only account cannot set a password and keep the account."""
+    user = make_user(Role.LEARNER)
+    client = browser(web_app)
+    login(client, user.email)
+    (row,) = open_rows(user)
+    row.created_at = utcnow() - timedelta(minutes=11)
+    row.user.password_hash = None
+    _db.session.commit()
+    response = change(client, "", NEW_PASSWORD)
+    assert response.status_code == 400
+    assert "devi essere entrato da meno di 10 minuti" in response.get_data(as_text=True)
+    assert fresh(User, user.id).password_hash is None
+
+
+def test_a_version_bump_takes_the_sessions_off_the_list(two_browsers) -> None:
+    """Sessions a password set by link or a deactivation ended are not listed as open."""
+    user, _one, _two = two_browsers
+    account = fresh(User, user.id)
+    assert len(open_sessions(account)) == 2
+    account.session_version += 1
+    _db.session.commit()
+    assert open_sessions(fresh(User, user.id)) == []

@@ -141,6 +141,9 @@ class UserSession(Model):
             values_callable=lambda methods: [m.value for m in methods],
         )
     )
+    #: The account's session version when the session opened: a later bump (a
+    #: password set, a deactivation, a role change) ends it, listed or not.
+    user_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Refreshed at most every few minutes, not on every request.
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

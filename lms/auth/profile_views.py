@@ -14,6 +14,8 @@ from lms.auth.forms import ChangePasswordForm, EndSessionForm, NamesForm
 from lms.auth.models import User
 from lms.auth.operations import AccountError
 from lms.auth.self_service import (
+    FIRST_PASSWORD_WINDOW,
+    RecentSignInRequiredError,
     WrongPasswordError,
     change_own_names,
     change_own_password,
@@ -101,6 +103,12 @@ def password() -> Page:
                 form.password.data or "",
                 keep=current_session(),
                 min_length=min_length,
+            )
+        except RecentSignInRequiredError:
+            error = _(
+                "Per impostare una prima password devi essere entrato da meno di %(n)d "
+                "minuti: esci, rientra con SPID o CIE e riprova.",
+                n=int(FIRST_PASSWORD_WINDOW.total_seconds() // 60),
             )
         except WrongPasswordError:
             log.info("password change refused: user %s gave a wrong current password", me.id)

@@ -9,6 +9,7 @@ a learner's own password or sessions are not: they are no one else's business.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -31,6 +32,21 @@ NAME_MAX = 100
 
 class WrongPasswordError(AccountError):
     """The current password given to change it is not the account's."""
+
+
+class RecentSignInRequiredError(AccountError):
+    """A first password needs a recent session (see :data:`FIRST_PASSWORD_WINDOW`)."""
+
+
+#: An account without a password (it signs in with SPID or CIE) has no old password
+#: to ask for: setting a first one needs a session opened this recently instead, so
+#: that a stolen session cannot set a password and keep the account.
+FIRST_PASSWORD_WINDOW = timedelta(minutes=10)
+
+
+def may_set_first_password(session: UserSession | None) -> bool:
+    """Whether *session* is recent enough to set an account's first password."""
+    return session is not None and utcnow() - session.created_at <= FIRST_PASSWORD_WINDOW
 
 
 @dataclass(frozen=True)
@@ -97,13 +113,16 @@ def change_own_password(
 ) -> int:
     """Change one's password; the number of other sessions this ended.
 
-    The current password is asked when the account has one (an account that
-    signs in only with SPID or CIE may set a first one). The other sessions
+    The current password is asked when the account has one; an account that
+    signs in only with SPID or CIE sets a first one from a session opened in
+    the last :data:`FIRST_PASSWORD_WINDOW`. The other sessions
     end and unused set-password links stop working: whoever knew the old
     password or held a link is out; this browser stays signed in.
     """
     if user.password_hash and not verify_password(user.password_hash, current or ""):
         raise WrongPasswordError("the current password is not right")
+    if not user.password_hash and not may_set_first_password(keep):
+        raise RecentSignInRequiredError("sign in again to set a first password")
     check_password_strength(new, min_length)
     user.password_hash = hash_password(new)
     _cancel_unused_tokens([user.id], utcnow())

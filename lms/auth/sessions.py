@@ -87,6 +87,7 @@ def start_session(
         user=user,
         key_hash=token_hash(key),
         method=method,
+        user_version=user.session_version,
         created_at=now,
         last_seen_at=now,
         user_agent=(request.user_agent.string or "")[:200],
@@ -139,6 +140,7 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
             and_(
                 UserSession.user_id == User.id,
                 UserSession.key_hash == token_hash(key),
+                UserSession.user_version == User.session_version,
                 UserSession.ended_at.is_(None),
                 # Idle for longer than any cookie lives: a copy of a "remember me" cookie
                 # (which carries no date of its own) must not bring it back.
@@ -207,6 +209,8 @@ def open_sessions(user: User) -> Sequence[UserSession]:
         select(UserSession)
         .where(
             UserSession.user_id == user.id,
+            # Opened before the account's last version bump: ended with it.
+            UserSession.user_version == user.session_version,
             UserSession.ended_at.is_(None),
             UserSession.last_seen_at > utcnow() - _longest_life(),
         )
