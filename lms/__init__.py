@@ -108,7 +108,6 @@ def _select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from lms.auth.admin_views import bp as admin_bp  # noqa: PLC0415
     from lms.auth.authority_views import bp as register_bp  # noqa: PLC0415
-    from lms.auth.operations import register_fiscal_code_check  # noqa: PLC0415
     from lms.auth.profile_views import bp as profile_bp  # noqa: PLC0415
     from lms.auth.views import bp as auth_bp  # noqa: PLC0415
     from lms.core.filters import register_filters  # noqa: PLC0415
@@ -134,9 +133,6 @@ def _register_blueprints(app: Flask) -> None:
     # The staff pages' three modules add their routes to one blueprint.
     from lms.enrolments import import_views, link_views, person_views, views  # noqa: F401, PLC0415
     from lms.enrolments.blueprint import bp as staff_bp  # noqa: PLC0415
-    from lms.enrolments.roster.codice_fiscale import check_codice_fiscale  # noqa: PLC0415
-
-    register_fiscal_code_check(check_codice_fiscale)  # accounts check a CF as the roster does
 
     app.register_blueprint(staff_bp)
     from lms.certificates.views import bp as certificates_bp  # noqa: PLC0415

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,6 +17,7 @@ from lms.auth.models import PasswordToken, Role, User, UserScope
 from lms.auth.passwords import hash_password, needs_rehash, verify_password
 from lms.core.types import utcnow
 from lms.extensions import db
+from lms.register.codice_fiscale import check_codice_fiscale
 from lms.register.models import Authority, Region, StaffMember
 
 #: Accounts per statement when links are issued or cancelled for many at once
@@ -423,17 +424,6 @@ def _record_status(action: audit.Action, user: User, by: User | None) -> None:
 
 # Accounts run from the web: the administrators' Utenti pages ---------------------------
 
-#: How a codice fiscale is checked: the roster import's check, which lives in a higher
-#: layer (lms.enrolments.roster) and is registered by the composition root
-#: (lms/__init__.py). It takes an upper-case code and returns why it is wrong, or None.
-FiscalCodeCheck = Callable[[str], object | None]
-_fiscal_code_checks: list[FiscalCodeCheck] = []
-
-
-def register_fiscal_code_check(check: FiscalCodeCheck) -> None:
-    """Use *check* to validate the codici fiscali bound to accounts (the roster's check)."""
-    _fiscal_code_checks[:] = [check]
-
 
 class FiscalCodeError(AccountError):
     """A codice fiscale that is not valid; *reason* says why (a translatable message)."""
@@ -544,11 +534,9 @@ def issue_account_link(user: User, *, hours: int, by: User | None, delivery: str
 
 
 def clean_fiscal_code(code: str) -> str:
-    """*code* stripped and upper-cased, checked with the roster's check (FiscalCodeError)."""
+    """*code* stripped and upper-cased, checked as the roster import checks it (FiscalCodeError)."""
     code = code.strip().upper()
-    if not _fiscal_code_checks:  # pragma: no cover - create_app registers it
-        raise RuntimeError("no codice fiscale check registered")
-    problem = _fiscal_code_checks[0](code)
+    problem = check_codice_fiscale(code)
     if problem is not None:
         raise FiscalCodeError(problem)
     return code

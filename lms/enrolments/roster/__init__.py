@@ -20,7 +20,7 @@ One subject a module, each saying what it decides:
 - :mod:`~lms.enrolments.roster.columns`: column names, Italian aliases, the
   header check, the upload page's column guide and template;
 - :mod:`~lms.enrolments.roster.values`: dates, categories, names;
-- :mod:`~lms.enrolments.roster.codice_fiscale` and
+- :mod:`~lms.register.codice_fiscale` and
   :mod:`~lms.enrolments.roster.email_address`: those two checks;
 - :mod:`~lms.enrolments.roster.rows`: :func:`validate_rows` and the row checker.
 
@@ -36,7 +36,6 @@ from typing import Final, Literal
 
 from lms.core.messages import _l
 from lms.core.tabular import Row, TableError
-from lms.enrolments.roster.codice_fiscale import check_codice_fiscale
 from lms.enrolments.roster.columns import (
     COLUMNS,
     HEADER_ALIASES,
@@ -65,6 +64,7 @@ from lms.enrolments.roster.xlsx_reader import (
     authority_code_from_number,
     read_xlsx_roster,
 )
+from lms.register.codice_fiscale import check_codice_fiscale
 
 __all__ = [
     "CATEGORY_WORDS",

@@ -6,7 +6,7 @@ errors, ``line N, column: reason`` once shown. Every error of a row is reported,
 not only its first:
 
 - a required cell that is empty, a cell that is not its column's value
-  (:mod:`~lms.enrolments.roster.values`, :mod:`~lms.enrolments.roster.codice_fiscale`,
+  (:mod:`~lms.enrolments.roster.values`, :mod:`~lms.register.codice_fiscale`,
   :mod:`~lms.enrolments.roster.email_address`), an authority that is unknown or
   out of the importer's scope, cells beyond the header's last column;
 - the same codice fiscale twice is an error on the second row; so is one e-mail
@@ -31,7 +31,6 @@ from email_validator import EmailNotValidError
 from lms.core.messages import Message, _l
 from lms.core.tabular import EXTRA_CELLS, Row, RowError
 from lms.core.types import today_in_italy
-from lms.enrolments.roster.codice_fiscale import check_codice_fiscale
 from lms.enrolments.roster.columns import REQUIRED_COLUMNS
 from lms.enrolments.roster.email_address import EmailNormaliser, email_reason
 from lms.enrolments.roster.values import (
@@ -48,6 +47,7 @@ from lms.enrolments.roster.values import (
     parse_date,
     shown,
 )
+from lms.register.codice_fiscale import check_codice_fiscale
 
 DEFAULT_MAX_ERRORS: Final = 1000
 
