@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -58,11 +57,12 @@ from lms.auth.operations import (
 )
 from lms.auth.permissions import Capability, require
 from lms.auth.sessions import MAX_ROW_ID
+from lms.core.filters import format_moment
 from lms.core.mail import Outbox, mail_configured
 from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
 from lms.core.transaction import pending
-from lms.core.types import ROME
 from lms.extensions import db
+from lms.register.codice_fiscale import mask_codice_fiscale
 from lms.register.models import StaffMember
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -285,17 +285,6 @@ def _account(user_id: int) -> User:
     return user
 
 
-def mask_fiscal_code(code: str | None) -> str | None:
-    """A codice fiscale as the pages show it: the first six and the last character."""
-    if not code:
-        return None
-    return f"{code[:6]}{'•' * (len(code) - 7)}{code[-1]}"
-
-
-def _local(moment: datetime | None) -> str | None:
-    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M") if moment else None
-
-
 def _render_account(user: User, status: int = 200, **forms: FlaskForm) -> Page:
     """The account page; *forms* replace the blank forms (one of them has errors)."""
     staff = db.session.scalar(select(StaffMember).where(StaffMember.user_id == user.id))
@@ -337,9 +326,9 @@ def _render_account(user: User, status: int = 200, **forms: FlaskForm) -> Page:
         staff=staff,
         shadows=shadows,
         shadowed_by=shadowed_by,
-        masked_fiscal_code=mask_fiscal_code(user.fiscal_code),
-        created=_local(user.created_at),
-        last_login=_local(user.last_login_at),
+        masked_fiscal_code=mask_codice_fiscale(user.fiscal_code),
+        created=format_moment(user.created_at) or None,
+        last_login=format_moment(user.last_login_at) or None,
         mail=mail_configured(),
         hours=current_app.config["PASSWORD_TOKEN_HOURS"],
         is_self=user.id == current_user.id,

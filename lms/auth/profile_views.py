@@ -22,10 +22,10 @@ from lms.auth.self_service import (
     end_own_session,
     end_own_sessions,
     identity,
-    mask_fiscal_code,
 )
 from lms.auth.sessions import current_session, describe_browser, open_sessions, parse_row_id
 from lms.extensions import limiter
+from lms.register.codice_fiscale import mask_codice_fiscale
 
 bp = Blueprint("profile", __name__, url_prefix="/profilo")
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def _render_profile(names: NamesForm, status: int = 200) -> Page:
         "auth/profile.html",
         me=me,
         staff=found.staff,
-        fiscal_code=mask_fiscal_code(found.fiscal_code),
+        fiscal_code=mask_codice_fiscale(found.fiscal_code),
         names=names,
         language=me.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
         sessions=len(open_sessions(me)),

@@ -68,13 +68,6 @@ def identity(user: User) -> Identity:
     return Identity(staff=staff, fiscal_code=code)
 
 
-def mask_fiscal_code(code: str | None) -> str | None:
-    """A codice fiscale with its middle hidden: enough for its owner to recognise it."""
-    if not code:
-        return None
-    return code[:3] + "•" * (len(code) - 4) + code[-1:]
-
-
 def _audited(user: User) -> bool:
     return user.role is not Role.LEARNER
 

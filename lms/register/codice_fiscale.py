@@ -93,3 +93,14 @@ def _codice_fiscale_layout_problem(code: str) -> Message | None:
         char=shown,
         expected=what,
     )
+
+
+def mask_codice_fiscale(code: str | None) -> str | None:
+    """A codice fiscale as the pages show it: the first six and the last character.
+
+    Enough for its owner or an administrator to recognise it (the six letters come
+    from the name), not the birth date and place in between.
+    """
+    if not code:
+        return None
+    return f"{code[:6]}{'•' * (len(code) - 7)}{code[-1]}"
