@@ -311,6 +311,14 @@ class Browser:
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Accedi").click()
         self.page.wait_for_url(self.url("/"))
+        # The demo accounts are shared by every test, and an account keeps the language
+        # its last session chose: a test that switched to English must not leave the
+        # next one reading English pages.
+        if self.page.locator("html").get_attribute("lang") != "it":
+            from playwright.sync_api import expect  # noqa: PLC0415 - as sync_playwright above
+
+            self.page.get_by_role("button", name="Italiano").click()
+            expect(self.page.locator("html")).to_have_attribute("lang", "it")
         self.check()
 
     def json(self, script: str) -> object:
