@@ -14,6 +14,8 @@ pg_status=0
 pg_pid=""
 pg_log=""
 if [ -n "${LMS_TEST_DATABASE_URL:-}" ]; then
+  # spid-sp-test (minutes of it) runs in the PostgreSQL pass, the shorter one.
+  export LMS_SPID_CONFORMANCE_PASS=postgresql
   pg_log=$(mktemp -t lms-pytest-postgresql.XXXXXX.log)
   echo "== PostgreSQL pass ($LMS_TEST_DATABASE_URL) started beside the SQLite pass; its log: $pg_log =="
   # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
