@@ -138,6 +138,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.certificates.views import bp as certificates_bp  # noqa: PLC0415
 
     app.register_blueprint(certificates_bp)
+    from lms.notifications.views import bp as notifications_bp  # noqa: PLC0415
+
+    app.register_blueprint(notifications_bp)
     from lms.reports.views import bp as reports_bp  # noqa: PLC0415
 
     app.register_blueprint(reports_bp)

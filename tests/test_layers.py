@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("assessments",),  # quizzes taken: attempts, grading, statistics
     ("enrolments",),  # roster import, enrolment, standing rules, links for staff
     ("certificates",),  # certificates of completed courses
+    ("notifications",),  # due dates: the home page's notices, the private calendar feed
     ("reports",),  # read-only pages over everything: reports, the audit log's page
     ("site",),  # the home page, the menu, the demo
 )

@@ -73,6 +73,8 @@ class User(UserMixin, Model):
     #: Bumped when the password changes or the account is deactivated, which
     #: signs out every session and "remember me" cookie issued before.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Bumped to give a new private calendar address (lms.notifications.feed).
+    calendar_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: Preferred interface language ("it" or "en"); empty means Italian.
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

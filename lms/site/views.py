@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from lms.core.types import today_in_italy
 from lms.courses.queries import catalogue
 from lms.enrolments.queries import enrolled_courses
+from lms.notifications.due import due_items, notices
 from lms.reports.hours import YearHours, hours_per_year
 
 bp = Blueprint("site", __name__)
@@ -37,4 +38,5 @@ def home() -> str:
         my_courses=started,
         this_year=this_year,
         past_years=[y for y in years if y.year < today.year][:4],
+        notices=notices(due_items(current_user, today, entries)),
     )

@@ -1,0 +1,100 @@
+"""The private calendar feed: its address (a MAC, not stored) and its iCalendar text."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from lms.auth.models import User
+from lms.auth.operations import left_staff_on
+from lms.core.types import today_in_italy, utcnow
+from lms.extensions import db
+from lms.notifications.due import DueItem
+
+#: Hex digits of the MAC kept in the address (128 bits).
+MAC_LENGTH = 32
+
+
+def _mac(secret: str, user_id: int, version: int) -> str:
+    message = f"calendar-feed:{user_id}:{version}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:MAC_LENGTH]
+
+
+def feed_token(secret: str, user: User) -> str:
+    """The secret part of *user*'s feed address: their id and a MAC over it and the version."""
+    return f"{user.id}-{_mac(secret, user.id, user.calendar_version)}"
+
+
+def user_for_token(secret: str, token: str) -> User | None:
+    """The account whose current feed address *token* is, if it may still read it.
+
+    None for a malformed or old token (compared in constant time), a deactivated
+    account, or a person whose leaving day has come.
+    """
+    user_part, _sep, mac = token.partition("-")
+    if not user_part.isdigit() or len(user_part) > 18 or len(mac) != MAC_LENGTH:  # noqa: PLR2004
+        return None
+    found = left_staff_on(int(user_part), today_in_italy())
+    if found is None:
+        return None
+    user, left_on = found
+    expected = _mac(secret, user.id, user.calendar_version)
+    if not hmac.compare_digest(expected.encode(), mac.encode("ascii", "replace")):
+        return None
+    if not user.active or left_on is not None:
+        return None
+    return user
+
+
+def reset_feed(user: User) -> None:
+    """Give *user* a new feed address: the old one stops working. Flushes."""
+    user.calendar_version += 1
+    db.session.flush()
+
+
+def build_calendar(
+    items: list[DueItem],
+    *,
+    host: str,
+    course_url: Callable[[DueItem], str],
+    now: datetime | None = None,
+) -> bytes:
+    """One all-day event per due date, with a reminder the day before, as iCalendar bytes."""
+    stamp = now or utcnow()
+    calendar = Calendar()
+    calendar.add("prodid", "-//Formazione Coesione//Scadenze//IT")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", _("Scadenze della formazione"))
+    calendar.add("x-published-ttl", "PT6H")
+    for item in items:
+        url = course_url(item)
+        event = Event()
+        event.add("uid", f"enrolment-{item.enrolment_id}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.due_on)
+        event.add("dtend", item.due_on + timedelta(days=1))
+        event.add("summary", _("Scadenza: %(course)s", course=item.course_title))
+        event.add(
+            "description",
+            _(
+                "Completa il corso «%(course)s» entro oggi: %(url)s",
+                course=item.course_title,
+                url=url,
+            ),
+        )
+        event.add("url", url)
+        event.add("transp", "TRANSPARENT")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", _("Domani scade il corso «%(course)s»", course=item.course_title))
+        alarm.add("trigger", timedelta(days=-1))
+        event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()
