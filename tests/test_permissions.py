@@ -423,3 +423,19 @@ TABLE += [
     ("GET", "/spid/logout", dict.fromkeys(ALL, 404)),
 ]
 # --- end of issue #15's SPID rows
+
+
+# --- Issue #16: due dates (lms/notifications). The feed's token is its only credential: a token
+# that is not someone's current one is a 404 for everyone, signed in or not (tests/
+# test_calendar_feed.py reads real feeds and attacks them). Resetting one's own address is a POST
+# with the CSRF token, for anyone signed in; the anonymous visitor is sent to sign in.
+TABLE += [
+    ("GET", "/calendario/1-0123456789abcdef0123456789abcdef.ics", dict.fromkeys(ALL, 404)),
+    ("GET", "/calendario/nonsense.ics", dict.fromkeys(ALL, 404)),
+    ("GET", "/profilo/calendario/cambia-indirizzo", dict.fromkeys(ALL, 405)),
+    ("POST", "/profilo/calendario/cambia-indirizzo", dict.fromkeys(ALL, 400)),
+]
+CHANGES += [
+    ("/profilo/calendario/cambia-indirizzo", {}, dict.fromkeys(ALL, 302)),
+]
+# --- end of issue #16's due-date rows
