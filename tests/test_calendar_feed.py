@@ -300,3 +300,23 @@ def test_home_page_shows_the_notices(client: FlaskClient, world: World) -> None:
     assert "Scadenze" in page
     assert f"Appalti pubblici : Scaduto dal {TODAY - timedelta(days=1):%d/%m/%Y}" in page
     assert "Privacy :" not in page
+
+
+def test_the_development_servers_request_line_is_redacted(
+    web_app: Flask, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = feed_token(web_app.config["SECRET_KEY"], world.me)
+    with caplog.at_level(logging.INFO):
+        # What werkzeug's request handler logs for each request (werkzeug.serving.log_request).
+        logging.getLogger("werkzeug").info(
+            '%s - - [%s] "%s" %s %s',
+            "127.0.0.1",
+            "now",
+            f"GET /calendario/{token}.ics HTTP/1.1",
+            200,
+            "-",
+        )
+        logging.getLogger("werkzeug").info('"%s" %s %s', "GET /login HTTP/1.1", 200, "-")
+    assert token not in caplog.text
+    assert "GET /calendario/….ics HTTP/1.1" in caplog.text
+    assert '"GET /login HTTP/1.1" 200 -' in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale
@@ -17,6 +18,28 @@ from lms.notifications.feed import build_calendar, feed_token, reset_feed, user_
 
 bp = Blueprint("notifications", __name__)
 log = logging.getLogger(__name__)
+
+#: A feed address in a log line: its token is a credential.
+_FEED_PATH = re.compile(r"/calendario/[^/\s?\"]+\.ics")
+
+
+class RedactFeedTokens(logging.Filter):
+    """Rewrite feed addresses in a record (the development server logs every request line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record, with ``/calendario/….ics`` in place of any feed address."""
+        message = record.getMessage()
+        if "/calendario/" in message:
+            record.msg, record.args = _FEED_PATH.sub("/calendario/….ics", message), None
+        return True
+
+
+@bp.record_once
+def _redact_request_log(_state: object) -> None:
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactFeedTokens) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(RedactFeedTokens())
+
 
 #: Calendar programs poll; an hour keeps the load low and a new due date near.
 FEED_MAX_AGE = 3600
