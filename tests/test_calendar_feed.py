@@ -306,7 +306,9 @@ def test_the_development_servers_request_line_is_redacted(
     web_app: Flask, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = feed_token(web_app.config["SECRET_KEY"], world.me)
-    with caplog.at_level(logging.INFO):
+    # The werkzeug logger's own level: the browser tests' live server turns it down to
+    # WARNING for the whole run.
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
         # What werkzeug's request handler logs for each request (werkzeug.serving.log_request).
         logging.getLogger("werkzeug").info(
             '%s - - [%s] "%s" %s %s',
