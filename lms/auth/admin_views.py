@@ -56,10 +56,9 @@ from lms.auth.operations import (
     unbind_fiscal_code,
 )
 from lms.auth.permissions import Capability, require
-from lms.auth.sessions import MAX_ROW_ID
 from lms.core.filters import format_moment
 from lms.core.mail import Outbox, mail_configured
-from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
+from lms.core.sql import LIKE_ESCAPE, MAX_ROW_ID, contains_pattern, paginate
 from lms.core.transaction import pending
 from lms.extensions import db
 from lms.register.codice_fiscale import mask_codice_fiscale

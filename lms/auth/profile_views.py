@@ -23,7 +23,8 @@ from lms.auth.self_service import (
     end_own_sessions,
     identity,
 )
-from lms.auth.sessions import current_session, describe_browser, open_sessions, parse_row_id
+from lms.auth.sessions import current_session, describe_browser, open_sessions
+from lms.core.sql import parse_row_id
 from lms.extensions import limiter
 from lms.register.codice_fiscale import mask_codice_fiscale
 

@@ -17,7 +17,6 @@ active and the version current:
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,12 +29,12 @@ from sqlalchemy import and_, select, update
 from lms.auth.models import SESSION_KEY_ATTRIBUTE as _G_KEY
 from lms.auth.models import SignInMethod, User, UserSession
 from lms.auth.operations import token_hash
+from lms.core.sql import parse_row_id
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.register.models import StaffMember
 
 __all__ = [
-    "MAX_ROW_ID",
     "SamlLink",
     "SignInMethod",
     "current_session",
@@ -54,10 +53,6 @@ __all__ = [
 SEEN_EVERY = timedelta(minutes=5)
 #: Where the signed-in request's session row is kept for the request.
 _G_SESSION = "lms_user_session"
-#: The largest id an INTEGER column holds (PostgreSQL's int4): a larger number in a
-#: cookie, a form or a URL names no row, and must not reach a query (a 500 there).
-MAX_ROW_ID = 2**31 - 1
-_ROW_ID = re.compile(r"[0-9]{1,10}")
 #: What a browser's Flask session keeps across a sign-in and a sign-out: the visitor's
 #: own choice of language (lms.core.views). Everything else starts anew.
 _KEPT_ACROSS_SIGN_IN = ("lang",)
@@ -160,17 +155,6 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     setattr(g, _G_SESSION, user_session)
     setattr(g, _G_KEY, key)
     return user, left_on if has_left else None
-
-
-def parse_row_id(text: str) -> int | None:
-    """*text* as a row id when it is one (ASCII digits, at most :data:`MAX_ROW_ID`), else None.
-
-    Not ``str.isdigit``: it takes "²", which ``int()`` refuses.
-    """
-    if not _ROW_ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if number <= MAX_ROW_ID else None
 
 
 def current_session() -> UserSession | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final, cast
 
 from flask import abort, request
@@ -20,6 +21,10 @@ LIKE_ESCAPE: Final = "\\"
 #: is what made ``?page=99999999999999999999`` a 500 (too big for SQLite's
 #: integers and PostgreSQL's bigint).
 MAX_OFFSET: Final = 2**31 - 1
+#: The largest id an INTEGER column holds (PostgreSQL's int4): a larger number in a
+#: cookie, a form or a URL names no row, and must not reach a query (a 500 there).
+MAX_ROW_ID: Final = 2**31 - 1
+_ROW_ID = re.compile(r"[0-9]{1,10}")
 #: Digits of a page number or size read as they are (more is beyond any limit).
 _MAX_DIGITS: Final = 10
 
@@ -88,3 +93,14 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     psycopg says -1 for an INSERT … SELECT unless ``preserve_rowcount`` is set.
     """
     return cast("CursorResult[*tuple[Any, ...]]", result).rowcount
+
+
+def parse_row_id(text: str) -> int | None:
+    """*text* as a row id when it is one (ASCII digits, at most :data:`MAX_ROW_ID`), else None.
+
+    Not ``str.isdigit``: it takes "²", which ``int()`` refuses.
+    """
+    if not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if number <= MAX_ROW_ID else None

@@ -24,8 +24,7 @@ from lms.auth.permissions import (
     require_authority_in_scope,
     require_region_in_scope,
 )
-from lms.auth.sessions import MAX_ROW_ID
-from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
+from lms.core.sql import LIKE_ESCAPE, MAX_ROW_ID, contains_pattern, paginate
 from lms.core.types import ROME, rome_date, today_in_italy
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
