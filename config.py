@@ -100,6 +100,19 @@ class Config:
     SMTP_PASSWORD = os.environ.get("LMS_SMTP_PASSWORD", "")
     SMTP_STARTTLS = _env_bool("LMS_SMTP_STARTTLS", default=True)
     MAIL_FROM = os.environ.get("LMS_MAIL_FROM", "formazione@example.invalid")
+
+    # Reminders and digests: see lms/notifications and docs/notifications.md.
+    #: Days before a due date on which learners are reminded (comma-separated,
+    #: largest first; a standing rule may set its own).
+    REMINDER_DAYS = os.environ.get("LMS_REMINDER_DAYS", "14,3")
+    #: How many times the overdue notice is repeated, a week apart, after the first one.
+    REMINDER_OVERDUE_REPEATS = _env_int("LMS_REMINDER_OVERDUE_REPEATS", 3)
+    #: The day of the week digests go out: 0 Monday ... 6 Sunday.
+    DIGEST_WEEKDAY = _env_int("LMS_DIGEST_WEEKDAY", 0)
+    #: Messages sent over one SMTP connection by one batch.
+    NOTIFY_BATCH_SIZE = _env_int("LMS_NOTIFY_BATCH_SIZE", 200)
+    #: Attempts before a message that the server keeps deferring is given up.
+    NOTIFY_MAX_ATTEMPTS = _env_int("LMS_NOTIFY_MAX_ATTEMPTS", 8)
     #: Where people report accessibility problems (the accessibility statement);
     #: empty: MAIL_FROM.
     ACCESSIBILITY_CONTACT = os.environ.get("LMS_ACCESSIBILITY_CONTACT", "")

@@ -186,9 +186,11 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(quiz_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(enrol_command)
+    from lms.notifications.cli import notify_cli  # noqa: PLC0415
     from lms.spid.cli import spid_cli  # noqa: PLC0415
 
     app.cli.add_command(spid_cli)
+    app.cli.add_command(notify_cli)
 
 
 def _configure_logging(app: Flask) -> None:

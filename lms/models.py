@@ -6,6 +6,7 @@ from lms.auth.models import PasswordToken, User, UserScope
 from lms.certificates.models import Certificate
 from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
+from lms.notifications.models import Notification
 from lms.register.models import Authority, Region, StaffMember
 from lms.spid.models import SamlRequest  # noqa: F401 - the SPID requests table
 
@@ -20,6 +21,7 @@ __all__ = [
     "EnrolmentRule",
     "Module",
     "ModuleProgress",
+    "Notification",
     "PasswordToken",
     "PendingUpload",
     "QuizAttempt",

@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     USER_SESSIONS_END = "user.sessions_end"
     USER_PASSWORD = "user.password"  # noqa: S105 - an action's name, not a secret
     USER_NAMES = "user.names"
+    USER_REMINDERS = "user.reminders"
     STAFF_UPDATE = "staff.update"
     CONTENT_SYNC = "content.sync"
 

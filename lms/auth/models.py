@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +78,9 @@ class User(UserMixin, Model):
     calendar_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: Preferred interface language ("it" or "en"); empty means Italian.
     locale: Mapped[str | None] = mapped_column(String(5))
+    #: The person takes one weekly digest of due dates instead of each reminder
+    #: (never instead of the notice that a course is overdue: lms.notifications).
+    reminder_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -9,10 +9,13 @@ one connection with :func:`send_messages`.
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import smtplib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Self
 
 from flask import current_app
@@ -27,14 +30,47 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def make_message(to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message from the configured sender."""
+def make_message(to: str, subject: str, body: str, html: str | None = None) -> EmailMessage:
+    """A message from the configured sender: plain text, and HTML beside it if given.
+
+    With a Date and a Message-ID of the sender's domain (some servers refuse mail
+    without them) and ``Auto-Submitted: auto-generated`` (RFC 3834), so that
+    out-of-office replies do not answer it.
+    """
+    sender = current_app.config["MAIL_FROM"]
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
+
+
+class Outcome(enum.Enum):
+    """What the mail server did with one message."""
+
+    SENT = "sent"  # accepted
+    REFUSED = "refused"  # refused for good (a 5xx answer): sending it again cannot help
+    DEFERRED = "deferred"  # refused for now (a 4xx answer): try again later
+    DOWN = "down"  # no server answered: this message and the ones after it wait
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of sending one message, with the server's answer (never the address)."""
+
+    outcome: Outcome
+    reason: str = ""
+
+
+def _answer(code: int, text: bytes | str) -> str:
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(said.split())}"[:200]
 
 
 class Mailer:
@@ -64,24 +100,43 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> bool:
         """Send *message*; whether the server accepted it."""
+        return self.deliver(message).outcome is Outcome.SENT
+
+    def deliver(self, message: EmailMessage) -> Delivery:  # noqa: PLR0911 - one per outcome
+        """Send *message*; what the server did with it (see :class:`Outcome`).
+
+        A lost connection is opened again once. Only the message's kind of
+        failure is logged, never its addresses.
+        """
         if not mail_configured():
-            return False
+            return Delivery(Outcome.DOWN, "no SMTP server configured")
         for attempt in (1, 2):
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                self._smtp.send_message(message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
-                log.warning("e-mail %r refused by the server", message["Subject"])
-                return False
-            except (OSError, smtplib.SMTPException):
+                refused = self._smtp.send_message(message)
+            except smtplib.SMTPRecipientsRefused as error:
+                code, text = next(iter(error.recipients.values()), (550, b""))
+                return self._refused(code, text)
+            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+                return self._refused(error.smtp_code, error.smtp_error)
+            except (OSError, smtplib.SMTPException) as error:
                 self.close()
                 if attempt == 2:  # noqa: PLR2004 - the second try
-                    log.exception("could not send e-mail %r", message["Subject"])
-                    return False
+                    log.warning("could not reach the SMTP server: %s", type(error).__name__)
+                    return Delivery(Outcome.DOWN, type(error).__name__)
             else:
-                return True
-        return False  # pragma: no cover - the loop always returns
+                if refused:  # some of several recipients refused: ours have one each
+                    code, text = next(iter(refused.values()))
+                    return self._refused(code, text)
+                return Delivery(Outcome.SENT)
+        return Delivery(Outcome.DOWN)  # pragma: no cover - the loop always returns
+
+    @staticmethod
+    def _refused(code: int, text: bytes | str) -> Delivery:
+        permanent = 500 <= code < 600  # noqa: PLR2004 - SMTP's permanent failures
+        log.warning("e-mail refused by the server (%s)", code)
+        return Delivery(Outcome.REFUSED if permanent else Outcome.DEFERRED, _answer(code, text))
 
     def close(self) -> None:
         """Close the connection, if one is open."""

@@ -1,4 +1,8 @@
-"""Small query helpers: LIKE patterns and page numbers for lists, row counts of writes."""
+"""Small query helpers: LIKE patterns, page numbers, row counts, UTC days, new rows only.
+
+Row counts of writes; the UTC day of a moment in SQL; INSERT … SELECT that skips
+the rows a unique index already holds.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from typing import Any, Final, cast
 
 from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import Date, Insert, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from lms.extensions import db
 
@@ -104,3 +112,47 @@ def parse_row_id(text: str) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_ROW_ID else None
+
+
+class utc_day(FunctionElement[Any]):  # noqa: N801 - used like a SQL function
+    """The UTC calendar day of a :class:`~lms.core.types.UTCDateTime` column, in SQL.
+
+    SQLite keeps such a moment as UTC text (``date()`` reads its day); PostgreSQL as a
+    ``timestamptz`` (its day in UTC). A stable key for "the day it happened", not
+    an Italian day: for those see :func:`lms.core.types.rome_date`.
+    """
+
+    type = Date()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+def insert_new(table: Table, columns: list[str], rows: Select[Any]) -> Insert:
+    """INSERT … SELECT *rows* into *table*, skipping those a unique index already holds.
+
+    ``ON CONFLICT DO NOTHING``, in the dialect of the database in use: two runs
+    (or two workers) that decide the same rows insert them once, with no error.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:  # pragma: no cover - the two supported databases
+        raise NotImplementedError(dialect)
+    return cast(
+        "Insert",
+        statement.from_select(columns, rows)
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True),
+    )

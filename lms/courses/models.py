@@ -202,6 +202,8 @@ class CourseCompletion(Model):
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
         Index("ix_course_completions_course_completed", "course_id", "completed_at"),
+        # The notifications' planner reads the completions of the last days.
+        Index("ix_course_completions_completed_at", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

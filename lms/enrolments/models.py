@@ -47,6 +47,9 @@ class EnrolmentRule(Model):
     #: that date had passed); people the rule enrols later get as many from the day they
     #: arrive. None without a due date (a rule made by hand without it counts as 0).
     window_days: Mapped[int | None] = mapped_column(Integer)
+    #: Days before the due date on which its people are reminded ("14,3"; "" none);
+    #: None: the deployment's REMINDER_DAYS.
+    reminder_days: Mapped[str | None] = mapped_column(String(40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -65,6 +68,8 @@ class Enrolment(Model):
         # Covers the reports' per-person pass over enrolments (dates included),
         # so SQLite reads the index alone, in person order.
         Index("ix_enrolments_staff_report", "staff_id", "course_id", "enrolled_at", "due_on"),
+        # The notifications' planner reads the enrolments of the last days.
+        Index("ix_enrolments_enrolled_at", "enrolled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ from lms.auth.models import User
 from lms.core.types import today_in_italy
 from lms.notifications.due import DueItem, due_items
 from lms.notifications.feed import build_calendar, feed_token, reset_feed, user_for_token
+from lms.notifications.preferences import set_reminder_digest
 
 bp = Blueprint("notifications", __name__)
 log = logging.getLogger(__name__)
@@ -92,3 +93,15 @@ def reset() -> BaseResponse:
     reset_feed(_me())
     flash(_("Nuovo indirizzo del calendario creato: quello di prima non funziona più."), "success")
     return redirect(url_for("profile.profile") + "#calendar")
+
+
+@bp.post("/profilo/promemoria")
+@login_required
+def preferences() -> BaseResponse:
+    """One weekly digest of due dates, or each reminder (the overdue notice goes either way)."""
+    choice = request.form.get("reminders")
+    if choice not in {"each", "digest"}:
+        abort(400)
+    if set_reminder_digest(_me(), digest=choice == "digest"):
+        flash(_("Preferenza dei promemoria salvata."), "success")
+    return redirect(url_for("profile.profile") + "#promemoria")

@@ -156,6 +156,11 @@ class StaffMember(Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the mail server last refused ``email`` for good (a 5xx answer to a
+    #: reminder, lms.notifications.send); cleared when the address changes.
+    email_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The server's answer then (its code and text, never the address).
+    email_refused_reason: Mapped[str | None] = mapped_column(String(200))
 
     authority: Mapped[Authority] = relationship()
 

@@ -69,6 +69,7 @@ ACTION_LABELS: Mapping[str, object] = {
     Action.USER_SESSIONS_END: _l("Chiusura delle sessioni di un account"),
     Action.USER_PASSWORD: _l("Cambio della propria password"),
     Action.USER_NAMES: _l("Modifica del proprio nome"),
+    Action.USER_REMINDERS: _l("Scelta dei propri promemoria"),
     Action.STAFF_UPDATE: _l("Modifica dei dati di una persona"),
     Action.CONTENT_SYNC: _l("Aggiornamento dei contenuti dei corsi"),
 }

@@ -1,0 +1,416 @@
+"""Who needs which message today: one INSERT … SELECT per kind, never a loop per person.
+
+The planner writes the outbox (:class:`~lms.notifications.models.Notification`):
+each statement selects the enrolments (or people) that a kind of message is due
+for today and inserts one ``pending`` row each, skipping the rows a unique index
+already holds (:func:`lms.core.sql.insert_new`). Planning twice the same day, or
+on two workers, inserts nothing the second time; the sender sends what is
+pending once the planner's transaction is committed.
+
+When a message is due (all days are Italian days):
+
+- **enrolled**: an enrolment made in the last :data:`EVENT_DAYS` days.
+- **due:N**: N days before the due date (``REMINDER_DAYS``, or the standing
+  rule's own days). A planner that missed a day catches up: the reminder of N
+  days goes while fewer than N and more than the next threshold are left.
+- **overdue:0**: the day after the due date (within a week, if a day was missed);
+  **overdue:K**: each week after that, K = 1 … ``REMINDER_OVERDUE_REPEATS``.
+- **completed**: a completion of the last :data:`EVENT_DAYS` days, of a course
+  the person is enrolled in.
+- **digest**: once a week (``DIGEST_WEEKDAY``) for people who chose it and have
+  something due within :data:`~lms.notifications.due.NOTICE_DAYS` days or overdue;
+  they get no ``due:N`` nor ``overdue:K`` for K > 0 (the first overdue notice
+  cannot be switched off).
+- **hr-digest**: once a week for every active HR manager; the sender finds what
+  changed in their area, and sends nothing when nothing did.
+
+Nobody who has left, no deactivated account, no completed course, no retired
+course gets a reminder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+)
+
+from lms.auth.models import Role, User
+from lms.core.sql import insert_new, rowcount, utc_day
+from lms.core.types import UTCDateTime, rome_date, utcnow
+from lms.courses.models import Course, CourseCompletion
+from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.extensions import db
+from lms.notifications.due import NOTICE_DAYS
+from lms.notifications.models import Kind, Notification, Status
+from lms.register.models import StaffMember
+
+#: Enrolments and completions this recent get their message (a planner that was
+#: down for a few days still sends them; older ones are history, not news).
+EVENT_DAYS = 3
+#: The overdue notice goes within this many days of the due date (catching up
+#: missed days); the weekly repeats within a week of theirs.
+WEEK = 7
+#: Largest number of days before a due date a reminder may be set to.
+MAX_REMINDER_DAYS = 365
+
+_COLUMNS = [
+    "kind",
+    "staff_id",
+    "user_id",
+    "enrolment_id",
+    "on_date",
+    "status",
+    "created_at",
+    "next_attempt_at",
+    "attempts",
+]
+
+
+class ReminderDaysError(ValueError):
+    """A list of reminder days that is not one (the message says why)."""
+
+
+def parse_reminder_days(text: str) -> tuple[int, ...]:
+    """``"14,3"`` as (14, 3): whole days between 1 and 365, largest first; "" is none."""
+    days: set[int] = set()
+    for part in text.replace(";", ",").split(","):
+        item = part.strip()
+        if not item:
+            continue
+        if not item.isascii() or not item.isdigit() or not 1 <= int(item) <= MAX_REMINDER_DAYS:
+            raise ReminderDaysError(
+                f"{item!r} is not a number of days between 1 and {MAX_REMINDER_DAYS}"
+            )
+        days.add(int(item))
+    return tuple(sorted(days, reverse=True))
+
+
+def format_reminder_days(days: Iterable[int]) -> str:
+    """The stored form of a list of reminder days: ``"14,3"``."""
+    return ",".join(str(d) for d in sorted(set(days), reverse=True))
+
+
+def week_start(today: date, weekday: int) -> date:
+    """The last *weekday* (0 Monday) on or before *today*: the digests' week."""
+    return today - timedelta(days=(today.weekday() - weekday) % 7)
+
+
+@dataclass
+class PlanReport:
+    """How many messages of each kind one plan inserted."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, count: int) -> None:
+        """Count *count* new rows of *kind*."""
+        if count:
+            self.counts[kind] = self.counts.get(kind, 0) + count
+
+    @property
+    def total(self) -> int:
+        """All new rows."""
+        return sum(self.counts.values())
+
+
+def _values(kind: str, now: datetime) -> list[Any]:
+    return [
+        literal(kind).label("kind"),
+        literal(Status.PENDING.value).label("status"),
+        literal(now, UTCDateTime()).label("created_at"),
+        literal(now, UTCDateTime()).label("next_attempt_at"),
+        literal(0).label("attempts"),
+    ]
+
+
+def _learner_rows(kind: str, on_date: Any, now: datetime) -> Select:
+    """SELECT of the outbox columns for one enrolment each (FROM enrolments and staff)."""
+    values = _values(kind, now)
+    return select(
+        values[0],
+        StaffMember.id.label("staff_id"),
+        literal(None).label("user_id"),
+        Enrolment.id.label("enrolment_id"),
+        on_date.label("on_date"),
+        *values[1:],
+    ).select_from(Enrolment)
+
+
+def _reachable(today: date) -> ColumnElement[bool]:
+    """Employed people with no deactivated account, enrolled in a course still offered."""
+    account_active = or_(
+        StaffMember.user_id.is_(None),
+        exists().where(User.id == StaffMember.user_id, User.active.is_(True)),
+    )
+    return and_(
+        StaffMember.still_employed(today),
+        account_active,
+        exists().where(Course.id == Enrolment.course_id, Course.retired_at.is_(None)),
+    )
+
+
+def _open() -> ColumnElement[bool]:
+    """The enrolment's course is not completed by its person."""
+    return ~exists().where(
+        CourseCompletion.user_id == StaffMember.user_id,
+        CourseCompletion.course_id == Enrolment.course_id,
+    )
+
+
+def _takes_digest() -> ColumnElement[bool]:
+    return exists().where(User.id == StaffMember.user_id, User.reminder_digest.is_(True))
+
+
+def _enrolments(today: date) -> Select:
+    """FROM enrolments JOIN staff, with the people who may be written to."""
+    return (
+        select(Enrolment.id)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(_reachable(today))
+    )
+
+
+def _insert(select_rows: Select) -> int:
+    statement = insert_new(Notification.__table__, _COLUMNS, select_rows)  # type: ignore[arg-type]
+    return rowcount(db.session.execute(statement))
+
+
+def plan_enrolled(today: date, now: datetime) -> int:
+    """The enrolment message for enrolments of the last :data:`EVENT_DAYS` days."""
+    rows = (
+        _learner_rows(Kind.ENROLLED.value, utc_day(Enrolment.enrolled_at), now)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(
+            _reachable(today),
+            _open(),
+            Enrolment.enrolled_at >= now - timedelta(days=EVENT_DAYS),
+        )
+    )
+    return _insert(rows)
+
+
+def plan_completed(today: date, now: datetime) -> int:
+    """The completion message for completions of the last :data:`EVENT_DAYS` days."""
+    values = _values(Kind.COMPLETED.value, now)
+    rows = (
+        select(
+            values[0],
+            StaffMember.id.label("staff_id"),
+            literal(None).label("user_id"),
+            Enrolment.id.label("enrolment_id"),
+            utc_day(CourseCompletion.completed_at).label("on_date"),
+            *values[1:],
+        )
+        .select_from(CourseCompletion)
+        .join(StaffMember, StaffMember.user_id == CourseCompletion.user_id)
+        .join(
+            Enrolment,
+            and_(
+                Enrolment.staff_id == StaffMember.id,
+                Enrolment.course_id == CourseCompletion.course_id,
+            ),
+        )
+        .where(
+            CourseCompletion.completed_at >= now - timedelta(days=EVENT_DAYS),
+            StaffMember.still_employed(today),
+            exists().where(User.id == StaffMember.user_id, User.active.is_(True)),
+        )
+    )
+    return _insert(rows)
+
+
+def _rule_days(configured: tuple[int, ...]) -> list[tuple[tuple[int, ...], ColumnElement[bool]]]:
+    """Each list of reminder days in use, with the clause that picks its enrolments.
+
+    The deployment's list for enrolments made by hand or by a rule without its own;
+    each rule's own list for its enrolments. (A few lists: one query per day each.)
+    """
+    own = sorted(
+        {
+            text
+            for text in db.session.scalars(
+                select(EnrolmentRule.reminder_days)
+                .where(EnrolmentRule.reminder_days.is_not(None))
+                .distinct()
+            )
+            if text is not None
+        }
+    )
+    default_clause = or_(
+        Enrolment.rule_id.is_(None),
+        exists().where(
+            EnrolmentRule.id == Enrolment.rule_id, EnrolmentRule.reminder_days.is_(None)
+        ),
+    )
+    groups = [(configured, default_clause)]
+    for text in own:
+        try:
+            days = parse_reminder_days(text)
+        except ReminderDaysError:  # stored by the form's own check: cannot happen
+            continue
+        clause = exists().where(
+            EnrolmentRule.id == Enrolment.rule_id, EnrolmentRule.reminder_days == text
+        )
+        groups.append((days, clause))
+    return groups
+
+
+def plan_due(today: date, now: datetime, configured: tuple[int, ...]) -> dict[str, int]:
+    """The reminders N days before a due date, for every list of days in use."""
+    counts: dict[str, int] = {}
+    for days, picks in _rule_days(configured):
+        for index, n in enumerate(days):
+            following = days[index + 1] if index + 1 < len(days) else -1
+            # Due in at most n days and more than the next reminder's (or today).
+            latest, earliest = today + timedelta(days=n), today + timedelta(days=following + 1)
+            rows = (
+                _learner_rows(f"{Kind.DUE.value}:{n}", Enrolment.due_on, now)
+                .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+                .where(
+                    picks,
+                    _reachable(today),
+                    _open(),
+                    ~_takes_digest(),
+                    Enrolment.due_on.between(earliest, latest),
+                    # Enrolled today or yesterday: the enrolment message just gave the date.
+                    Enrolment.enrolled_at < now - timedelta(days=1),
+                )
+            )
+            kind = f"{Kind.DUE.value}:{n}"
+            counts[kind] = counts.get(kind, 0) + _insert(rows)
+    return counts
+
+
+def plan_overdue(today: date, now: datetime, repeats: int) -> dict[str, int]:
+    """The overdue notice the day after the due date, then weekly *repeats* times."""
+    counts: dict[str, int] = {}
+    for step in range(repeats + 1):
+        # Step K goes from 7K + 1 days after the due date, for a week.
+        latest = today - timedelta(days=WEEK * step + 1)
+        earliest = latest - timedelta(days=WEEK - 1)
+        conditions = [_reachable(today), _open(), Enrolment.due_on.between(earliest, latest)]
+        if step:
+            conditions.append(~_takes_digest())
+        rows = (
+            _learner_rows(f"{Kind.OVERDUE.value}:{step}", Enrolment.due_on, now)
+            .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+            .where(*conditions)
+        )
+        counts[f"{Kind.OVERDUE.value}:{step}"] = _insert(rows)
+    return counts
+
+
+def plan_learner_digests(today: date, now: datetime, weekday: int) -> int:
+    """This week's digest for the people who chose it and have something due or overdue."""
+    week = week_start(today, weekday)
+    values = _values(Kind.DIGEST.value, now)
+    soon = today + timedelta(days=NOTICE_DAYS)
+    something_due = exists().where(
+        Enrolment.staff_id == StaffMember.id,
+        Enrolment.due_on <= soon,
+        ~exists().where(
+            CourseCompletion.user_id == StaffMember.user_id,
+            CourseCompletion.course_id == Enrolment.course_id,
+        ),
+        exists().where(Course.id == Enrolment.course_id, Course.retired_at.is_(None)),
+    )
+    rows = (
+        select(
+            values[0],
+            StaffMember.id.label("staff_id"),
+            literal(None).label("user_id"),
+            literal(None).label("enrolment_id"),
+            literal(week, Date()).label("on_date"),
+            *values[1:],
+        )
+        .select_from(StaffMember)
+        .join(User, User.id == StaffMember.user_id)
+        .where(
+            User.reminder_digest.is_(True),
+            User.active.is_(True),
+            StaffMember.still_employed(today),
+            something_due,
+        )
+    )
+    return _insert(rows)
+
+
+def plan_hr_digests(today: date, now: datetime, weekday: int) -> int:
+    """This week's digest for every active HR manager (the sender drops the empty ones)."""
+    week = week_start(today, weekday)
+    values = _values(Kind.HR_DIGEST.value, now)
+    rows = (
+        select(
+            values[0],
+            literal(None).label("staff_id"),
+            User.id.label("user_id"),
+            literal(None).label("enrolment_id"),
+            literal(week, Date()).label("on_date"),
+            *values[1:],
+        )
+        .select_from(User)
+        .where(User.role == Role.HR, User.active.is_(True))
+    )
+    return _insert(rows)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The deployment's reminder settings (config: REMINDER_DAYS and the rest)."""
+
+    reminder_days: tuple[int, ...]
+    overdue_repeats: int
+    digest_weekday: int
+
+    @classmethod
+    def from_config(cls) -> Settings:
+        """Read and check the app's configuration (a bad value: ReminderDaysError)."""
+        config = current_app.config
+        weekday = int(config["DIGEST_WEEKDAY"])
+        if not 0 <= weekday <= 6:  # noqa: PLR2004 - Sunday
+            raise ReminderDaysError("LMS_DIGEST_WEEKDAY must be 0 (Monday) to 6 (Sunday)")
+        repeats = int(config["REMINDER_OVERDUE_REPEATS"])
+        if not 0 <= repeats <= 52:  # noqa: PLR2004 - a year of weeks
+            raise ReminderDaysError("LMS_REMINDER_OVERDUE_REPEATS must be 0 to 52")
+        return cls(parse_reminder_days(str(config["REMINDER_DAYS"])), repeats, weekday)
+
+
+def plan_events(now: datetime | None = None) -> PlanReport:
+    """The messages that follow an event: enrolments and completions (cheap; run often)."""
+    now = now or utcnow()
+    today = rome_date(now)
+    report = PlanReport()
+    report.add(Kind.ENROLLED.value, plan_enrolled(today, now))
+    report.add(Kind.COMPLETED.value, plan_completed(today, now))
+    return report
+
+
+def plan_day(now: datetime | None = None, settings: Settings | None = None) -> PlanReport:
+    """Everything due today: events, reminders, overdue notices and the week's digests.
+
+    Flushes, never commits: the caller commits, then sends
+    (:func:`lms.notifications.jobs.run`).
+    """
+    now = now or utcnow()
+    settings = settings or Settings.from_config()
+    today = rome_date(now)
+    report = plan_events(now)
+    for kind, count in plan_due(today, now, settings.reminder_days).items():
+        report.add(kind, count)
+    for kind, count in plan_overdue(today, now, settings.overdue_repeats).items():
+        report.add(kind, count)
+    report.add(Kind.DIGEST.value, plan_learner_digests(today, now, settings.digest_weekday))
+    report.add(Kind.HR_DIGEST.value, plan_hr_digests(today, now, settings.digest_weekday))
+    return report
