@@ -19,6 +19,7 @@ from lms.courses.models import Course
 from lms.enrolments.enrol import enrol
 from lms.enrolments.import_flow import run_import
 from lms.enrolments.links import issue_links, waiting_user_ids
+from lms.enrolments.reminder_days import ReminderDaysError, parse_reminder_days
 from lms.extensions import db
 from lms.register.models import StaffCategory, StaffMember
 
@@ -35,6 +36,26 @@ def _parse_due(value: str | None) -> date | None:
         raise click.ClickException(f"--due {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _parse_reminders(value: str | None, *, no_reminders: bool) -> tuple[int, ...] | None:
+    """--reminders as days (None: not given), --no-reminders as none."""
+    if no_reminders:
+        if value is not None:
+            raise click.UsageError("give --reminders or --no-reminders, not both")
+        return ()
+    if value is None:
+        return None
+    try:
+        days = parse_reminder_days(value)
+    except ReminderDaysError as error:
+        with english():
+            raise click.ClickException(f"--reminders {value!r}: {error}") from None
+    if not days:
+        raise click.ClickException(
+            f"--reminders {value!r} names no day (use --no-reminders for none)"
+        )
+    return days
+
+
 @click.command("enrol")
 @click.option("--course", "course_slug", required=True, help="The course's slug (folder name).")
 @click.option(
@@ -44,6 +65,17 @@ def _parse_due(value: str | None) -> date | None:
 @click.option("--person", "people", multiple=True, metavar="CF", help="A codice fiscale.")
 @click.option("--category", type=click.Choice([c.value for c in StaffCategory]))
 @click.option("--due", help="Due date, YYYY-MM-DD.")
+@click.option(
+    "--reminders",
+    metavar="DAYS",
+    help="The standing rule's reminder days before the due date, e.g. 14,7,1 "
+    "(default: LMS_REMINDER_DAYS).",
+)
+@click.option(
+    "--no-reminders",
+    is_flag=True,
+    help="The standing rule sends no reminder before the due date.",
+)
 @with_appcontext
 def enrol_command(
     course_slug: str,
@@ -52,6 +84,9 @@ def enrol_command(
     people: tuple[str, ...],
     category: str | None,
     due: str | None,
+    reminders: str | None,
+    *,
+    no_reminders: bool,
 ) -> None:
     """Enrol the staff of authorities or regions, or named people, in a course.
 
@@ -60,6 +95,12 @@ def enrol_command(
     """
     if not (authorities or regions or people):
         raise click.UsageError("name at least one --authority, --region or --person")
+    reminder_days = _parse_reminders(reminders, no_reminders=no_reminders)
+    if reminder_days is not None and not (authorities or regions):
+        raise click.UsageError(
+            "--reminders and --no-reminders belong to a standing rule: "
+            "name an --authority or a --region"
+        )
     course = db.session.scalar(
         select(Course).where(Course.slug == course_slug, Course.retired_at.is_(None))
     )
@@ -91,6 +132,7 @@ def enrol_command(
         staff_ids=staff_ids,
         category=StaffCategory(category) if category else None,
         due_on=due_on,
+        reminder_days=reminder_days,
     )
     transaction.commit()
     click.echo(

@@ -7,6 +7,11 @@ Due dates of standing rules: the people enrolled when a rule is made get its due
 date; people the rule enrols later (imported or moved into the authority) get the
 same number of days from the day they arrive, never less than the rule's date
 (:func:`newcomer_due_on`). All days are Italian days (:func:`rome_date`).
+
+Reminder days of standing rules: a rule may carry its own list of days before
+the due date on which its people are reminded (:mod:`lms.enrolments.reminder_days`),
+stored normalised ("14,7,1"; "" none); without one (None) the deployment's
+``LMS_REMINDER_DAYS`` apply. The planner of the reminders reads them.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from lms.core.sql import rowcount
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
 from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.enrolments.reminder_days import format_reminder_days
 from lms.extensions import db
 from lms.register.models import Authority, StaffCategory, StaffMember
 
@@ -128,14 +134,19 @@ def enrol(
     due_on: date | None = None,
     by: User | None = None,
     standing: bool = True,
+    reminder_days: Iterable[int] | None = None,
     now: datetime | None = None,
 ) -> EnrolResult:
     """Enrol the current staff of authorities, regions or named people in *course*.
 
     With *standing* (the default), enrolling an authority or a region also makes
     a rule that enrols people imported there later. People who left are skipped.
+    *reminder_days* are the new rules' own days before the due date (empty: no
+    reminder before it; None: the deployment's); a bad list raises
+    :class:`~lms.enrolments.reminder_days.ReminderDaysError` before anything is written.
     """
     now = now or utcnow()
+    stored_days = format_reminder_days(reminder_days) if reminder_days is not None else None
     authority_ids, region_ids, staff_ids = list(authority_ids), list(region_ids), list(staff_ids)
     targets = _targets(authority_ids, region_ids, staff_ids, category, rome_date(now)).subquery()
     total = db.session.scalar(select(func.count()).select_from(targets)) or 0
@@ -164,11 +175,12 @@ def enrol(
     if standing:
         for column, ids in (("authority_id", authority_ids), ("region_id", region_ids)):
             for target_id in ids:
-                rule = _add_rule(course, column, target_id, category, due_on, by, now)
+                rule = _add_rule(course, column, target_id, category, due_on, stored_days, by, now)
                 if rule is not None:
                     rules.append(rule)
     db.session.flush()
     for rule in rules:
+        _link_to_rule(rule, course, now)
         _record_rule(rule, course, by)
     amend_summary(
         entry,
@@ -229,7 +241,38 @@ def _record_rule(rule: EnrolmentRule, course: Course, by: User | None) -> None:
             "category": rule.category,
             "due_on": rule.due_on,
             "window_days": rule.window_days,
+            "reminder_days": rule.reminder_days,
         },
+    )
+
+
+def _link_to_rule(rule: EnrolmentRule, course: Course, now: datetime) -> None:
+    """The enrolments made with *rule* (at *now*) are its own: its reminder days reach them.
+
+    Those of an earlier rule keep theirs; of two new rules reaching someone (a region
+    and an authority in it), the first made. The rules' pages count as "made for
+    people who arrived later" only enrolments after the rule's creation.
+    """
+    target = (
+        StaffMember.authority_id == rule.authority_id
+        if rule.authority_id is not None
+        else StaffMember.authority_id.in_(
+            select(Authority.id).where(Authority.region_id == rule.region_id)
+        )
+    )
+    people = select(StaffMember.id).where(target)
+    if rule.category is not None:
+        people = people.where(StaffMember.category == rule.category)
+    db.session.execute(
+        update(Enrolment)
+        .where(
+            Enrolment.course_id == course.id,
+            Enrolment.enrolled_at == now,
+            Enrolment.rule_id.is_(None),
+            Enrolment.staff_id.in_(people),
+        )
+        .values(rule_id=rule.id)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -239,6 +282,7 @@ def _add_rule(
     target_id: int,
     category: StaffCategory | None,
     due_on: date | None,
+    reminder_days: str | None,
     by: User | None,
     now: datetime,
 ) -> EnrolmentRule | None:
@@ -256,6 +300,7 @@ def _add_rule(
         category=category.value if category else None,
         due_on=due_on,
         window_days=rule_window_days(due_on, rome_date(now)),
+        reminder_days=reminder_days,
         created_by_id=by.id if by else None,
         created_at=now,
         **{column: target_id},

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from lms.core.types import today_in_italy
+from lms.enrolments.reminder_days import ReminderDaysError, parse_reminder_days
 
 #: How far ahead a due date may be set (a typo such as 2206 is caught).
 DUE_ON_MAX_YEARS = 10
@@ -94,6 +95,51 @@ class EnrolGroupForm(FlaskForm):
     standing = BooleanField(
         _l("Iscrizione permanente (iscrivi anche chi sarà importato in seguito)"), default=True
     )
+    #: The standing rule's own days before the due date; empty: the deployment's.
+    reminder_days = StringField(
+        _l("Promemoria (giorni prima della scadenza)"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    no_reminders = BooleanField(_l("Nessun promemoria prima della scadenza"))
+
+    #: The parsed days (set by :meth:`validate_reminder_days`): None for the deployment's.
+    parsed_reminder_days: tuple[int, ...] | None = None
+
+    def validate_reminder_days(self, field: Field) -> None:
+        """Whole days 1-365 separated by commas, or empty; not with "no reminders" too."""
+        self.parsed_reminder_days = None
+        text = field.data or ""
+        if self.no_reminders.data and text:
+            raise ValidationError(
+                _l(
+                    "Indica i giorni dei promemoria oppure «Nessun promemoria prima "
+                    "della scadenza», non entrambi."
+                )
+            )
+        if (text or self.no_reminders.data) and not self.standing.data:
+            raise ValidationError(
+                _l(
+                    "I promemoria propri valgono per le iscrizioni permanenti: seleziona "
+                    "«Iscrizione permanente» oppure lascia i promemoria predefiniti."
+                )
+            )
+        if self.no_reminders.data:
+            self.parsed_reminder_days = ()
+            return
+        if not text:
+            return
+        try:
+            days = parse_reminder_days(text)
+        except ReminderDaysError as error:
+            raise ValidationError(str(error) + ".") from None
+        if not days:
+            raise ValidationError(
+                _l(
+                    "Indica almeno un giorno (per esempio 14,7,1), oppure lascia vuoto il campo "
+                    "per i promemoria predefiniti."
+                )
+            )
+        self.parsed_reminder_days = days
 
 
 class RosterDateField(DateField):

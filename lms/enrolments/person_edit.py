@@ -7,7 +7,8 @@ file) and its ownership rules and writes (:func:`plan_import` and
 the same reasons, and does what an import does: the learner account's e-mail
 and names follow the record, leaving ends the account's access (switched off,
 sessions ended), coming back switches it on again, a move or a new category
-lets the standing rules enrol the person.
+lets the standing rules enrol the person, a new e-mail clears the note that the
+mail server refused the old one (so the reminders resume).
 
 The codice fiscale is the key: it is the record's own and not editable. What an
 edit adds to an import's rules:
@@ -175,6 +176,8 @@ def apply_edit(plan: EditPlan, *, editor: User, now: datetime | None = None) -> 
     if staff is None:
         raise ValueError("the person is gone")
     account = db.session.get(User, staff.user_id) if staff.user_id else None
+    # The import clears it with the new e-mail (:func:`apply_import`); the entry says so.
+    refusal_cleared = "email" in plan.changed and staff.email_refused_at is not None
     if (
         account is not None
         and account.role is Role.LEARNER
@@ -203,6 +206,7 @@ def apply_edit(plan: EditPlan, *, editor: User, now: datetime | None = None) -> 
             "account_reactivated": result.accounts_reactivated,
             "enrolled_by_rules": result.enrolled_by_rules,
             "ends_access": plan.leaves,
+            "email_refusal_cleared": refusal_cleared,
         },
         at=now,
     )

@@ -323,7 +323,10 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
     for chunk in _chunks(plan.updated):
         db.session.execute(
             update(StaffMember),
-            [{"id": staff_id, **values, "updated_at": now} for staff_id, values, _old in chunk],
+            [
+                {"id": staff_id, **values, "updated_at": now, **_refusal_cleared(values, old)}
+                for staff_id, values, old in chunk
+            ],
         )
     # Records left without an account by anything else (none after a normal import).
     created += _create_accounts(now)
@@ -357,6 +360,19 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
             | {old["authority_id"] for _id, _values, old in plan.updated}
         ),
     )
+
+
+#: A new e-mail address is not the one the mail server refused: the reminders resume.
+_NOT_REFUSED = {"email_refused_at": None, "email_refused_reason": None}
+
+
+def _refusal_cleared(values: dict, old: dict) -> dict:
+    """The columns to add to a record's UPDATE: the refusal cleared when the e-mail changes.
+
+    Rows with and without them go in the same executemany: SQLAlchemy groups the
+    rows by the columns they set, one statement each.
+    """
+    return _NOT_REFUSED if values["email"] != old["email"] else {}
 
 
 def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:

@@ -41,6 +41,12 @@ from lms.enrolments.forms import (
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.enrolments.person_edit import EditPlan, form_values
 from lms.enrolments.queries import enrolment_authorities, enrolment_regions, rules_in_scope
+from lms.enrolments.reminder_days import (
+    ReminderDaysError,
+    describe_days,
+    describe_rule_days,
+    parse_reminder_days,
+)
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
@@ -202,6 +208,10 @@ def render_person(
         last_login=account.last_login_at.astimezone(ROME)
         if account is not None and account.last_login_at
         else None,
+        # When the mail server refused the address for good (the reminders' sender notes it).
+        email_refused_at=staff.email_refused_at.astimezone(ROME)
+        if staff.email_refused_at is not None
+        else None,
         enrolments=_enrolments_with_progress(staff),
         form=form or _enrol_person_form(),
         edit_form=edit_form,
@@ -353,11 +363,20 @@ def enrolments() -> tuple[str, int] | BaseResponse:
                 due_on=form.due_on.data,
                 by=current_user,
                 standing=form.standing.data,
+                reminder_days=form.parsed_reminder_days,
             )
             message = _("%(n)d iscritti, %(m)d già iscritti.", n=result.enrolled, m=result.already)
             if result.rules_added:
                 message += " " + _("Regola di iscrizione permanente creata.")
             flash(message, "success")
+            if form.parsed_reminder_days is not None and not result.rules_added:
+                flash(
+                    _(
+                        "La regola permanente per questo corso e questi destinatari c'era già: "
+                        "i suoi promemoria non cambiano."
+                    ),
+                    "info",
+                )
             return redirect(url_for("staff.enrolments"))
         status = 400
     rules = db.session.execute(rules_in_scope(current_user)).all()
@@ -367,7 +386,22 @@ def enrolments() -> tuple[str, int] | BaseResponse:
         rules=rules,
         action_form=ActionForm(),
         categories=CATEGORY_LABELS,
+        reminder_label=_reminder_label,
+        default_reminders=_default_reminders(),
     ), status
+
+
+def _reminder_label(stored: str | None) -> str:
+    """A rule's reminder days as the rules' pages show them."""
+    return str(describe_rule_days(stored, str(current_app.config["REMINDER_DAYS"])))
+
+
+def _default_reminders() -> str:
+    """The deployment's reminder days, as the form's help shows them."""
+    try:
+        return str(describe_days(parse_reminder_days(str(current_app.config["REMINDER_DAYS"]))))
+    except ReminderDaysError:  # a bad setting stops the planner, which says why
+        return str(current_app.config["REMINDER_DAYS"])
 
 
 @bp.route("/iscrizioni/regole/<int:rule_id>/rimuovi", methods=["GET", "POST"])
@@ -395,7 +429,10 @@ def remove_rule(rule_id: int) -> str | BaseResponse:
             return redirect(url_for("staff.enrolments"))
     made = (
         db.session.scalar(
-            select(func.count()).select_from(Enrolment).where(Enrolment.rule_id == rule.id)
+            select(func.count())
+            .select_from(Enrolment)
+            # Those made with the rule are its own too; the page counts the later ones.
+            .where(Enrolment.rule_id == rule.id, Enrolment.enrolled_at > rule.created_at)
         )
         or 0
     )
@@ -407,5 +444,6 @@ def remove_rule(rule_id: int) -> str | BaseResponse:
         region=row[3],
         made=made,
         categories=CATEGORY_LABELS,
+        reminders=_reminder_label(rule.reminder_days),
         action_form=ActionForm(),
     )

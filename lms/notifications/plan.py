@@ -30,7 +30,6 @@ course gets a reminder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,6 +51,12 @@ from lms.core.sql import insert_new, rowcount, utc_day
 from lms.core.types import UTCDateTime, rome_date, utcnow
 from lms.courses.models import Course, CourseCompletion
 from lms.enrolments.models import Enrolment, EnrolmentRule
+from lms.enrolments.reminder_days import (  # noqa: F401 - MAX and format re-exported
+    MAX_REMINDER_DAYS,
+    ReminderDaysError,
+    format_reminder_days,
+    parse_reminder_days,
+)
 from lms.extensions import db
 from lms.notifications.due import NOTICE_DAYS
 from lms.notifications.models import Kind, Notification, Status
@@ -63,8 +68,6 @@ EVENT_DAYS = 3
 #: The overdue notice goes within this many days of the due date (catching up
 #: missed days); the weekly repeats within a week of theirs.
 WEEK = 7
-#: Largest number of days before a due date a reminder may be set to.
-MAX_REMINDER_DAYS = 365
 
 _COLUMNS = [
     "kind",
@@ -77,30 +80,6 @@ _COLUMNS = [
     "next_attempt_at",
     "attempts",
 ]
-
-
-class ReminderDaysError(ValueError):
-    """A list of reminder days that is not one (the message says why)."""
-
-
-def parse_reminder_days(text: str) -> tuple[int, ...]:
-    """``"14,3"`` as (14, 3): whole days between 1 and 365, largest first; "" is none."""
-    days: set[int] = set()
-    for part in text.replace(";", ",").split(","):
-        item = part.strip()
-        if not item:
-            continue
-        if not item.isascii() or not item.isdigit() or not 1 <= int(item) <= MAX_REMINDER_DAYS:
-            raise ReminderDaysError(
-                f"{item!r} is not a number of days between 1 and {MAX_REMINDER_DAYS}"
-            )
-        days.add(int(item))
-    return tuple(sorted(days, reverse=True))
-
-
-def format_reminder_days(days: Iterable[int]) -> str:
-    """The stored form of a list of reminder days: ``"14,3"``."""
-    return ",".join(str(d) for d in sorted(set(days), reverse=True))
 
 
 def week_start(today: date, weekday: int) -> date:
