@@ -23,6 +23,7 @@ from typing import Any
 
 import procrastinate
 from flask import Flask
+from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.engine import make_url
 
 from lms.notifications.jobs import RunReport, run_day, run_events
@@ -87,17 +88,20 @@ def ensure_schema(queue: procrastinate.App) -> bool:
     """Apply procrastinate's schema if the database has none yet; whether it did.
 
     Two workers starting together: the first applies it inside its transaction,
-    the second waits on an advisory lock and then finds it there.
+    the second waits on the transaction's advisory lock and then finds it there.
+    One connection does all three (lock, check, schema), and the lock ends with
+    the transaction: a lock taken on one pooled connection and "released" on
+    another would stay held as long as the pool lives. *queue* must be open
+    (``queue.open()``).
     """
     connector = queue.connector.get_sync_connector()
-    connector.execute_query("SELECT pg_advisory_lock(hashtext('lms-procrastinate-schema'))")
-    try:
-        present = connector.execute_query_one(
-            "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
-        )
-        if present and present["present"]:
+    if not isinstance(connector, SyncPsycopgConnector):  # pragma: no cover - our own make_queue
+        raise TypeError("ensure_schema needs the queue opened synchronously (queue.open())")
+    with connector.pool.connection() as connection, connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(hashtext('lms-procrastinate-schema'))")
+        row = connection.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+        if row is not None and row[0]:
             return False
-        queue.schema_manager.apply_schema()
+        # No parameters: psycopg sends the script as it is, every statement in it.
+        connection.execute(queue.schema_manager.get_schema())
         return True
-    finally:
-        connector.execute_query("SELECT pg_advisory_unlock(hashtext('lms-procrastinate-schema'))")
