@@ -31,6 +31,11 @@ What is generated (proportions are targets; the summary prints the counts):
   2019-2022; 5% with no hiring date); 3% have left (``left_on``, their account
   inactive). Every account has the same Argon2id hash, of the password
   ``Bench-2026`` (computed once, stored as a constant: nothing is hashed here).
+  5% of the learners chose the weekly digest (``users.reminder_digest``).
+- one HR manager for every 1,000 staff (at least 2; role ``hr``, no staff
+  record), each with one scope (``user_scopes``): a region for the even ones,
+  a municipality drawn like the staff's for the odd ones; every tenth is
+  deactivated. They exist for the reminder planner's weekly HR digests.
 - codici fiscali: surname, name, birth date and sex encoded with
   python-codicefiscale's functions (cached: its ``encode`` looks the birthplace
   up each time, far too slow for 100,000 people), one of twenty real
@@ -45,10 +50,18 @@ What is generated (proportions are targets; the summary prints the counts):
   person (normal spread, new hires 20% more), distinct courses drawn with
   per-course popularity (courses for new hires are twice as likely for them).
   Enrolled between January 2024 and :data:`END` (not before hiring nor after
-  leaving); half with a due date 2-12 months later. Then:
+  leaving); half with a due date 2-12 months later. Enrolment is uniform in
+  time, so about a thousand enrolments fall on each of the last days before
+  :data:`END`, and the due dates spread evenly around it (about 480 a day,
+  60% of them on courses not completed): planning :data:`END`'s reminders
+  (``bench/notify_plan.py``) has thousands of ``due:14``, ``due:3`` and
+  ``overdue:K`` rows to write, and the enrolments and completions of the
+  last three days. Then:
   40% completed: every current module completed in order (a retired module
   too when that came before its retirement), a ``course_completions`` row at
-  the last module's completion (mean 30 days after enrolment);
+  the last module's completion (mean 30 days after enrolment; one that would
+  come after :data:`END` is in progress instead, so completions do not pile up
+  on the last days);
   30% in progress: some current modules completed (a prefix in sequential
   courses, any in the others) and often the next one started, never all;
   30% not started: no progress at all. (Enrolments made in the last hours
@@ -102,7 +115,7 @@ from sqlalchemy.engine import make_url
 from config import TestingConfig
 from lms import create_app
 from lms.assessments.models import QuizAttempt
-from lms.auth.models import User
+from lms.auth.models import User, UserScope
 from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
 from lms.enrolments.models import Enrolment
 from lms.extensions import db
@@ -138,6 +151,8 @@ LESS_DEVELOPED_SHARE = 0.70
 KIND_SHARES = (("comune", 0.82), ("regione", 0.10), ("supra", 0.08))
 NEW_HIRE_SHARE = 1 / 3
 LEFT_SHARE = 0.03
+DIGEST_SHARE = 0.05
+STAFF_PER_HR_MANAGER = 1_000
 NO_HIRING_DATE_SHARE = 0.05
 COMPLETED_SHARE, IN_PROGRESS_SHARE = 0.40, 0.30
 DUE_SHARE = 0.5
@@ -587,7 +602,8 @@ def _write_staff(
     w: _Writer, rng: random.Random, pools: dict[tuple[bool, str], _Pool], count: int
 ) -> list[_Person]:
     w.declare("users", ("id", "email", "first_name", "last_name", "role", "password_hash",
-                        "active", "session_version", "created_at", "last_login_at"))  # fmt: skip
+                        "active", "session_version", "created_at", "last_login_at",
+                        "reminder_digest"))  # fmt: skip
     w.declare("staff_members", ("id", "codice_fiscale", "first_name", "last_name", "email",
                                 "authority_id", "category", "profile", "hired_on", "left_on",
                                 "user_id", "created_at", "updated_at"))  # fmt: skip
@@ -617,8 +633,9 @@ def _write_staff(
         created = w.ts(created_s)
         email = f"{_email_part(first)}.{_email_part(last)}.{n}@{authority_code}.enti.example"
         last_login = w.ts(rng.randint(created_s, until_s)) if rng.random() < 0.8 else None  # noqa: PLR2004
+        digest = rng.random() < DIGEST_SHARE
         w.add("users", (n, email, first, last, "learner", PASSWORD_HASH, left_day is None, 1,
-                        created, last_login))  # fmt: skip
+                        created, last_login, digest))  # fmt: skip
         w.add("staff_members", (
             n, codes.make(rng, first, last, sex), first, last, email, authority_id,
             "new_hire" if new_hire else "existing", rng.choice(PROFILES),
@@ -629,6 +646,33 @@ def _write_staff(
         people.append(_Person(n, new_hire, start_s, until_s))
     w.flush()
     return people
+
+
+def _write_hr_managers(
+    w: _Writer,
+    rng: random.Random,
+    pools: dict[tuple[bool, str], _Pool],
+    region_ids: Sequence[int],
+    staff: int,
+) -> None:
+    """HR managers (user ids after the staff's), each with one region or one municipality."""
+    w.declare("user_scopes", ("id", "user_id", "authority_id", "region_id"))
+    count = max(2, staff // STAFF_PER_HR_MANAGER)
+    municipalities = _draw_authorities(rng, {k: v for k, v in pools.items() if k[1] == "comune"},
+                                       count)  # fmt: skip
+    for k in range(count):
+        user_id = staff + 1 + k
+        created_s = ENROL_FROM_S - rng.randint(30, 90) * DAY + rng.randint(8 * 3600, 18 * 3600)
+        first, last = rng.choice(FIRST_NAMES[rng.choice("MF")]), rng.choice(LAST_NAMES)
+        email = f"{_email_part(first)}.{_email_part(last)}.hr{k + 1}@personale.enti.example"
+        w.add("users", (user_id, email, first, last, "hr", PASSWORD_HASH, k % 10 != 9, 1,  # noqa: PLR2004
+                        w.ts(created_s), None, False))  # fmt: skip
+        if k % 2 == 0:
+            authority_id, region_id = None, rng.choice(region_ids)
+        else:
+            authority_id, region_id = municipalities[k][0], None
+        w.add("user_scopes", (k + 1, user_id, authority_id, region_id))
+    w.flush()
 
 
 # Enrolments and what people did -----------------------------------------------
@@ -708,7 +752,10 @@ class _Activity:
 
     def completed(self, user_id: int, course: _Course, enrolled: int, window: int) -> None:
         rng = self.rng
-        span = min(window, 3600 + int(rng.expovariate(1 / (30 * DAY))))
+        span = 3600 + int(rng.expovariate(1 / (30 * DAY)))
+        if span > window:  # would finish after END: still in progress (no pile-up at END)
+            self.in_progress(user_id, course, enrolled, window)
+            return
         done_times = sorted(enrolled + rng.randint(600, span) for _ in course.modules)
         previous = enrolled
         last = enrolled
@@ -824,6 +871,7 @@ class _Activity:
 GENERATED_TABLES = (
     "users",
     "staff_members",
+    "user_scopes",
     "courses",
     "modules",
     "quiz_versions",
@@ -935,6 +983,7 @@ def run(
         load_register(shipped_register())
         db.session.commit()
         pools = _authority_pools(rng)
+        region_ids = db.session.scalars(select(Region.id).order_by(Region.code)).all()
         db.session.remove()
         clock.lap("register")
         w = _Writer(db.engine)
@@ -945,6 +994,7 @@ def run(
             course_list = _write_courses(w, rng, courses)
             clock.lap("courses")
             people = _write_staff(w, rng, pools, staff)
+            _write_hr_managers(w, rng, pools, region_ids, staff)
             w.commit()
             clock.lap("staff and accounts")
             activity = _Activity(w, rng, course_list)
@@ -1007,13 +1057,15 @@ def _normalise(value: object) -> object:
 def checksum(app_or_url: Flask | str) -> str:
     """SHA-256 of every generated row as the application reads it (same on every database).
 
-    Staff point to their authority by code (authority ids depend on the database).
+    Staff and HR scopes point to their authority (and region) by code: authority
+    ids depend on the database.
     """
     app = _app(app_or_url)
     digest = hashlib.sha256()
     models = (
         User,
         StaffMember,
+        UserScope,
         Course,
         Module,
         QuizVersion,
@@ -1025,11 +1077,17 @@ def checksum(app_or_url: Flask | str) -> str:
     with app.app_context(), db.engine.connect() as conn:
         for model in models:
             table: Table = model.__table__  # type: ignore[assignment]
-            columns = [c for c in table.columns if c.name != "authority_id"]
+            columns = [c for c in table.columns if c.name not in {"authority_id", "region_id"}]
             query = select(*columns).order_by(table.c.id)
             if model is StaffMember:
                 query = query.add_columns(Authority.code).join(
                     Authority, Authority.id == table.c.authority_id
+                )
+            elif model is UserScope:
+                query = (
+                    query.add_columns(Authority.code, Region.code)
+                    .outerjoin(Authority, Authority.id == table.c.authority_id)
+                    .outerjoin(Region, Region.id == table.c.region_id)
                 )
             digest.update(table.name.encode())
             for row in conn.execute(query.execution_options(yield_per=BATCH)):

@@ -13,11 +13,13 @@ next one's peak):
    database: it is emptied, never point it at the generated one);
 3. ``reports.py``: coverage against the SQL floor, learner CSV and XLSX of
    1,000,000 rows (``--quick``: 100,000);
-4. ``load.py``: bare endpoint, home and module page, 50 clients, 15 s a run,
+4. ``notify_plan.py``: plan the reminders of the generated world's last day
+   (issue #16), then the same day again, best of 3 (``--quick``: 2);
+5. ``load.py``: bare endpoint, home and module page, 50 clients, 15 s a run,
    2 rounds (``--quick``: 5 s, 1 round);
-5. ``quiz_submit.py``: 200 learners at once (``--quick``: 50).
+6. ``quiz_submit.py``: 200 learners at once (``--quick``: 50).
 
-``LMS_BENCH_DATABASE_URL`` (or ``--database-url``) runs 1, 3, 4 and 5 on
+``LMS_BENCH_DATABASE_URL`` (or ``--database-url``) runs 1 and 3-6 on
 another database, e.g. PostgreSQL. Prints the table, and replaces this
 database's section of bench/results.md (between its ``bench:`` markers: the
 notes around them are kept) with the machine's description and the figures.
@@ -42,7 +44,7 @@ from pathlib import Path
 from harness import BENCH_DIR, bench_app_context, describe_url
 
 RESULTS = BENCH_DIR / "results.md"
-STEPS = ("roster", "reports", "load", "quiz")
+STEPS = ("roster", "reports", "notify", "load", "quiz")
 
 
 def machine(url: str) -> list[tuple[str, str]]:
@@ -204,6 +206,7 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str, str]]:  # noq
                 )
         else:
             rows.append(("reports", f"failed (exit {reports['_exit']})", "", "**not met**"))
+    rows += notify_rows(results.get("notify"))
     load = results.get("load")
     if load:
         if "results" in load:
@@ -253,6 +256,43 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str, str]]:  # noq
     return rows
 
 
+def kind_order(kind: str) -> tuple[int, int]:
+    """The planner's order: events, due:N largest first, overdue:K, digests."""
+    name, _, step = kind.partition(":")
+    order = ("enrolled", "completed", "due", "overdue", "digest", "hr-digest")
+    rank = order.index(name) if name in order else len(order)
+    return rank, (-int(step) if name == "due" else int(step or 0))
+
+
+def notify_rows(notify: dict | None) -> list[tuple[str, str, str, str]]:
+    """The reminder planner's rows of the table (issue #16)."""
+    if not notify:
+        return []
+    if "first_s" not in notify:
+        return [("plan reminders for a day", f"failed (exit {notify['_exit']})", "", "**not met**")]
+    first, second, counts = notify["first_s"], notify["second_s"], notify["counts"]
+    by_kind = ", ".join(
+        f"{kind} {counts.get(kind, 0):,} ({notify['first_kind_s'].get(kind, 0):.2f} s)"
+        for kind in sorted(set(counts) | set(notify["first_kind_s"]) - {"other"}, key=kind_order)
+    )
+    scale = f"{notify['enrolments']:,} enrolments"
+    return [
+        (
+            f"plan reminders for a day, first plan ({scale})",
+            f"{notify['rows']:,} rows in {first:.2f} s",
+            "seconds (< 10 s)",
+            verdict(first < 10),  # noqa: PLR2004
+        ),
+        (
+            "plan reminders, same day again (ON CONFLICT)",
+            f"{notify['second_rows']:,} rows in {second:.2f} s",
+            "nothing inserted, < 10 s",
+            verdict(notify["second_rows"] == 0 and second < 10),  # noqa: PLR2004
+        ),
+        ("plan reminders: rows by kind (statement s)", by_kind, "(reported)", "n/a"),
+    ]
+
+
 def markdown(url: str, rows: list, about: list, notes: list[str]) -> str:
     """This database's section of results.md."""
     lines = ["| machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in about), ""]
@@ -276,7 +316,7 @@ def write_results(section: str, url: str) -> None:
     RESULTS.write_text(text)
 
 
-def main() -> None:
+def main() -> None:  # noqa: C901 - one step after another
     """Run every benchmark; print and record the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -319,6 +359,10 @@ def main() -> None:
             "2" if quick else "3",
             "--export-rows",
             "100000" if quick else "1000000",
+        )
+    if "notify" not in args.skip:
+        results["notify"] = run(
+            "notify_plan.py", "--database-url", url, "--repeat", "2" if quick else "3"
         )
     loads.append(load_average())
     if "load" not in args.skip:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from codicefiscale import codicefiscale
@@ -12,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from lms.assessments.models import QuizAttempt
-from lms.auth.models import Role, User
+from lms.auth.models import Role, User, UserScope
 from lms.courses.models import CourseCompletion, Module, ModuleKind, ModuleProgress
 from lms.enrolments.models import Enrolment
 from lms.extensions import db
@@ -44,7 +45,9 @@ def _count(query: object) -> int:
 def test_generate_counts_constraints_and_determinism(app: Flask) -> None:
     counts = bench.generate(app, seed=7, rebuild=False, **SMALL)
 
-    assert counts["staff_members"] == counts["users"] == 200
+    assert counts["staff_members"] == 200
+    assert counts["users"] == 202  # and two HR managers
+    assert counts["user_scopes"] == 2
     assert counts["enrolments"] == 1_000
     assert counts["courses"] == 5
     assert counts["authorities"] > 8_000
@@ -132,3 +135,56 @@ def test_generate_counts_constraints_and_determinism(app: Flask) -> None:
     _empty_generated(app)
     bench.generate(app, seed=8, rebuild=False, **SMALL)
     assert bench.checksum(app) != first
+
+
+def test_generate_gives_the_reminder_planner_a_day_of_work(app: Flask) -> None:
+    """Digest takers, HR managers with scopes, due dates and events around END."""
+    bench.generate(app, seed=7, rebuild=False, **SMALL)
+
+    # The reminder planner's people: some learners take the digest, HR managers have a scope.
+    digest = db.session.scalar(
+        select(func.count()).where(User.role == Role.LEARNER, User.reminder_digest.is_(True))
+    )
+    assert 1 <= digest <= 30
+    managers = db.session.scalars(select(User).where(User.role == Role.HR)).all()
+    assert len(managers) == 2
+    assert all(m.active and not m.reminder_digest for m in managers)
+    assert not db.session.scalar(
+        select(func.count()).select_from(StaffMember).where(StaffMember.user_id > 200)
+    )
+    scopes = db.session.scalars(select(UserScope).order_by(UserScope.user_id)).all()
+    assert [s.user_id for s in scopes] == [m.id for m in managers]
+    assert scopes[0].region_id is not None
+    assert scopes[0].authority_id is None
+    assert scopes[1].authority_id is not None
+    assert scopes[1].region_id is None
+
+    # Due dates spread around the last day, so that a day's plan has work: open
+    # enrolments due in the next two weeks and overdue by up to four weeks.
+    end = bench.END.date()
+    near = (
+        select(Enrolment.id)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(
+            Enrolment.due_on.between(end - timedelta(days=28), end + timedelta(days=14)),
+            ~(
+                select(CourseCompletion.id)
+                .where(
+                    CourseCompletion.user_id == StaffMember.user_id,
+                    CourseCompletion.course_id == Enrolment.course_id,
+                )
+                .exists()
+            ),
+        )
+    )
+    assert _count(near) >= 5
+    recent = bench.END.replace(tzinfo=UTC) - timedelta(days=3)
+    assert _count(select(Enrolment.id).where(Enrolment.enrolled_at >= recent)) >= 1
+
+    # Completions never after END, and no pile-up on the last days (one that
+    # would finish after END is in progress): the last three days hold about
+    # their share of ~1,000 days, not the 10x an END clamp would put there.
+    completion_times = db.session.scalars(select(CourseCompletion.completed_at)).all()
+    assert max(completion_times) <= bench.END.replace(tzinfo=UTC)
+    last_days = sum(t >= recent for t in completion_times)
+    assert last_days <= 0.02 * len(completion_times)
