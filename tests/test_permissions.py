@@ -438,4 +438,12 @@ TABLE += [
 CHANGES += [
     ("/profilo/calendario/cambia-indirizzo", {}, dict.fromkeys(ALL, 302)),
 ]
+# Choosing the weekly digest instead of each reminder: one's own choice, a POST with the token.
+TABLE += [
+    ("GET", "/profilo/promemoria", dict.fromkeys(ALL, 405)),
+    ("POST", "/profilo/promemoria", dict.fromkeys(ALL, 400)),
+]
+CHANGES += [
+    ("/profilo/promemoria", {"reminders": "digest"}, dict.fromkeys(ALL, 302)),
+]
 # --- end of issue #16's due-date rows

@@ -70,6 +70,8 @@ class Enrolment(Model):
         Index("ix_enrolments_staff_report", "staff_id", "course_id", "enrolled_at", "due_on"),
         # The notifications' planner reads the enrolments of the last days.
         Index("ix_enrolments_enrolled_at", "enrolled_at"),
+        # ... and the enrolments due on given days (reminders, overdue notices).
+        Index("ix_enrolments_due_on", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

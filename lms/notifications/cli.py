@@ -102,4 +102,5 @@ def worker_command(name: str | None) -> None:
     with queue.open():
         if ensure_schema(queue):
             click.echo("applied the job queue's schema")
-    queue.run_worker(queues=[QUEUE], name=name)
+    # Finished jobs are deleted: the outbox (lms notify status) is the record of what was sent.
+    queue.run_worker(queues=[QUEUE], name=name, delete_jobs="successful")

@@ -108,7 +108,9 @@ def _period_start(user: User, notification: Notification) -> date:
 def _in_scope(user: User, today: date) -> ColumnElement[bool]:
     return and_(
         StaffMember.still_employed(today),
-        exists().where(Authority.id == StaffMember.authority_id, authority_scope_clause(user)),
+        StaffMember.authority_id.in_(
+            select(Authority.id).where(authority_scope_clause(user)).correlate(None)
+        ),
     )
 
 

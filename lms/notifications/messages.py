@@ -26,6 +26,7 @@ from lms.extensions import db
 from lms.notifications.digest import hr_digest
 from lms.notifications.due import due_items, notices
 from lms.notifications.models import Kind, Notification, kind_of
+from lms.notifications.plan import Settings, overdue_horizon
 from lms.register.models import StaffMember
 
 
@@ -179,7 +180,8 @@ def _learner(notification: Notification, today: date) -> EmailMessage | Cancel:
 def _learner_digest(staff: StaffMember, user: User | None, today: date) -> EmailMessage | Cancel:
     if user is None or not user.reminder_digest:
         return Cancel("no longer takes the digest")
-    items = notices(due_items(user, today))
+    horizon = overdue_horizon(today, Settings.from_config().overdue_repeats)
+    items = [i for i in notices(due_items(user, today)) if i.due_on >= horizon]
     if not items:
         return Cancel("nothing due", empty=True)
     urls = {

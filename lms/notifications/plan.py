@@ -82,6 +82,15 @@ _COLUMNS = [
 ]
 
 
+def overdue_horizon(today: date, repeats: int) -> date:
+    """The earliest due date still reminded of today: the last weekly repeat's week.
+
+    A weekly digest lists overdue courses as long as the single reminders would
+    have gone on; after that the home page and the HR manager keep track.
+    """
+    return today - timedelta(days=WEEK * (repeats + 1))
+
+
 def week_start(today: date, weekday: int) -> date:
     """The last *weekday* (0 Monday) on or before *today*: the digests' week."""
     return today - timedelta(days=(today.weekday() - weekday) % 7)
@@ -291,19 +300,28 @@ def plan_overdue(today: date, now: datetime, repeats: int) -> dict[str, int]:
     return counts
 
 
-def plan_learner_digests(today: date, now: datetime, weekday: int) -> int:
+def plan_learner_digests(today: date, now: datetime, weekday: int, repeats: int) -> int:
     """This week's digest for the people who chose it and have something due or overdue."""
     week = week_start(today, weekday)
     values = _values(Kind.DIGEST.value, now)
     soon = today + timedelta(days=NOTICE_DAYS)
-    something_due = exists().where(
-        Enrolment.staff_id == StaffMember.id,
-        Enrolment.due_on <= soon,
-        ~exists().where(
-            CourseCompletion.user_id == StaffMember.user_id,
-            CourseCompletion.course_id == Enrolment.course_id,
-        ),
-        exists().where(Course.id == Enrolment.course_id, Course.retired_at.is_(None)),
+    # Correlated by hand: the inner tests are about this person's own enrolment.
+    something_due = (
+        exists()
+        .where(
+            Enrolment.staff_id == StaffMember.id,
+            Enrolment.due_on.between(overdue_horizon(today, repeats), soon),
+            ~exists()
+            .where(
+                CourseCompletion.user_id == StaffMember.user_id,
+                CourseCompletion.course_id == Enrolment.course_id,
+            )
+            .correlate(StaffMember, Enrolment),
+            exists()
+            .where(Course.id == Enrolment.course_id, Course.retired_at.is_(None))
+            .correlate(Enrolment),
+        )
+        .correlate(StaffMember)
     )
     rows = (
         select(
@@ -390,6 +408,9 @@ def plan_day(now: datetime | None = None, settings: Settings | None = None) -> P
         report.add(kind, count)
     for kind, count in plan_overdue(today, now, settings.overdue_repeats).items():
         report.add(kind, count)
-    report.add(Kind.DIGEST.value, plan_learner_digests(today, now, settings.digest_weekday))
+    report.add(
+        Kind.DIGEST.value,
+        plan_learner_digests(today, now, settings.digest_weekday, settings.overdue_repeats),
+    )
     report.add(Kind.HR_DIGEST.value, plan_hr_digests(today, now, settings.digest_weekday))
     return report

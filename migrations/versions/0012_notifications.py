@@ -67,6 +67,7 @@ def upgrade():
     # The planner finds the enrolments and completions of the last days by date.
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
         batch_op.create_index('ix_enrolments_enrolled_at', ['enrolled_at'], unique=False)
+        batch_op.create_index('ix_enrolments_due_on', ['due_on'], unique=False)
     with op.batch_alter_table('course_completions', schema=None) as batch_op:
         batch_op.create_index('ix_course_completions_completed_at', ['completed_at'], unique=False)
     with op.batch_alter_table('users', schema=None) as batch_op:
@@ -89,5 +90,6 @@ def downgrade():
     with op.batch_alter_table('course_completions', schema=None) as batch_op:
         batch_op.drop_index('ix_course_completions_completed_at')
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
+        batch_op.drop_index('ix_enrolments_due_on')
         batch_op.drop_index('ix_enrolments_enrolled_at')
     op.drop_table('notifications')
