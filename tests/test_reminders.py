@@ -391,6 +391,9 @@ def test_a_refused_address_is_recorded_and_a_deferred_one_retried_with_back_off(
     _, later = _person(make_user, authority, "BNCLRA80A41H501Y", "later@example.org")
     _enrol(nobody, world.course, D0 + timedelta(days=30))
     _enrol(later, world.course, D0 + timedelta(days=30))
+    # Ids read here: an object of the test's session touched inside the mail app's
+    # context would be loaded through that app's engine and hold its connection.
+    later_id = later.id
     picky = _Picky()
     controller = Controller(picky, hostname="127.0.0.1", port=_free_port())
     controller.start()
@@ -400,7 +403,7 @@ def test_a_refused_address_is_recorded_and_a_deferred_one_retried_with_back_off(
         with mail.app_context():
             first = run_day(morning(D0)).sent
             assert (first.sent, first.refused, first.deferred) == (1, 1, 1)
-            row = _db.session.query(Notification).filter_by(staff_id=later.id).one()
+            row = _db.session.query(Notification).filter_by(staff_id=later_id).one()
             first_wait = row.next_attempt_at - morning(D0)
             send_pending(row.next_attempt_at)  # deferred again
             _db.session.refresh(row)

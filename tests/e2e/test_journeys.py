@@ -293,7 +293,7 @@ def enrol_the_authority(browser: Browser) -> None:
     page.get_by_label("Corso").select_option(label="Monitoraggio, rendicontazione e controlli")
     target = page.get_by_label("Ente o regione")
     target.select_option(target.locator("option", has_text="Napoli").first.get_attribute("value"))
-    page.get_by_label("Scadenza").fill("2027-03-31")
+    page.get_by_label("Scadenza (facoltativa)", exact=True).fill("2027-03-31")
     page.get_by_role("button", name="Iscrivi").click()
     browser.check()
     expect(page.get_by_text(re.compile(r"[1-9]\d* iscritti, \d+ già iscritti"))).to_be_visible()
