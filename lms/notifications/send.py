@@ -91,6 +91,8 @@ def claim(now: datetime, size: int) -> list[int]:
             .where(Notification.id.in_(candidates.scalar_subquery()), *_due(now))
             .values(claimed_until=now + timedelta(minutes=CLAIM_MINUTES))
             .returning(Notification.id)
+            # A bulk claim: the rows already loaded in this session are not refreshed.
+            .execution_options(synchronize_session=False)
         )
     )
     db.session.commit()
