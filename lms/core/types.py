@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -49,6 +49,11 @@ ROME = ZoneInfo("Europe/Rome")
 def rome_date(moment: datetime) -> date:
     """The calendar day in Italy at *moment*: reports and leaving dates count Italian days."""
     return moment.astimezone(ROME).date()
+
+
+def rome_midnight(day: date) -> datetime:
+    """The moment an Italian day begins, in UTC (for "from day X" in queries on moments)."""
+    return datetime.combine(day, time.min, tzinfo=ROME).astimezone(UTC)
 
 
 def today_in_italy() -> date:

@@ -15,16 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from lms.auth.models import PasswordToken, Role, User
 from lms.auth.permissions import authority_scope_clause
-from lms.core.types import ROME
+from lms.core.types import ROME, rome_midnight
 from lms.courses.models import Course, CourseCompletion
 from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.notifications.models import Kind, Notification, Status
-from lms.register.models import Authority, Region, StaffMember
+from lms.notifications.plan import completed_course
+from lms.register.models import Authority, StaffMember
 
 #: People listed in each part of a digest (the counts are complete).
 LIST_LIMIT = 20
@@ -78,15 +79,9 @@ class HrDigest:
         return self.end - timedelta(days=1)
 
 
-def _rome_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ROME)
-
-
 def _area_name(user: User) -> str:
-    regions = [s.region for s in user.scopes if s.region is not None]
-    authorities = [s.authority for s in user.scopes if s.authority is not None]
-    names = sorted(r.name for r in regions if isinstance(r, Region)) + sorted(
-        a.name for a in authorities if isinstance(a, Authority)
+    names = sorted(s.region.name for s in user.scopes if s.region is not None) + sorted(
+        s.authority.name for s in user.scopes if s.authority is not None
     )
     if len(names) > 3:  # noqa: PLR2004 - three names, then a count
         return f"{', '.join(names[:3])} (+{len(names) - 3})"
@@ -111,13 +106,6 @@ def _in_scope(user: User, today: date) -> ColumnElement[bool]:
         StaffMember.authority_id.in_(
             select(Authority.id).where(authority_scope_clause(user)).correlate(None)
         ),
-    )
-
-
-def _completed() -> ColumnElement[bool]:
-    return exists().where(
-        CourseCompletion.user_id == StaffMember.user_id,
-        CourseCompletion.course_id == Enrolment.course_id,
     )
 
 
@@ -159,7 +147,9 @@ def hr_digest(user: User, notification: Notification, today: date) -> HrDigest:
         .join(StaffMember, StaffMember.id == Enrolment.staff_id)
         .join(Authority, Authority.id == StaffMember.authority_id)
         .join(Course, Course.id == Enrolment.course_id)
-        .where(scope, offered, Enrolment.due_on >= start, Enrolment.due_on < end, ~_completed())
+        .where(
+            scope, offered, Enrolment.due_on >= start, Enrolment.due_on < end, ~completed_course()
+        )
         .order_by(Enrolment.due_on, StaffMember.last_name, StaffMember.first_name, Course.title)
     )
     digest.overdue_count = _count(overdue)
@@ -184,8 +174,8 @@ def hr_digest(user: User, notification: Notification, today: date) -> HrDigest:
         .join(Course, Course.id == CourseCompletion.course_id)
         .where(
             scope,
-            CourseCompletion.completed_at >= _rome_midnight(start),
-            CourseCompletion.completed_at < _rome_midnight(end),
+            CourseCompletion.completed_at >= rome_midnight(start),
+            CourseCompletion.completed_at < rome_midnight(end),
         )
         .order_by(CourseCompletion.completed_at, StaffMember.last_name, StaffMember.first_name)
     )
@@ -217,7 +207,7 @@ def hr_digest(user: User, notification: Notification, today: date) -> HrDigest:
     ).one()
     digest.enrolments, digest.enrolments_completed = int(totals[0]), int(totals[1])
 
-    cutoff = _rome_midnight(end) - timedelta(days=LINK_WAIT_DAYS)
+    cutoff = rome_midnight(end) - timedelta(days=LINK_WAIT_DAYS)
     first_link = (
         select(func.min(PasswordToken.created_at))
         .where(PasswordToken.user_id == User.id)
@@ -240,6 +230,6 @@ def hr_digest(user: User, notification: Notification, today: date) -> HrDigest:
     digest.waiting_count = _count(waiting)
     digest.waiting = _lines(waiting, with_course=False)
     digest.waiting_new = _count(
-        waiting.where(first_link >= _rome_midnight(start) - timedelta(days=LINK_WAIT_DAYS))
+        waiting.where(first_link >= rome_midnight(start) - timedelta(days=LINK_WAIT_DAYS))
     )
     return digest

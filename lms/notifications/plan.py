@@ -38,10 +38,12 @@ from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Exists,
     Select,
     and_,
     exists,
     literal,
+    null,
     or_,
     select,
 )
@@ -113,27 +115,39 @@ class PlanReport:
         return sum(self.counts.values())
 
 
-def _values(kind: str, now: datetime) -> list[Any]:
-    return [
+def _outbox_rows(
+    kind: str,
+    now: datetime,
+    *,
+    on_date: Any,
+    staff_id: Any = None,
+    user_id: Any = None,
+    enrolment_id: Any = None,
+) -> Select:
+    """SELECT of the outbox's columns (:data:`_COLUMNS`, in order): new pending rows of *kind*.
+
+    The recipient and the enrolment are columns of the caller's FROM, or NULL.
+    """
+    return select(
         literal(kind).label("kind"),
+        (null() if staff_id is None else staff_id).label("staff_id"),
+        (null() if user_id is None else user_id).label("user_id"),
+        (null() if enrolment_id is None else enrolment_id).label("enrolment_id"),
+        on_date.label("on_date"),
         literal(Status.PENDING.value).label("status"),
         literal(now, UTCDateTime()).label("created_at"),
         literal(now, UTCDateTime()).label("next_attempt_at"),
         literal(0).label("attempts"),
-    ]
+    )
 
 
 def _learner_rows(kind: str, on_date: Any, now: datetime) -> Select:
-    """SELECT of the outbox columns for one enrolment each (FROM enrolments and staff)."""
-    values = _values(kind, now)
-    return select(
-        values[0],
-        StaffMember.id.label("staff_id"),
-        literal(None).label("user_id"),
-        Enrolment.id.label("enrolment_id"),
-        on_date.label("on_date"),
-        *values[1:],
-    ).select_from(Enrolment)
+    """The outbox rows of *kind* for enrolments, FROM enrolments JOIN staff."""
+    return (
+        _outbox_rows(kind, now, on_date=on_date, staff_id=StaffMember.id, enrolment_id=Enrolment.id)
+        .select_from(Enrolment)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+    )
 
 
 def _reachable(today: date) -> ColumnElement[bool]:
@@ -149,25 +163,21 @@ def _reachable(today: date) -> ColumnElement[bool]:
     )
 
 
-def _open() -> ColumnElement[bool]:
-    """The enrolment's course is not completed by its person."""
-    return ~exists().where(
+def completed_course() -> Exists:
+    """EXISTS: the staff member has completed the enrolment's course (both in the outer query)."""
+    return exists().where(
         CourseCompletion.user_id == StaffMember.user_id,
         CourseCompletion.course_id == Enrolment.course_id,
     )
 
 
+def _open() -> ColumnElement[bool]:
+    """The enrolment's course is not completed by its person."""
+    return ~completed_course()
+
+
 def _takes_digest() -> ColumnElement[bool]:
     return exists().where(User.id == StaffMember.user_id, User.reminder_digest.is_(True))
-
-
-def _enrolments(today: date) -> Select:
-    """FROM enrolments JOIN staff, with the people who may be written to."""
-    return (
-        select(Enrolment.id)
-        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-        .where(_reachable(today))
-    )
 
 
 def _insert(select_rows: Select) -> int:
@@ -177,29 +187,23 @@ def _insert(select_rows: Select) -> int:
 
 def plan_enrolled(today: date, now: datetime) -> int:
     """The enrolment message for enrolments of the last :data:`EVENT_DAYS` days."""
-    rows = (
-        _learner_rows(Kind.ENROLLED.value, utc_day(Enrolment.enrolled_at), now)
-        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-        .where(
-            _reachable(today),
-            _open(),
-            Enrolment.enrolled_at >= now - timedelta(days=EVENT_DAYS),
-        )
+    rows = _learner_rows(Kind.ENROLLED.value, utc_day(Enrolment.enrolled_at), now).where(
+        _reachable(today),
+        _open(),
+        Enrolment.enrolled_at >= now - timedelta(days=EVENT_DAYS),
     )
     return _insert(rows)
 
 
 def plan_completed(today: date, now: datetime) -> int:
     """The completion message for completions of the last :data:`EVENT_DAYS` days."""
-    values = _values(Kind.COMPLETED.value, now)
     rows = (
-        select(
-            values[0],
-            StaffMember.id.label("staff_id"),
-            literal(None).label("user_id"),
-            Enrolment.id.label("enrolment_id"),
-            utc_day(CourseCompletion.completed_at).label("on_date"),
-            *values[1:],
+        _outbox_rows(
+            Kind.COMPLETED.value,
+            now,
+            on_date=utc_day(CourseCompletion.completed_at),
+            staff_id=StaffMember.id,
+            enrolment_id=Enrolment.id,
         )
         .select_from(CourseCompletion)
         .join(StaffMember, StaffMember.user_id == CourseCompletion.user_id)
@@ -263,18 +267,14 @@ def plan_due(today: date, now: datetime, configured: tuple[int, ...]) -> dict[st
             following = days[index + 1] if index + 1 < len(days) else -1
             # Due in at most n days and more than the next reminder's (or today).
             latest, earliest = today + timedelta(days=n), today + timedelta(days=following + 1)
-            rows = (
-                _learner_rows(f"{Kind.DUE.value}:{n}", Enrolment.due_on, now)
-                .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-                .where(
-                    picks,
-                    _reachable(today),
-                    _open(),
-                    ~_takes_digest(),
-                    Enrolment.due_on.between(earliest, latest),
-                    # Enrolled today or yesterday: the enrolment message just gave the date.
-                    Enrolment.enrolled_at < now - timedelta(days=1),
-                )
+            rows = _learner_rows(f"{Kind.DUE.value}:{n}", Enrolment.due_on, now).where(
+                picks,
+                _reachable(today),
+                _open(),
+                ~_takes_digest(),
+                Enrolment.due_on.between(earliest, latest),
+                # Enrolled today or yesterday: the enrolment message just gave the date.
+                Enrolment.enrolled_at < now - timedelta(days=1),
             )
             kind = f"{Kind.DUE.value}:{n}"
             counts[kind] = counts.get(kind, 0) + _insert(rows)
@@ -291,10 +291,8 @@ def plan_overdue(today: date, now: datetime, repeats: int) -> dict[str, int]:
         conditions = [_reachable(today), _open(), Enrolment.due_on.between(earliest, latest)]
         if step:
             conditions.append(~_takes_digest())
-        rows = (
-            _learner_rows(f"{Kind.OVERDUE.value}:{step}", Enrolment.due_on, now)
-            .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-            .where(*conditions)
+        rows = _learner_rows(f"{Kind.OVERDUE.value}:{step}", Enrolment.due_on, now).where(
+            *conditions
         )
         counts[f"{Kind.OVERDUE.value}:{step}"] = _insert(rows)
     return counts
@@ -303,7 +301,6 @@ def plan_overdue(today: date, now: datetime, repeats: int) -> dict[str, int]:
 def plan_learner_digests(today: date, now: datetime, weekday: int, repeats: int) -> int:
     """This week's digest for the people who chose it and have something due or overdue."""
     week = week_start(today, weekday)
-    values = _values(Kind.DIGEST.value, now)
     soon = today + timedelta(days=NOTICE_DAYS)
     # Correlated by hand: the inner tests are about this person's own enrolment.
     something_due = (
@@ -311,12 +308,7 @@ def plan_learner_digests(today: date, now: datetime, weekday: int, repeats: int)
         .where(
             Enrolment.staff_id == StaffMember.id,
             Enrolment.due_on.between(overdue_horizon(today, repeats), soon),
-            ~exists()
-            .where(
-                CourseCompletion.user_id == StaffMember.user_id,
-                CourseCompletion.course_id == Enrolment.course_id,
-            )
-            .correlate(StaffMember, Enrolment),
+            ~completed_course().correlate(StaffMember, Enrolment),
             exists()
             .where(Course.id == Enrolment.course_id, Course.retired_at.is_(None))
             .correlate(Enrolment),
@@ -324,14 +316,7 @@ def plan_learner_digests(today: date, now: datetime, weekday: int, repeats: int)
         .correlate(StaffMember)
     )
     rows = (
-        select(
-            values[0],
-            StaffMember.id.label("staff_id"),
-            literal(None).label("user_id"),
-            literal(None).label("enrolment_id"),
-            literal(week, Date()).label("on_date"),
-            *values[1:],
-        )
+        _outbox_rows(Kind.DIGEST.value, now, on_date=literal(week, Date()), staff_id=StaffMember.id)
         .select_from(StaffMember)
         .join(User, User.id == StaffMember.user_id)
         .where(
@@ -347,16 +332,8 @@ def plan_learner_digests(today: date, now: datetime, weekday: int, repeats: int)
 def plan_hr_digests(today: date, now: datetime, weekday: int) -> int:
     """This week's digest for every active HR manager (the sender drops the empty ones)."""
     week = week_start(today, weekday)
-    values = _values(Kind.HR_DIGEST.value, now)
     rows = (
-        select(
-            values[0],
-            literal(None).label("staff_id"),
-            User.id.label("user_id"),
-            literal(None).label("enrolment_id"),
-            literal(week, Date()).label("on_date"),
-            *values[1:],
-        )
+        _outbox_rows(Kind.HR_DIGEST.value, now, on_date=literal(week, Date()), user_id=User.id)
         .select_from(User)
         .where(User.role == Role.HR, User.active.is_(True))
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -35,7 +35,7 @@ from lms.auth.operations import find_authority, user_scope
 from lms.auth.permissions import Capability, authority_scope_clause, require
 from lms.core.downloads import FORMATS, table_download
 from lms.core.sql import paginate
-from lms.core.types import ROME
+from lms.core.types import ROME, rome_midnight
 from lms.extensions import db
 from lms.register.models import Authority, Region
 
@@ -124,8 +124,8 @@ def _dates(args: Mapping[str, str]) -> dict[str, datetime | None]:
     if since and until and since > until:
         abort(400, description=_("La data iniziale viene dopo quella finale."))
     return {
-        "since": _rome_midnight(since) if since else None,
-        "until": _rome_midnight(until + timedelta(days=1)) if until else None,
+        "since": rome_midnight(since) if since else None,
+        "until": rome_midnight(until + timedelta(days=1)) if until else None,
     }
 
 
@@ -182,11 +182,6 @@ def _day(text: str) -> date | None:
             ),
         )
     return day
-
-
-def _rome_midnight(day: date) -> datetime:
-    """The moment an Italian day begins, in UTC (the log's days are Italian days)."""
-    return datetime.combine(day, time.min, tzinfo=ROME).astimezone(UTC)
 
 
 def rome_time(moment: datetime) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Integer, Label, and_, cast, func, or_, select, true
@@ -19,7 +19,7 @@ from lms.assessments.models import QuizAttempt
 from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
-from lms.core.types import ROME, today_in_italy
+from lms.core.types import rome_midnight, today_in_italy
 from lms.courses.models import Course, CourseCompletion, CourseStatus, Module, ModuleKind
 from lms.enrolments.models import Enrolment
 from lms.enrolments.roster import parse_category, parse_date
@@ -57,7 +57,7 @@ class ReportFilters:
     @property
     def day_end(self) -> datetime:
         """The first instant after day ``as_of`` in Italy, in UTC: events before it count."""
-        return datetime.combine(self.as_of + timedelta(days=1), time(0), ROME).astimezone(UTC)
+        return rome_midnight(self.as_of + timedelta(days=1))
 
     def query_args(self, *, place: bool = True) -> dict[str, str]:
         """The filters as URL query arguments (for links and downloads).
