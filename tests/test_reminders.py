@@ -499,3 +499,21 @@ def test_each_hr_manager_digest_lists_exactly_their_areas_changes(
     # The next week covers only the next week: nothing new for Sicily, so no digest.
     sent = world.run(next_monday + timedelta(days=7))
     assert [m["To"] for m in sent if "Riepilogo" in str(m["Subject"])] == []
+
+
+def test_lms_notify_run_sends_in_each_readers_language_and_refuses_bad_settings(world):
+    runner = world.mail_app.test_cli_runner()
+    with world.mail_app.app_context():
+        result = runner.invoke(args=["notify", "run", "--date", D0.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "enrolled 1" in result.output
+    (message,) = world.inbox
+    assert str(message["Subject"]) == f"Iscrizione al corso «{TITLE}»"  # the learner's Italian
+    world.mail_app.config["REMINDER_DAYS"] = "14,abc"
+    try:
+        with world.mail_app.app_context():
+            result = runner.invoke(args=["notify", "run", "--plan-only"])
+    finally:
+        world.mail_app.config["REMINDER_DAYS"] = "14,3"
+    assert result.exit_code == 1
+    assert "“abc” is not a number of days between 1 and 365" in result.output

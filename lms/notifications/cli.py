@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from lms.core.messages import english
 from lms.core.types import ROME
 from lms.extensions import db
 from lms.notifications.jobs import RunReport, run_day, run_events
@@ -61,10 +62,11 @@ def run_command(day: str | None, events_only: bool, plan_only: bool) -> None:  #
     if not current_app.config.get("SMTP_HOST") and not plan_only:
         raise click.ClickException("no SMTP server configured (LMS_SMTP_HOST): nothing can be sent")
     now = _moment(day)
-    try:
-        report = run_events(now) if events_only else run_day(now, send=not plan_only)
-    except ReminderDaysError as error:
-        raise click.ClickException(str(error)) from None
+    with english():  # the command line's language; each message keeps its reader's
+        try:
+            report = run_events(now) if events_only else run_day(now, send=not plan_only)
+        except ReminderDaysError as error:
+            raise click.ClickException(str(error)) from None
     _echo(report)
 
 
