@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import login
+from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
 
+from lms.audit.models import AuditEntry
 from lms.auth.models import Role, User
 from lms.core.mail import Delivery, Outcome
 from lms.core.types import ROME
@@ -517,3 +518,25 @@ def test_lms_notify_run_sends_in_each_readers_language_and_refuses_bad_settings(
         world.mail_app.config["REMINDER_DAYS"] = "14,3"
     assert result.exit_code == 1
     assert "“abc” is not a number of days between 1 and 365" in result.output
+
+
+def test_the_reminder_preference_is_ones_own_and_checked(client: FlaskClient, login_as):
+    learner = login_as(Role.LEARNER)
+    token = csrf_token(client, "/profilo/")
+    bad = client.post("/profilo/promemoria", data={"csrf_token": token, "reminders": "never"})
+    assert bad.status_code == 400
+    ok = client.post("/profilo/promemoria", data={"csrf_token": token, "reminders": "digest"})
+    assert ok.status_code == 302
+    assert ok.headers["Location"].endswith("/profilo/#promemoria")
+    _db.session.expire_all()
+    assert _db.session.get(User, learner.id).reminder_digest is True
+    assert 'id="reminders-digest" value="digest" checked' in client.get("/profilo/").get_data(
+        as_text=True
+    )
+    assert _db.session.query(AuditEntry).count() == 0  # a learner's own choice
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/profilo/")})
+    manager = login_as(Role.HR)
+    token = csrf_token(client, "/profilo/")
+    client.post("/profilo/promemoria", data={"csrf_token": token, "reminders": "digest"})
+    (entry,) = _db.session.query(AuditEntry).all()
+    assert (entry.action, entry.actor_id) == ("user.reminders", manager.id)
