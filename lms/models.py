@@ -6,9 +6,12 @@ from lms.auth.models import PasswordToken, User, UserScope
 from lms.certificates.models import Certificate
 from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
 from lms.enrolments.models import Enrolment, EnrolmentRule, PendingUpload
+from lms.external.models import ExternalTraining
+from lms.live.models import LiveAttendance, LiveEdition, LiveSignup
 from lms.notifications.models import Notification
 from lms.register.models import Authority, Region, StaffMember
 from lms.spid.models import SamlRequest  # noqa: F401 - the SPID requests table
+from lms.surveys.models import SurveyAnswer, SurveyResponse, SurveySubmission
 
 __all__ = [
     "AuditEntry",
@@ -19,6 +22,10 @@ __all__ = [
     "CourseCompletion",
     "Enrolment",
     "EnrolmentRule",
+    "ExternalTraining",
+    "LiveAttendance",
+    "LiveEdition",
+    "LiveSignup",
     "Module",
     "ModuleProgress",
     "Notification",
@@ -28,6 +35,9 @@ __all__ = [
     "QuizVersion",
     "Region",
     "StaffMember",
+    "SurveyAnswer",
+    "SurveyResponse",
+    "SurveySubmission",
     "User",
     "UserScope",
 ]

@@ -408,7 +408,7 @@ def test_a_missing_root(tmp_path: Path) -> None:
         pytest.param(
             "---\ntitle: Q\ntype: video\nminutes: 0\n---\n",
             [
-                "3: 'type' must be page or quiz, not 'video'",
+                "3: 'type' must be page, quiz, live or survey, not 'video'",
                 "4: 'minutes' must be a whole number of at least 1, not 0",
             ],
             id="bad type and minutes",

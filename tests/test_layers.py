@@ -33,6 +33,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("courses",),  # courses, modules, progress and completions
     ("assessments",),  # quizzes taken: attempts, grading, statistics
     ("enrolments",),  # roster import, enrolment, standing rules, links for staff
+    ("live",),  # live sessions: editions, sign-ups, waiting lists, attendance, registers
+    ("surveys",),  # course evaluation: anonymous answers, results for groups of five or more
+    ("external",),  # training done elsewhere: declarations, HR approval, bulk import
     ("certificates",),  # certificates of completed courses
     ("notifications",),  # due dates: the home page's notices, the private calendar feed
     ("reports",),  # read-only pages over everything: reports, the audit log's page

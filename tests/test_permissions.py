@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import permissions_external
+import permissions_live
+import permissions_surveys
 import pytest
 from conftest import csrf_token
 from flask_login import AnonymousUserMixin
@@ -304,7 +307,7 @@ def test_admin_users_page_lists_accounts(client, login_as, make_user):
 C = Capability
 EXPECTED_CAPABILITIES = {
     "learner": {C.LEARN},
-    "trainer": {C.LEARN, C.VIEW_DRAFTS, C.VIEW_COURSE_STATS},
+    "trainer": {C.LEARN, C.VIEW_DRAFTS, C.VIEW_COURSE_STATS, C.SCHEDULE_SESSIONS},
     "hr": {C.LEARN, C.MANAGE_STAFF, C.ENROL, C.VIEW_REPORTS},
     "admin": set(C),
 }
@@ -447,3 +450,11 @@ CHANGES += [
     ("/profilo/promemoria", {"reminders": "digest"}, dict.fromkeys(ALL, 302)),
 ]
 # --- end of issue #16's due-date rows
+
+
+# --- Issue #17: live sessions, surveys and training done elsewhere. Each domain keeps its rows
+# in its own file (tests/permissions_<domain>.py: TABLE_ROWS and CHANGES_ROWS, the same shapes).
+for _rows in (permissions_live, permissions_surveys, permissions_external):
+    TABLE += _rows.TABLE_ROWS
+    CHANGES += _rows.CHANGES_ROWS
+# --- end of issue #17's rows

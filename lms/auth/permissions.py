@@ -28,6 +28,7 @@ class Capability(enum.StrEnum):
     LEARN = "learn"  # take courses, see own progress
     VIEW_DRAFTS = "view_drafts"  # see draft courses and module previews
     VIEW_COURSE_STATS = "view_course_stats"  # per-course and per-question statistics
+    SCHEDULE_SESSIONS = "schedule_sessions"  # schedule live editions, keep their registers
     MANAGE_STAFF = "manage_staff"  # import rosters, see staff (within scope)
     ENROL = "enrol"  # enrol staff (within scope)
     VIEW_REPORTS = "view_reports"  # coverage and learner reports (within scope)
@@ -37,7 +38,12 @@ class Capability(enum.StrEnum):
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.LEARNER: frozenset({Capability.LEARN}),
     Role.TRAINER: frozenset(
-        {Capability.LEARN, Capability.VIEW_DRAFTS, Capability.VIEW_COURSE_STATS}
+        {
+            Capability.LEARN,
+            Capability.VIEW_DRAFTS,
+            Capability.VIEW_COURSE_STATS,
+            Capability.SCHEDULE_SESSIONS,
+        }
     ),
     Role.HR: frozenset(
         {Capability.LEARN, Capability.MANAGE_STAFF, Capability.ENROL, Capability.VIEW_REPORTS}

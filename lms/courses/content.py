@@ -28,8 +28,8 @@ from lms.content.quiz import Question, parse_quiz, quiz_intro
 from lms.courses.content_check import LinkTargets, check_page
 from lms.courses.front_matter import (
     COURSE_KEYS,
+    KEY_TYPES,
     MODULE_KEYS,
-    QUIZ_ONLY_KEYS,
     Document,
     ModuleType,
     read_document,
@@ -55,6 +55,8 @@ IGNORED_FILES = frozenset({"README.md"})
 #: Module slugs that would collide with a course's other URLs (/courses/<c>/media/…).
 RESERVED_MODULE_SLUGS = frozenset({MEDIA_DIR})
 DEFAULT_PASS_MARK = 60
+#: Percent of a live session's minutes a person must attend, unless it says otherwise.
+DEFAULT_ATTENDANCE = 75
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -83,6 +85,11 @@ class ModuleSource:
     questions: tuple[Question, ...] = ()
     #: A quiz's instructions, before its first question.
     intro: str = ""
+    #: A live session's credit hours (part of the course's) and needed attendance (percent).
+    live_hours: float | None = None
+    attendance: int | None = None
+    #: False: not needed to complete the course (only a survey may say so).
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -296,13 +303,8 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
             document.errors.extend(
                 ContentError(path, error.line, error.message) for error in quiz_errors
             )
-        elif type_is_valid:
-            for key in QUIZ_ONLY_KEYS:
-                if key in document.key_lines:
-                    document.error(
-                        document.key_lines[key],
-                        f"'{key}' is for quizzes only: add 'type: quiz' or remove it",
-                    )
+        if type_is_valid:
+            _check_type_keys(document, type_)
         errors.extend(document.errors)
         if document.errors:
             continue
@@ -326,9 +328,16 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
                 source_hash=hashlib.sha256(document.raw).hexdigest(),
                 questions=tuple(questions),
                 intro=quiz_intro(document.body) if is_quiz else "",
+                live_hours=float(values["hours"]) if type_ is ModuleType.LIVE else None,
+                attendance=values.get("attendance", DEFAULT_ATTENDANCE)
+                if type_ is ModuleType.LIVE
+                else None,
+                required=values.get("required", True),
             )
         )
 
+    if course is not None and "hours" in course.values:
+        _check_live_hours(course, modules, errors)
     if not scan.modules:
         errors.append(
             ContentError(course_dir, 0, "the course has no modules (files named NN-slug.md)")
@@ -356,6 +365,42 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
         ),
         errors,
     )
+
+
+_TYPE_NAMES = {ModuleType.QUIZ: "quizzes", ModuleType.LIVE: "live sessions"}
+
+
+def _check_type_keys(document: Document, type_: ModuleType) -> None:
+    """Keys of another type of module are errors; a live session must give its hours."""
+    for key, owner in KEY_TYPES.items():
+        if key in document.key_lines and owner is not type_:
+            kind = _TYPE_NAMES.get(owner, f"{owner.value}s")
+            document.error(
+                document.key_lines[key],
+                f"'{key}' is for {kind} only: add 'type: {owner.value}' or remove it",
+            )
+    if type_ is ModuleType.LIVE and "hours" not in document.key_lines:
+        document.error(
+            1, "a live session needs 'hours': the credit hours it earns (part of the course's)"
+        )
+
+
+def _check_live_hours(
+    course: Document, modules: list[ModuleSource], errors: list[ContentError]
+) -> None:
+    """The live sessions' hours are part of the course's: together at most its hours."""
+    live = [m for m in modules if m.live_hours is not None]
+    total = sum(m.live_hours or 0 for m in live)
+    if live and total > float(course.values["hours"]) + 1e-9:
+        errors.append(
+            ContentError(
+                course.path,
+                course.key_lines.get("hours", 1),
+                f"'hours' is {course.values['hours']} but the live sessions alone earn {total:g}"
+                f" ({', '.join(m.filename for m in live)}): a course's hours include its"
+                " live sessions'",
+            )
+        )
 
 
 def _sort_key(error: ContentError) -> tuple[str, int]:

@@ -21,8 +21,11 @@ from lms.content.errors import ContentError
 __all__ = [
     "AUDIENCES",
     "COURSE_KEYS",
+    "KEY_TYPES",
+    "LIVE_ONLY_KEYS",
     "MODULE_KEYS",
     "QUIZ_ONLY_KEYS",
+    "SURVEY_ONLY_KEYS",
     "Document",
     "ModuleType",
     "read_document",
@@ -32,10 +35,14 @@ AUDIENCES = ("new_hire", "existing")
 
 
 class ModuleType(StrEnum):
-    """What a module is: a page to read or a quiz to take."""
+    """What a module is: a page to read, a quiz to take, a live session, a survey."""
 
     PAGE = "page"
     QUIZ = "quiz"
+    #: A webinar or classroom session; trainers schedule its editions on the web.
+    LIVE = "live"
+    #: A course evaluation questionnaire (questionario di gradimento), anonymous.
+    SURVEY = "survey"
 
 
 def _show(value: Any) -> str:
@@ -83,7 +90,8 @@ def _choice(*choices: str) -> Check:
     def check(value: Any) -> str | None:
         if value in choices:
             return None
-        return f"must be {' or '.join(choices)}, not {_show(value)}"
+        listed = ", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0]
+        return f"must be {listed}, not {_show(value)}"
 
     return check
 
@@ -116,8 +124,21 @@ MODULE_KEYS: dict[str, tuple[bool, Check]] = {
     "max_attempts": (False, _positive_int),
     "time_limit": (False, _positive_int),
     "shuffle": (False, _boolean),
+    "hours": (False, _positive_number),
+    "attendance": (False, _percent),
+    "required": (False, _boolean),
 }
 QUIZ_ONLY_KEYS = ("pass_mark", "max_attempts", "time_limit", "shuffle")
+#: Keys of a live session: its credit hours (required) and the attendance it needs.
+LIVE_ONLY_KEYS = ("hours", "attendance")
+#: Keys of a survey: whether answering it is needed to complete the course.
+SURVEY_ONLY_KEYS = ("required",)
+#: Which type each type-specific key belongs to, for the error that names it.
+KEY_TYPES: dict[str, ModuleType] = {
+    **dict.fromkeys(QUIZ_ONLY_KEYS, ModuleType.QUIZ),
+    **dict.fromkeys(LIVE_ONLY_KEYS, ModuleType.LIVE),
+    **dict.fromkeys(SURVEY_ONLY_KEYS, ModuleType.SURVEY),
+}
 
 
 @dataclass

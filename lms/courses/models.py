@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -50,6 +51,10 @@ class ModuleKind(enum.StrEnum):
 
     PAGE = "page"
     QUIZ = "quiz"
+    #: A webinar or classroom session, held in editions (lms.live).
+    LIVE = "live"
+    #: A course evaluation questionnaire, answered anonymously (lms.surveys).
+    SURVEY = "survey"
 
 
 class Course(Model):
@@ -129,6 +134,16 @@ class Module(Model):
     #: Minutes allowed per attempt; None: no limit.
     time_limit: Mapped[int | None] = mapped_column(Integer)
     shuffle: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Live session settings (None on other kinds).
+    #: Credit hours of the session: counted as "live" hours when attended.
+    live_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    #: Percent of the session's minutes a person must attend for it to count.
+    attendance_percent: Mapped[int | None] = mapped_column(Integer)
+    #: False: the module is offered but not needed to complete the course
+    #: (only a survey may be optional; every other module is required).
+    required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    #: A survey's questions as synchronised (rendered text, scale labels); None elsewhere.
+    survey_questions: Mapped[list[dict] | None] = mapped_column(JSON)
     #: Set when the file disappears: hidden from learners, progress kept.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -142,6 +142,12 @@ def _sync_module(
     module.max_attempts = module_source.max_attempts if is_quiz else None
     module.time_limit = module_source.time_limit if is_quiz else None
     module.shuffle = module_source.shuffle if is_quiz else False
+    is_live = module_source.type is ModuleType.LIVE
+    module.live_hours = (
+        Decimal(str(module_source.live_hours)).quantize(Decimal("0.01")) if is_live else None
+    )
+    module.attendance_percent = module_source.attendance if is_live else None
+    module.required = module_source.required
     # A quiz's body holds its answer key: only the instructions are rendered as a page.
     module.body_html = _render(source.slug, module_source.intro if is_quiz else module_source.body)
     module.render_version = RENDER_VERSION
