@@ -40,6 +40,18 @@ class Action(enum.StrEnum):
     USER_REMINDERS = "user.reminders"
     STAFF_UPDATE = "staff.update"
     CONTENT_SYNC = "content.sync"
+    # Live sessions (lms.live)
+    EDITION_CREATE = "edition.create"
+    EDITION_UPDATE = "edition.update"
+    EDITION_CANCEL = "edition.cancel"
+    SIGNUP_CREATE = "signup.create"  # a seat booked for someone else (HR, trainer, admin)
+    SIGNUP_CANCEL = "signup.cancel"  # a seat given up for someone else
+    ATTENDANCE_RECORD = "attendance.record"  # marked on the register page
+    ATTENDANCE_IMPORT = "attendance.import"  # read from Teams' or Zoom's report
+    # Training done elsewhere (lms.external)
+    TRAINING_APPROVE = "training.approve"
+    TRAINING_REFUSE = "training.refuse"
+    TRAINING_IMPORT = "training.import"
 
 
 class ObjectKind(enum.StrEnum):
@@ -52,6 +64,8 @@ class ObjectKind(enum.StrEnum):
     COURSE = "course"
     ENROLMENT = "enrolment"
     RULE = "rule"
+    EDITION = "edition"  # a live session's edition
+    TRAINING = "training"  # a training done elsewhere
 
 
 #: An entry's area: the authorities and regions it is about. An HR manager sees

@@ -22,7 +22,9 @@ KIND_ORDER = (
     ObjectKind.REGION,
     ObjectKind.COURSE,
     ObjectKind.RULE,
+    ObjectKind.EDITION,
     ObjectKind.ENROLMENT,
+    ObjectKind.TRAINING,
     ObjectKind.USER,
     ObjectKind.STAFF,
 )

@@ -72,6 +72,16 @@ ACTION_LABELS: Mapping[str, object] = {
     Action.USER_REMINDERS: _l("Scelta dei propri promemoria"),
     Action.STAFF_UPDATE: _l("Modifica dei dati di una persona"),
     Action.CONTENT_SYNC: _l("Aggiornamento dei contenuti dei corsi"),
+    Action.EDITION_CREATE: _l("Nuova edizione di una sessione dal vivo"),
+    Action.EDITION_UPDATE: _l("Modifica di un'edizione"),
+    Action.EDITION_CANCEL: _l("Annullamento di un'edizione"),
+    Action.SIGNUP_CREATE: _l("Prenotazione di un posto per una persona"),
+    Action.SIGNUP_CANCEL: _l("Rinuncia a un posto per una persona"),
+    Action.ATTENDANCE_RECORD: _l("Registrazione delle presenze"),
+    Action.ATTENDANCE_IMPORT: _l("Importazione del rapporto presenze"),
+    Action.TRAINING_APPROVE: _l("Approvazione di una formazione esterna"),
+    Action.TRAINING_REFUSE: _l("Rifiuto di una formazione esterna"),
+    Action.TRAINING_IMPORT: _l("Importazione di formazione esterna"),
 }
 KIND_LABELS: Mapping[str, object] = {
     ObjectKind.STAFF: _l("Persona"),
@@ -81,6 +91,8 @@ KIND_LABELS: Mapping[str, object] = {
     ObjectKind.COURSE: _l("Corso"),
     ObjectKind.ENROLMENT: _l("Iscrizione"),
     ObjectKind.RULE: _l("Regola"),
+    ObjectKind.EDITION: _l("Edizione"),
+    ObjectKind.TRAINING: _l("Formazione esterna"),
 }
 VIA_LABELS: Mapping[str, object] = {Via.WEB: _l("Web"), Via.CLI: _l("Riga di comando")}
 
