@@ -150,6 +150,17 @@ def _register_blueprints(app: Flask) -> None:
     from lms.spid.views import bp as spid_bp  # noqa: PLC0415
 
     app.register_blueprint(spid_bp)
+    # Issue #17's domains: each lists the modules that add routes to its blueprint.
+    import importlib  # noqa: PLC0415
+
+    from lms.external import blueprint as external  # noqa: PLC0415
+    from lms.live import blueprint as live  # noqa: PLC0415
+    from lms.surveys import blueprint as surveys  # noqa: PLC0415
+
+    for domain in (live, surveys, external):
+        for module in domain.VIEW_MODULES:
+            importlib.import_module(module)
+        app.register_blueprint(domain.bp)
     register_filters(app)
     register_error_handlers(app)
     app.after_request(security_headers)
