@@ -259,3 +259,26 @@ def test_repeated_scope_is_not_a_crash(runner, db, scope_args):
     else:
         assert_one_error_line(result)
         assert user_count(db) == 0
+
+
+def test_the_command_line_keeps_the_last_active_administrator(runner, db, make_user):
+    """Neither `deactivate` nor `set-role` removes the last admin; with a second one they do."""
+    only = make_user("admin", email="unico.admin@example.org")
+    db.session.commit()
+    for args in (
+        ["users", "deactivate", "--email", only.email],
+        ["users", "set-role", "--email", only.email, "--role", "trainer"],
+    ):
+        result = runner.invoke(args=args)
+        assert_one_error_line(result, "the last active administrator")
+    db.session.expire_all()
+    kept = get_user(db, "unico.admin@example.org")
+    assert kept is not None
+    assert (kept.role, kept.active) == (Role.ADMIN, True)
+
+    make_user("admin", email="seconda.admin@example.org")
+    db.session.commit()
+    result = runner.invoke(args=["users", "set-role", "--email", only.email, "--role", "trainer"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["users", "deactivate", "--email", "seconda.admin@example.org"])
+    assert_one_error_line(result, "the last active administrator")

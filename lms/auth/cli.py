@@ -11,9 +11,9 @@ from lms.auth.links import link_message, password_link
 from lms.auth.models import Role
 from lms.auth.operations import (
     AccountError,
-    change_role,
+    change_account_role,
     create_user,
-    deactivate_user,
+    deactivate_account,
     find_user,
     reactivate_user,
     set_scope,
@@ -121,9 +121,12 @@ def _change(change: Callable[[], bool], done: str, unchanged: str) -> None:
 @_EMAIL
 @with_appcontext
 def deactivate_command(email: str) -> None:
-    """Stop an account from signing in and end its sessions."""
+    """Stop an account from signing in, end its sessions, cancel its unused links.
+
+    Refused for the last active administrator (create another one first).
+    """
     _change(
-        lambda: deactivate_user(find_user(email)),
+        lambda: deactivate_account(find_user(email), by=None),
         f"deactivated {email.strip().lower()}",
         f"{email.strip().lower()} was already deactivated",
     )
@@ -150,10 +153,17 @@ def reactivate_command(email: str) -> None:
 def set_role_command(
     email: str, role: str, scope_authorities: tuple[str, ...], scope_regions: tuple[str, ...]
 ) -> None:
-    """Give an account another role (hr needs a scope; leaving hr removes it)."""
+    """Give an account another role (hr needs a scope; leaving hr removes it).
+
+    Refused when it would take the role of the last active administrator.
+    """
     _change(
-        lambda: change_role(
-            find_user(email), role, scope_authorities=scope_authorities, scope_regions=scope_regions
+        lambda: change_account_role(
+            find_user(email),
+            role,
+            scope_authorities=scope_authorities,
+            scope_regions=scope_regions,
+            by=None,
         ),
         f"{email.strip().lower()} is now {role.strip().lower()}",
         f"{email.strip().lower()} already was {role.strip().lower()}",
