@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lms.content.errors import ContentError
 from lms.content.quiz import Question, parse_quiz, quiz_intro
+from lms.content.survey import SurveyQuestion, parse_survey, survey_intro
 from lms.courses.content_check import LinkTargets, check_page
 from lms.courses.front_matter import (
     COURSE_KEYS,
@@ -90,6 +91,8 @@ class ModuleSource:
     attendance: int | None = None
     #: False: not needed to complete the course (only a survey may say so).
     required: bool = True
+    #: A survey's questions (its introduction is in *intro*).
+    survey: tuple[SurveyQuestion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,7 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
     else:
         errors.append(ContentError(course_path, 0, "missing: every course needs a course.md"))
     course_pass_mark = (course.values if course else {}).get("pass_mark", DEFAULT_PASS_MARK)
+    course_language = (course.values if course else {}).get("language", "it")
 
     modules: list[ModuleSource] = []
     for position, slug, path in scan.modules:
@@ -297,12 +301,8 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
         check_page(document, allowed)
         type_ = ModuleType(document.values.get("type", ModuleType.PAGE))
         type_is_valid = "type" in document.values or "type" not in document.key_lines
-        questions: list[Question] = []
-        if type_ is ModuleType.QUIZ:
-            questions, quiz_errors = parse_quiz(document.body, first_line=document.body_line)
-            document.errors.extend(
-                ContentError(path, error.line, error.message) for error in quiz_errors
-            )
+        questions = _parse_quiz(document, type_)
+        survey = _parse_survey(document, type_, course_language)
         if type_is_valid:
             _check_type_keys(document, type_)
         errors.extend(document.errors)
@@ -327,17 +327,23 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
                 body_line=document.body_line,
                 source_hash=hashlib.sha256(document.raw).hexdigest(),
                 questions=tuple(questions),
-                intro=quiz_intro(document.body) if is_quiz else "",
+                intro=quiz_intro(document.body)
+                if is_quiz
+                else survey_intro(document.body)
+                if type_ is ModuleType.SURVEY
+                else "",
                 live_hours=float(values["hours"]) if type_ is ModuleType.LIVE else None,
                 attendance=values.get("attendance", DEFAULT_ATTENDANCE)
                 if type_ is ModuleType.LIVE
                 else None,
                 required=values.get("required", True),
+                survey=tuple(survey),
             )
         )
 
     if course is not None and "hours" in course.values:
         _check_live_hours(course, modules, errors)
+    _check_some_required(course_path, modules, len(scan.modules), errors)
     if not scan.modules:
         errors.append(
             ContentError(course_dir, 0, "the course has no modules (files named NN-slug.md)")
@@ -365,6 +371,48 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
         ),
         errors,
     )
+
+
+def _parse_quiz(document: Document, type_: ModuleType) -> list[Question]:
+    """A quiz's questions (none for other types); its errors go to the document's."""
+    if type_ is not ModuleType.QUIZ:
+        return []
+    questions, problems = parse_quiz(document.body, first_line=document.body_line)
+    document.errors.extend(
+        ContentError(document.path, error.line, error.message) for error in problems
+    )
+    return questions
+
+
+def _parse_survey(document: Document, type_: ModuleType, language: str) -> list[SurveyQuestion]:
+    """A survey's questions (none for other types); its errors go to the document's."""
+    if type_ is not ModuleType.SURVEY:
+        return []
+    questions, problems = parse_survey(
+        document.body, first_line=document.body_line, language=language
+    )
+    document.errors.extend(
+        ContentError(document.path, error.line, error.message) for error in problems
+    )
+    return questions
+
+
+def _check_some_required(
+    course_path: Path, modules: list[ModuleSource], files: int, errors: list[ContentError]
+) -> None:
+    """A course whose every module is optional could never be completed.
+
+    Checked only when every one of its *files* was read without error.
+    """
+    if modules and len(modules) == files and not any(module.required for module in modules):
+        errors.append(
+            ContentError(
+                course_path,
+                0,
+                "every module is optional ('required: false'): a course needs at least one"
+                " module that completes it",
+            )
+        )
 
 
 _TYPE_NAMES = {ModuleType.QUIZ: "quizzes", ModuleType.LIVE: "live sessions"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
@@ -60,15 +60,26 @@ def complete_module(user: User, module: Module, now: datetime | None = None) -> 
     return record_course_completion_if_due(user, module.course, now)
 
 
+def counted_module(course_id: int) -> ColumnElement[bool]:
+    """WHERE clause on :class:`Module`: the course's modules that count for completion.
+
+    Current (not retired) and required: a module with ``required: false`` (an
+    optional survey) is offered but not needed to complete the course.
+    """
+    return and_(
+        Module.course_id == course_id, Module.retired_at.is_(None), Module.required.is_(True)
+    )
+
+
 def course_is_complete(user: User, course: Course) -> bool:
-    """Every current module of *course* is completed by *user*.
+    """Every current required module of *course* is completed by *user*.
 
     A quiz module is completed only by a passing attempt, so this one rule also
-    says "every quiz passed". Retired modules do not count.
+    says "every quiz passed". Retired and optional modules do not count.
     """
     missing = (
         select(Module.id)
-        .where(Module.course_id == course.id, Module.retired_at.is_(None))
+        .where(counted_module(course.id))
         .where(
             ~exists().where(
                 ModuleProgress.module_id == Module.id,
@@ -77,11 +88,7 @@ def course_is_complete(user: User, course: Course) -> bool:
             )
         )
     )
-    has_modules = db.session.scalar(
-        select(func.count(Module.id)).where(
-            Module.course_id == course.id, Module.retired_at.is_(None)
-        )
-    )
+    has_modules = db.session.scalar(select(func.count(Module.id)).where(counted_module(course.id)))
     return bool(has_modules) and db.session.scalar(select(exists(missing))) is False
 
 
@@ -111,15 +118,11 @@ def record_course_completion_if_due(
 def record_due_completions(course: Course, now: datetime | None = None) -> int:
     """Record the completions a change of the course made due (one set-based insert).
 
-    When a learner's only missing module is retired, the course becomes complete
-    for them without any action of theirs; this records it, dated *now*.
+    When a learner's only missing module is retired (or made optional), the course
+    becomes complete for them without any action of theirs; this records it, dated *now*.
     """
     now = now or utcnow()
-    current = (
-        select(func.count(Module.id))
-        .where(Module.course_id == course.id, Module.retired_at.is_(None))
-        .scalar_subquery()
-    )
+    current = select(func.count(Module.id)).where(counted_module(course.id)).scalar_subquery()
     due = (
         select(
             ModuleProgress.user_id,
@@ -128,8 +131,7 @@ def record_due_completions(course: Course, now: datetime | None = None) -> int:
         )
         .join(Module, Module.id == ModuleProgress.module_id)
         .where(
-            Module.course_id == course.id,
-            Module.retired_at.is_(None),
+            counted_module(course.id),
             ModuleProgress.completed_at.is_not(None),
             ~exists().where(
                 CourseCompletion.user_id == ModuleProgress.user_id,

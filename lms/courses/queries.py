@@ -50,7 +50,7 @@ class CatalogueEntry:
 
     @property
     def progress_pct(self) -> int:
-        """Share of the current modules completed, in whole percent."""
+        """Share of the current required modules completed, in whole percent."""
         return round(100 * self.completed / self.modules) if self.modules else 0
 
 
@@ -65,14 +65,15 @@ def catalogue(user: User) -> list[CatalogueEntry]:
 
 
 def progress_on(user_id: int | None, courses: list[Course]) -> list[CatalogueEntry]:
-    """*courses* with their current module counts and one person's progress (set-based).
+    """*courses* with their required module counts and one person's progress (set-based).
 
+    Only current required modules count (an optional survey does not).
     *user_id* None (a staff member without an account) means no progress at all.
     """
     ids = [c.id for c in courses]
     if not ids:
         return []
-    active = and_(Module.course_id.in_(ids), Module.retired_at.is_(None))
+    active = and_(Module.course_id.in_(ids), Module.retired_at.is_(None), Module.required.is_(True))
     counts = dict(
         db.session.execute(
             select(Module.course_id, func.count(Module.id)).where(active).group_by(Module.course_id)
@@ -117,7 +118,11 @@ class ModuleState:
 
 
 def course_outline(user: User, course: Course) -> list[ModuleState]:
-    """The course's current modules with the reader's state; sequential courses lock ahead."""
+    """The course's current modules with the reader's state; sequential courses lock ahead.
+
+    An optional module (``required: false``) is locked like the others until the
+    required modules before it are done, but never holds back the modules after it.
+    """
     rows = db.session.execute(
         select(Module, ModuleProgress.started_at, ModuleProgress.completed_at)
         .outerjoin(
@@ -133,8 +138,28 @@ def course_outline(user: User, course: Course) -> list[ModuleState]:
         # A module already completed stays open, even if one was inserted before it.
         locked = course.sequential and not open_so_far and not preview and completed_at is None
         states.append(ModuleState(module, started_at is not None, completed_at is not None, locked))
-        open_so_far = open_so_far and completed_at is not None
+        if module.required:
+            open_so_far = open_so_far and completed_at is not None
     return states
+
+
+@dataclass(frozen=True)
+class OutlineProgress:
+    """A reader's progress on a course's outline: its required modules only."""
+
+    done: int
+    total: int
+
+    @property
+    def pct(self) -> int:
+        """Share of the required modules completed, in whole percent."""
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def outline_progress(outline: list[ModuleState]) -> OutlineProgress:
+    """How many of the outline's required modules are completed, out of how many."""
+    required = [state for state in outline if state.module.required]
+    return OutlineProgress(sum(1 for state in required if state.completed), len(required))
 
 
 @dataclass(frozen=True)
@@ -202,12 +227,14 @@ __all__ = [
     "ModuleKind",
     "ModuleState",
     "ModuleStats",
+    "OutlineProgress",
     "catalogue",
     "course_activity",
     "course_completions",
     "course_outline",
     "find_visible_course",
     "module_statistics",
+    "outline_progress",
     "progress_on",
     "visible_courses_clause",
 ]

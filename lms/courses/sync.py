@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from markupsafe import Markup
 from sqlalchemy import select
 
 from lms import audit
 from lms.content.quiz import Question
+from lms.content.survey import SurveyQuestion
 from lms.core.types import utcnow
 from lms.courses.content import CourseSource, ModuleSource, ModuleType, resolve_link
 from lms.courses.models import Course, CourseStatus, Module, ModuleKind, QuizVersion
@@ -86,6 +88,55 @@ def quiz_payload(course_slug: str, questions: tuple[Question, ...]) -> list[dict
     ]
 
 
+def _plain(html: str) -> str:
+    """The text of rendered inline HTML (for downloads): tags dropped, entities decoded."""
+    return Markup(html).striptags()  # noqa: S704 - only read for its text, never shown
+
+
+def _survey_key(question: SurveyQuestion) -> str:
+    """What a question asks, as written: the same key means its answers can be added up."""
+    text = " ".join(question.text.split()).casefold()
+    return _digest(question.kind.value, text, *question.labels)
+
+
+def survey_payload(
+    course_slug: str,
+    questions: tuple[SurveyQuestion, ...],
+    previous: list[dict] | None,
+    version: int,
+) -> list[dict]:
+    """A survey's questions as stored on its module: rendered text, labels, kind, optional.
+
+    ``since`` is the first module version whose answers to the question count in
+    its results: kept while the question (its id, kind, text and labels) stays
+    the same, set to *version* when it is new or changed, so that editing one
+    question does not mix answers to two different questions.
+    """
+    before = {q.get("id"): q for q in previous or []}
+    payload = []
+    for number, question in enumerate(questions, start=1):
+        qid = f"q{number}"
+        key = _survey_key(question)
+        old = before.get(qid)
+        since = old["since"] if old and old.get("key") == key and "since" in old else version
+        text_html = _render_inline(course_slug, question.text)
+        labels_html = [_render_inline(course_slug, label) for label in question.labels]
+        payload.append(
+            {
+                "id": qid,
+                "kind": question.kind.value,
+                "text_html": text_html,
+                "text": _plain(text_html),
+                "labels_html": labels_html,
+                "labels": [_plain(label) for label in labels_html],
+                "optional": question.optional,
+                "key": key,
+                "since": since,
+            }
+        )
+    return payload
+
+
 def _course_values(source: CourseSource) -> dict[str, object]:
     return {
         "title": source.title,
@@ -104,6 +155,9 @@ def _module_hash(course: CourseSource, module: ModuleSource) -> str:
     # A quiz's effective pass mark may come from course.md: part of a quiz's content.
     if module.type is ModuleType.QUIZ:
         return _digest(module.source_hash, course.pass_mark)
+    # So may a survey's default scale (its labels are in the course's language).
+    if module.type is ModuleType.SURVEY:
+        return _digest(module.source_hash, course.language)
     return module.source_hash
 
 
@@ -149,7 +203,10 @@ def _sync_module(
     module.attendance_percent = module_source.attendance if is_live else None
     module.required = module_source.required
     # A quiz's body holds its answer key: only the instructions are rendered as a page.
-    module.body_html = _render(source.slug, module_source.intro if is_quiz else module_source.body)
+    # A survey's questions are drawn as a form: its page shows the introduction only.
+    is_survey = module_source.type is ModuleType.SURVEY
+    body = module_source.intro if is_quiz or is_survey else module_source.body
+    module.body_html = _render(source.slug, body)
     module.render_version = RENDER_VERSION
     module.retired_at = None
     module.updated_at = now
@@ -171,6 +228,11 @@ def _sync_module(
     elif questions is not None and module.quiz_versions:  # a quiz (its questions are set)
         # Same questions, new renderer: refresh the current version's HTML only.
         module.quiz_versions[-1].questions = questions
+    module.survey_questions = (
+        survey_payload(source.slug, module_source.survey, module.survey_questions, module.version)
+        if is_survey
+        else None
+    )
     (report.added if existing is None else report.changed).append(
         f"{source.slug}/{module_source.slug}"
     )
@@ -222,12 +284,21 @@ def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> Sy
             m.slug: m
             for m in db.session.scalars(select(Module).where(Module.course_id == course.id))
         }
+        # A module no longer required (a survey made optional) may complete the course
+        # for those who did everything else, as a retired module does.
+        relaxed = any(
+            (existing := modules.get(m.slug)) is not None
+            and existing.retired_at is None
+            and existing.required
+            and not m.required
+            for m in source.modules
+        )
         for module_source in source.modules:
             _sync_module(
                 course, source, module_source, modules.get(module_source.slug), now, report
             )
         present_modules = {m.slug for m in source.modules}
-        retired_here = False
+        retired_here = relaxed
         for slug, module in modules.items():
             if slug not in present_modules and module.retired_at is None:
                 module.retired_at = now

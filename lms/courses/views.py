@@ -26,7 +26,7 @@ from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
 from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
 from lms.courses.pages import course_or_404, module_context, module_page_renderer
 from lms.courses.progress import complete_module, record_visit
-from lms.courses.queries import course_outline
+from lms.courses.queries import course_outline, outline_progress
 from lms.extensions import db
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -49,13 +49,14 @@ def overview(course_slug: str) -> str:
     """A course's page: its modules, which are done and which are locked."""
     course = course_or_404(course_slug)
     outline = course_outline(current_user, course)
-    done = sum(1 for state in outline if state.completed)
+    progress = outline_progress(outline)  # required modules only
     return render_template(
         "courses/overview.html",
         course=course,
         outline=outline,
-        done=done,
-        progress_pct=round(100 * done / len(outline)) if outline else 0,
+        done=progress.done,
+        required_total=progress.total,
+        progress_pct=progress.pct,
         completion=_completion(course),
     )
 
@@ -86,7 +87,7 @@ def module_page(course_slug: str, module_slug: str) -> str | BaseResponse:
         "following": outline[index + 1] if index + 1 < len(outline) else None,
         "position": index + 1,
         "total": len(outline),
-        "done": sum(1 for other in outline if other.completed),
+        "progress": outline_progress(outline),  # required modules only
     }
     renderer = module_page_renderer(state.module.kind)  # a quiz: drawn by assessments
     if renderer is not None:

@@ -89,6 +89,14 @@ class ReportFilters:
         """WHERE clause on :class:`Module`: not retired by the end of ``as_of``."""
         return or_(Module.retired_at.is_(None), Module.retired_at >= self.day_end)
 
+    def module_counted(self) -> ColumnElement[bool]:
+        """WHERE clause on :class:`Module`: current (see above) and required for completion.
+
+        A module with ``required: false`` (an optional survey) is not part of a
+        course's progress.
+        """
+        return and_(self.module_current(), Module.required.is_(True))
+
     @staticmethod
     def best_score() -> Label[int]:
         """A person's best score on one quiz, in hundredths of a percent (``best``).

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, Select, case, cast, func, select
+from sqlalchemy import Integer, Row, Select, and_, case, cast, func, select
 
 from lms.assessments.models import QuizAttempt
 from lms.core.types import rome_date
@@ -86,10 +86,10 @@ class LearnerRow(NamedTuple):
 
 
 def _active_modules(filters: ReportFilters) -> dict[int, int]:
-    """Per course id: how many modules were not retired at the end of the as-of day."""
+    """Per course id: how many required modules were not retired at the end of the as-of day."""
     rows = db.session.execute(
         select(Module.course_id, func.count())
-        .where(filters.module_current())
+        .where(filters.module_counted())
         .group_by(Module.course_id)
     )
     return {course_id: int(count) for course_id, count in rows}
@@ -99,14 +99,15 @@ Lookup = dict[tuple[int, int], tuple[int, int]]
 
 
 def _progress(filters: ReportFilters, user_ids: list[int]) -> Lookup:
-    """Per (user, course): modules started and completed by the end of the as-of day."""
+    """Per (user, course): modules started, and required ones completed, by the end of the day."""
     end = filters.day_end
+    completed = and_(ModuleProgress.completed_at < end, Module.required.is_(True))
     rows = db.session.execute(
         select(
             ModuleProgress.user_id,
             Module.course_id,
             func.count(),
-            func.sum(case((ModuleProgress.completed_at < end, 1), else_=0)),
+            func.sum(case((completed, 1), else_=0)),
         )
         .join(Module, Module.id == ModuleProgress.module_id)
         .where(
