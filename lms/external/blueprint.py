@@ -12,4 +12,8 @@ from flask import Blueprint
 bp = Blueprint("external", __name__, url_prefix="/formazione-esterna")
 
 #: The modules whose routes are on :data:`bp` (imported by the composition root).
-VIEW_MODULES: tuple[str, ...] = ()
+VIEW_MODULES: tuple[str, ...] = (
+    "lms.external.views",
+    "lms.external.review_views",
+    "lms.external.import_views",
+)
