@@ -58,7 +58,7 @@ LEARNER_HEADER = (
 )
 HOURS_HEADER = (
     "year,authority_code,authority,region_code,staff,reached_target,reached_pct,avg_hours,"
-    "target_hours"
+    "target_hours,avg_platform_hours,avg_live_hours,avg_external_hours"
 )
 
 # By region at D, as test_report_definitions counts it, in CSV text.
@@ -667,17 +667,19 @@ def test_hours_page_counts_who_reached_the_target(
     assert "obiettivo annuale di 8 ore" in page
     # anna (A, 8 h) and hugo (A, 8 h); elena has 1.5 h; gina completed on 2 March
     assert "2 persone su 7 hanno raggiunto l'obiettivo." in page
-    assert row_cells(response, "Comune di Napoli") == ["2", "1", "50,0 %", "4"]
-    assert row_cells(response, "Comune di Salerno") == ["2", "0", "0,0 %", "0,8"]
-    assert row_cells(response, "Comune di Catanzaro") == ["1", "0", "0,0 %", "0"]
-    assert row_cells(response, "Comune di Milano") == ["2", "1", "50,0 %", "4"]
+    # staff, reached, %, mean hours, of which on the platform, live, external
+    assert row_cells(response, "Comune di Napoli") == ["2", "1", "50,0 %", "4", "4", "0", "0"]
+    assert row_cells(response, "Comune di Salerno") == ["2", "0", "0,0 %", "0,8", "0,8", "0", "0"]
+    assert row_cells(response, "Comune di Catanzaro") == ["1", "0", "0,0 %", "0", "0", "0", "0"]
+    assert row_cells(response, "Comune di Milano") == ["2", "1", "50,0 %", "4", "4", "0", "0"]
     assert "Roma Capitale" not in page
     assert csv_of(fetch(client, f"/reports/hours.csv?{AS_OF}")) == [
         HOURS_HEADER.split(","),
-        ["2026", *NAPOLI, "2", "1", "50.0", "4.0", "8"],
-        ["2026", *SALERNO, "2", "0", "0.0", "0.8", "8"],
-        ["2026", *CATANZARO, "1", "0", "0.0", "0.0", "8"],
-        ["2026", *MILANO, "2", "1", "50.0", "4.0", "8"],
+        # the platform's hours only: no live session, no training done elsewhere
+        ["2026", *NAPOLI, "2", "1", "50.0", "4.0", "8", "4.0", "0.0", "0.0"],
+        ["2026", *SALERNO, "2", "0", "0.0", "0.8", "8", "0.8", "0.0", "0.0"],
+        ["2026", *CATANZARO, "1", "0", "0.0", "0.0", "8", "0.0", "0.0", "0.0"],
+        ["2026", *MILANO, "2", "1", "50.0", "4.0", "8", "4.0", "0.0", "0.0"],
     ]
     # on 2 March gina's completion counts; elena has left and carla is hired (her
     # course, completed in January before she was staff, counts in her year)

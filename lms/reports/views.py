@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from lms.auth.permissions import Capability, require
+from lms.auth.permissions import Capability, can, require
 from lms.core.downloads import table_download
 from lms.core.sql import page_number
 from lms.enrolments.forms import CATEGORY_LABELS
@@ -211,6 +211,7 @@ def hours() -> str:
         rows=rows,
         staff=staff,
         reached=reached,
+        can_review_external=can(current_user, Capability.MANAGE_STAFF),
         **_filter_choices(),
     )
 

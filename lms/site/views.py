@@ -37,6 +37,7 @@ def home() -> str:
         enrolled=enrolled,
         my_courses=started,
         this_year=this_year,
-        past_years=[y for y in years if y.year < today.year][:4],
+        # Past years with hours earned (not those with only a declaration pending).
+        past_years=[y for y in years if y.year < today.year and y.hours][:4],
         notices=notices(due_items(current_user, today, entries)),
     )
