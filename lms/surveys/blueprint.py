@@ -12,4 +12,4 @@ from flask import Blueprint
 bp = Blueprint("surveys", __name__, url_prefix="/questionari")
 
 #: The modules whose routes are on :data:`bp` (imported by the composition root).
-VIEW_MODULES: tuple[str, ...] = ()
+VIEW_MODULES: tuple[str, ...] = ("lms.surveys.views",)
