@@ -459,8 +459,8 @@ def test_a_quiz_version_holds_the_questions_with_their_answer_key(tmp_path: Path
     first = questions[0]
     assert first["text_html"] == "Quale regolamento reca le <em>disposizioni comuni</em>?"
     assert first["options"] == [
-        {"id": "a", "html": "Regolamento (UE) 2021/1060", "correct": True},
-        {"id": "b", "html": "Regolamento (UE) 1303/2013", "correct": False},
+        {"id": "a", "html": "Regolamento (UE) 2021/1060", "correct": True, "credit": "100"},
+        {"id": "b", "html": "Regolamento (UE) 1303/2013", "correct": False, "credit": "0"},
     ]
     assert 'href="/courses/coesione/introduzione/"' in first["explanation_html"]
     assert [o["correct"] for o in questions[1]["options"]] == [True, True, False]

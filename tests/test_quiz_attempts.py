@@ -393,8 +393,8 @@ def test_a_shuffled_attempt_keeps_its_layout_and_is_graded_by_option_id(
     assert again.layout == layout
     result = submit_attempt(learner, attempt, quiz_form(KEY), now=T0 + timedelta(minutes=1))
     assert (result.score_pct, result.passed) == (Decimal("100.00"), True)
-    assert [q["number"] for q in review_sheet(attempt)] == [1, 2, 3, 4]
-    assert [q["text_html"][:6] for q in review_sheet(attempt)] == [
+    assert [q["number"] for q in review_sheet(attempt, show_key=True)] == [1, 2, 3, 4]
+    assert [q["text_html"][:6] for q in review_sheet(attempt, show_key=True)] == [
         "Scrivi",
         "La TER",
         "Quali ",
@@ -575,7 +575,7 @@ def test_editing_a_quiz_keeps_past_attempts_on_their_version(
     # The past attempt keeps its version, score and questions.
     first = _db.session.get(QuizAttempt, first.id)
     assert (first.quiz_version_id, first.score_pct, first.passed) == (v1.id, 100, True)
-    old_review = review_sheet(first)
+    old_review = review_sheet(first, show_key=True)
     assert old_review[0]["text_html"] == "Quale opzione è giusta nella PRIMA domanda?"
     assert [o["correct"] for o in old_review[0]["options"]] == [False, True, False]
 

@@ -314,7 +314,7 @@ def test_submitting_the_key_passes_and_the_review_shows_explanations(
 def test_the_review_marks_each_question_right_or_wrong(
     tmp_path: Path, client: FlaskClient, login_as
 ) -> None:
-    quiz = make_quiz(tmp_path, pass_mark=70)
+    quiz = make_quiz(tmp_path, pass_mark=70, review="after_each")
     learner = login_as("learner")
     start(client)
     attempt = only_attempt(learner, quiz)

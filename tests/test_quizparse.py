@@ -188,13 +188,13 @@ def test_line_numbers_count_from_first_line() -> None:
             "## Domanda senza opzioni\n\n> Spiegazione?\n",
             [
                 (3, "the explanation (> …) must come after the options"),
-                (1, "question without options ('- [ ] …') or answers ('= …')"),
+                (1, "question without options ('- [ ] …'), pairs ('- … -> …') or answers ('= …')"),
             ],
             id="no options and no answers",
         ),
         pytest.param(
             "## Domanda\n",
-            [(1, "question without options ('- [ ] …') or answers ('= …')")],
+            [(1, "question without options ('- [ ] …'), pairs ('- … -> …') or answers ('= …')")],
             id="heading only",
         ),
         pytest.param(
@@ -214,7 +214,15 @@ def test_line_numbers_count_from_first_line() -> None:
         ),
         pytest.param(
             "## Domanda\n- [x] a\n- [ ] b\n= c\n",
-            [(4, "a question has either options (- [ ]) or short answers (= …), not both")],
+            [
+                (
+                    4,
+                    (
+                        "a question has either options (- [ ] …), pairs (- … -> …) or answers"
+                        " (= …), not options and answers"
+                    ),
+                )
+            ],
             id="task list and answers",
         ),
         pytest.param(
@@ -264,7 +272,7 @@ def test_line_numbers_count_from_first_line() -> None:
                     3,
                     (
                         "unexpected text between the options: a question holds only its options"
-                        " ('- [ ] …' or '= …') and then a '> …' explanation"
+                        " ('- [ ] …', '- … -> …' or '= …') and then a '> …' explanation"
                     ),
                 )
             ],
@@ -277,7 +285,7 @@ def test_line_numbers_count_from_first_line() -> None:
                     2,
                     (
                         "unexpected text before the options: a question holds only its options"
-                        " ('- [ ] …' or '= …') and then a '> …' explanation"
+                        " ('- [ ] …', '- … -> …' or '= …') and then a '> …' explanation"
                     ),
                 )
             ],
@@ -296,8 +304,20 @@ def test_line_numbers_count_from_first_line() -> None:
         pytest.param(
             "## Domanda\n- [x] a\n- b\n- [v] c\n",
             [
-                (3, "option without a checkbox: write '- [ ] text' or '- [x] text'"),
-                (4, "option without a checkbox: write '- [ ] text' or '- [x] text'"),
+                (
+                    3,
+                    (
+                        "option without a checkbox: write '- [ ] text' or '- [x] text'"
+                        " (or '- left -> right' for a pair)"
+                    ),
+                ),
+                (
+                    4,
+                    (
+                        "option without a checkbox: write '- [ ] text' or '- [x] text'"
+                        " (or '- left -> right' for a pair)"
+                    ),
+                ),
             ],
             id="list items without checkbox",
         ),
@@ -305,7 +325,7 @@ def test_line_numbers_count_from_first_line() -> None:
             "## Domanda\n1. [x] a\n2. [ ] b\n",
             [
                 (2, "options must be a bullet list ('- [ ] text'), not a numbered one"),
-                (1, "question without options ('- [ ] …') or answers ('= …')"),
+                (1, "question without options ('- [ ] …'), pairs ('- … -> …') or answers ('= …')"),
             ],
             id="numbered options",
         ),

@@ -66,9 +66,11 @@ class QuizAttempt(Model):
     layout: Mapped[dict] = mapped_column(JSON)
     #: Option ids chosen or text written, per question id.
     responses: Mapped[dict | None] = mapped_column(JSON)
-    #: Per question id: {"correct": bool, "earned": int, "points": int}.
+    #: Per question id: {"correct": bool, "earned": number, "points": int}; "correct"
+    #: means full credit, "earned" may be a fraction of the points (two decimals).
     results: Mapped[dict | None] = mapped_column(JSON)
-    earned: Mapped[int | None] = mapped_column(Integer)
+    #: Points earned: partial credit makes fractions (two decimals).
+    earned: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     possible: Mapped[int | None] = mapped_column(Integer)
     score_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     passed: Mapped[bool | None] = mapped_column(Boolean)

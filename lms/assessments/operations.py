@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.assessments.grading import ForgedAnswer, Grade, grade, parse_responses
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
+from lms.content.quiz import DEFAULT_REVIEW, ReviewPolicy
 from lms.core.sql import rowcount
 from lms.core.types import utcnow
 from lms.courses.models import Module, ModuleKind, QuizVersion
@@ -36,7 +37,9 @@ __all__ = [
     "ForgedAnswer",
     "QuizState",
     "current_version",
+    "key_visible",
     "quiz_state",
+    "review_policy",
     "start_attempt",
     "submit_attempt",
 ]
@@ -95,6 +98,28 @@ class QuizState:
         return self.open_attempt is None and self.attempts_left != 0
 
 
+def review_policy(module: Module) -> ReviewPolicy:
+    """The quiz's review option (the default for quizzes synchronised before it existed)."""
+    return ReviewPolicy(module.review) if module.review else DEFAULT_REVIEW
+
+
+def key_visible(module: Module, state: QuizState) -> bool:
+    """Whether reviews of *module* may now show this person the right answers and explanations.
+
+    *state* is the person's :func:`quiz_state`. The review option decides; except
+    with ``after_each``, never while an attempt is open (the key of an earlier
+    attempt would help with the open one).
+    """
+    policy = review_policy(module)
+    if policy is ReviewPolicy.AFTER_EACH:
+        return True
+    if policy is ReviewPolicy.NEVER or state.open_attempt is not None:
+        return False
+    if policy is ReviewPolicy.WHEN_PASSED:
+        return state.passed
+    return state.passed or state.attempts_left == 0
+
+
 def _expire_if_overdue(attempt: QuizAttempt, now: datetime) -> bool:
     """Close an open attempt whose deadline (plus grace) has passed; return whether it did."""
     if attempt.deadline_at is None or now <= attempt.deadline_at + GRACE:
@@ -144,13 +169,34 @@ def quiz_state(user: User, module: Module, now: datetime | None = None) -> QuizS
 
 
 def _layout(questions: Sequence[Mapping], *, shuffle: bool, rng: random.Random) -> dict:
+    """The attempt's order of questions and, per question, of options.
+
+    A matching question's left-hand items take the place of options; its choices
+    are always shuffled, or the order written would give the pairs away.
+    """
     order = [q["id"] for q in questions]
-    options = {q["id"]: [o["id"] for o in q["options"]] for q in questions}
+    options = {
+        q["id"]: [p["id"] for p in q["pairs"]]
+        if q["kind"] == "matching"
+        else [o["id"] for o in q["options"]]
+        for q in questions
+    }
+    choices = {q["id"]: [c["id"] for c in q["choices"]] for q in questions if "choices" in q}
     if shuffle:
         rng.shuffle(order)
         for ids in options.values():
             rng.shuffle(ids)
-    return {"questions": order, "options": options}
+    for ids in choices.values():
+        rng.shuffle(ids)
+    layout: dict = {"questions": order, "options": options}
+    if choices:
+        layout["choices"] = choices
+    return layout
+
+
+def _json_number(value: Decimal) -> int | float:
+    """Points as stored in an attempt's results: a whole number when they are one."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def start_attempt(
@@ -218,7 +264,11 @@ def submit_attempt(
                 submitted_at=now,
                 responses={qid: list(values) for qid, values in responses.items()},
                 results={
-                    r.question_id: {"correct": r.correct, "earned": r.earned, "points": r.points}
+                    r.question_id: {
+                        "correct": r.correct,
+                        "earned": _json_number(r.earned),
+                        "points": r.points,
+                    }
                     for r in result.results
                 },
                 earned=result.earned,

@@ -4,7 +4,10 @@
 - discrimination index: the correlation (Pearson) between the score on the
   question and the score on the rest of the test, across attempts;
 - score distribution: attempts per band of ten percentage points;
-- most-missed options: the wrong options (or wrong short answers) chosen most.
+- most-missed options: the wrong options (or wrong short and numerical answers,
+  or wrong pairs of a matching question) chosen most;
+- for a matching question, the share of attempts that matched each left-hand
+  item right (which pair is the hard one).
 
 Computed over the graded (not expired) attempts of one version of the quiz, so
 that a question's id always means the same question.
@@ -36,8 +39,11 @@ class QuestionStats:
     attempts: int
     facility_pct: float | None
     discrimination_pct: float | None
-    #: (option HTML, or escaped short answer, times chosen) for wrong choices, most first.
+    #: (option HTML, escaped short or numerical answer, or "left → right" HTML of a
+    #: wrong pair, times chosen) for wrong choices, most first.
     most_missed: list[tuple[str, int]]
+    #: Matching: (left-hand item's HTML, percent of attempts that matched it right).
+    pairs: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -82,6 +88,8 @@ def quiz_statistics(
     earned: dict[str, list[float]] = {q["id"]: [] for q in questions}
     totals: list[float] = []
     wrong_choices: dict[str, Counter[str]] = {q["id"]: Counter() for q in questions}
+    #: Matching: per question, per pair id, how many attempts matched it right.
+    pairs_right: dict[str, Counter[str]] = {q["id"]: Counter() for q in questions}
     scores = []
     for score, passed, results, responses in attempts:
         stats.attempts += 1
@@ -94,8 +102,11 @@ def quiz_statistics(
             got = float(result.get("earned", 0))
             earned[question["id"]].append(got)
             total += got
+            response = responses.get(question["id"], [])
+            if question["kind"] == "matching":
+                _count_pairs(question, response, pairs_right[question["id"]])
             if not result.get("correct"):
-                _count_wrong(question, responses.get(question["id"], []), wrong_choices)
+                _count_wrong(question, response, wrong_choices)
         totals.append(total)
     stats.mean_score = sum(scores) / len(scores) if scores else None
     for question in questions:
@@ -112,20 +123,40 @@ def quiz_statistics(
                 ),
                 discrimination_pct=None if r is None else 100 * r,
                 most_missed=wrong_choices[qid].most_common(3),
+                pairs=[
+                    (pair["html"], 100 * pairs_right[qid][pair["id"]] / len(earned_here))
+                    for pair in question.get("pairs", [])
+                ]
+                if earned_here
+                else [],
             )
         )
     return stats
 
 
+def _count_pairs(question: Mapping, response: list[str], counter: Counter[str]) -> None:
+    for pair, given in zip(question["pairs"], response, strict=False):
+        if given == pair["match"]:
+            counter[pair["id"]] += 1
+
+
 def _count_wrong(question: Mapping, chosen: list[str], counters: dict[str, Counter[str]]) -> None:
     counter = counters[question["id"]]
-    if question["kind"] == "short":
+    kind = question["kind"]
+    if kind in ("short", "numerical"):
         if chosen and chosen[0].strip():
             # Learners' own text: escaped here, because the page shows option HTML as is.
             counter[html.escape(normalise_short_answer(chosen[0]))] += 1
         return
+    if kind == "matching":
+        choices = {c["id"]: c["html"] for c in question["choices"]}
+        for pair, given in zip(question["pairs"], chosen, strict=False):
+            if given and given != pair["match"] and given in choices:
+                counter[f"{pair['html']} → {choices[given]}"] += 1
+        return
     options = {o["id"]: o for o in question["options"]}
     for oid in chosen:
         option = options.get(oid)
+        # A partial-credit option (an unchecked one worth, say, 50%) is a miss too.
         if option is not None and not option["correct"]:
             counter[option["html"]] += 1

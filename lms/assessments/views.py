@@ -15,7 +15,9 @@ from lms.assessments.operations import (
     ForgedAnswer,
     graded_attempts,
     graded_attempts_per_version,
+    key_visible,
     quiz_state,
+    review_policy,
     start_attempt,
     submit_attempt,
 )
@@ -127,13 +129,18 @@ def review(course_slug: str, module_slug: str, attempt_id: int) -> str | BaseRes
         return redirect(
             url_for("courses.module_page", course_slug=course.slug, module_slug=state.module.slug)
         )
+    quiz = quiz_state(current_user, state.module)
+    # The key leaves the server only when the quiz's review option allows it.
+    show_key = key_visible(state.module, quiz)
     return render_template(
         "assessments/review.html",
         course=course,
         module=state.module,
         attempt=attempt,
-        review=review_sheet(attempt),
-        quiz=quiz_state(current_user, state.module),
+        review=review_sheet(attempt, show_key=show_key),
+        quiz=quiz,
+        show_key=show_key,
+        policy=review_policy(state.module).value,
     )
 
 

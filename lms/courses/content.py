@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lms.content.errors import ContentError
-from lms.content.quiz import Question, parse_quiz, quiz_intro
+from lms.content.quiz import DEFAULT_REVIEW, Question, ReviewPolicy, parse_quiz, quiz_intro
 from lms.content.survey import SurveyQuestion, parse_survey, survey_intro
 from lms.courses.content_check import LinkTargets, check_page
 from lms.courses.front_matter import (
@@ -91,6 +91,8 @@ class ModuleSource:
     attendance: int | None = None
     #: False: not needed to complete the course (only a survey may say so).
     required: bool = True
+    #: A quiz's review option (when its reviews show the key); None on other kinds.
+    review: ReviewPolicy | None = None
     #: A survey's questions (its introduction is in *intro*).
     survey: tuple[SurveyQuestion, ...] = ()
 
@@ -323,6 +325,7 @@ def _load_course(course_dir: Path) -> tuple[CourseSource | None, list[ContentErr
                 max_attempts=values.get("max_attempts") if is_quiz else None,
                 time_limit=values.get("time_limit") if is_quiz else None,
                 shuffle=bool(values.get("shuffle", False)) if is_quiz else False,
+                review=ReviewPolicy(values.get("review", DEFAULT_REVIEW)) if is_quiz else None,
                 body=document.body,
                 body_line=document.body_line,
                 source_hash=hashlib.sha256(document.raw).hexdigest(),

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from lms.content.errors import ContentError
+from lms.content.quiz import ReviewPolicy
 
 __all__ = [
     "AUDIENCES",
@@ -124,11 +125,12 @@ MODULE_KEYS: dict[str, tuple[bool, Check]] = {
     "max_attempts": (False, _positive_int),
     "time_limit": (False, _positive_int),
     "shuffle": (False, _boolean),
+    "review": (False, _choice(*ReviewPolicy)),
     "hours": (False, _positive_number),
     "attendance": (False, _percent),
     "required": (False, _boolean),
 }
-QUIZ_ONLY_KEYS = ("pass_mark", "max_attempts", "time_limit", "shuffle")
+QUIZ_ONLY_KEYS = ("pass_mark", "max_attempts", "time_limit", "shuffle", "review")
 #: Keys of a live session: its credit hours (required) and the attendance it needs.
 LIVE_ONLY_KEYS = ("hours", "attendance")
 #: Keys of a survey: whether answering it is needed to complete the course.

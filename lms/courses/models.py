@@ -134,6 +134,9 @@ class Module(Model):
     #: Minutes allowed per attempt; None: no limit.
     time_limit: Mapped[int | None] = mapped_column(Integer)
     shuffle: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When a review shows the right answers (lms.content.quiz.ReviewPolicy); None on
+    #: other kinds, and on quizzes synchronised before the setting existed (the default).
+    review: Mapped[str | None] = mapped_column(String(16))
     # Live session settings (None on other kinds).
     #: Credit hours of the session: counted as "live" hours when attended.
     live_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))

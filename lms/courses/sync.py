@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from lms import audit
-from lms.content.quiz import Question
+from lms.content.quiz import Question, question_payload
 from lms.content.survey import SurveyQuestion
 from lms.core.types import utcnow
 from lms.courses.content import CourseSource, ModuleSource, ModuleType, resolve_link
@@ -66,24 +66,12 @@ def _render_inline(course_slug: str, text: str) -> str:
 def quiz_payload(course_slug: str, questions: tuple[Question, ...]) -> list[dict]:
     """Questions as stored in a quiz version: rendered text, options, answer key."""
     return [
-        {
-            "id": f"q{number}",
-            "kind": question.kind.value,
-            "points": question.points,
-            "text_html": _render_inline(course_slug, question.text),
-            "options": [
-                {
-                    "id": option.id,
-                    "html": _render_inline(course_slug, option.text),
-                    "correct": option.correct,
-                }
-                for option in question.options
-            ],
-            "answers": list(question.answers),
-            "explanation_html": _render(course_slug, question.explanation)
-            if question.explanation
-            else "",
-        }
+        question_payload(
+            f"q{number}",
+            question,
+            inline=lambda text: _render_inline(course_slug, text),
+            block=lambda text: _render(course_slug, text),
+        )
         for number, question in enumerate(questions, start=1)
     ]
 
@@ -196,6 +184,7 @@ def _sync_module(
     module.max_attempts = module_source.max_attempts if is_quiz else None
     module.time_limit = module_source.time_limit if is_quiz else None
     module.shuffle = module_source.shuffle if is_quiz else False
+    module.review = module_source.review.value if is_quiz and module_source.review else None
     is_live = module_source.type is ModuleType.LIVE
     module.live_hours = (
         Decimal(str(module_source.live_hours)).quantize(Decimal("0.01")) if is_live else None
