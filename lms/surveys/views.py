@@ -135,18 +135,18 @@ def _survey_or_404(course: Course, module_slug: str) -> Module:
 @require(Capability.VIEW_COURSE_STATS)
 def index() -> str:
     """Every course the trainer sees (drafts included) that has surveys, with their responses."""
-    rows = list(
-        db.session.execute(
-            select(Course, Module)
-            .join(Module, Module.course_id == Course.id)
+    modules = list(
+        db.session.scalars(
+            select(Module)
+            .join(Course, Course.id == Module.course_id)
             .where(visible_courses_clause(current_user), Module.kind == ModuleKind.SURVEY)
             .order_by(Course.title, Course.id, Module.retired_at.is_not(None), Module.position)
-        ).tuples()
+        )
     )
-    counts = response_counts([module.id for _course, module in rows])
+    counts = response_counts([module.id for module in modules])
     courses: dict[int, tuple[Course, list[Module]]] = {}
-    for course, module in rows:
-        courses.setdefault(course.id, (course, []))[1].append(module)
+    for module in modules:
+        courses.setdefault(module.course_id, (module.course, []))[1].append(module)
     return render_template(
         "surveys/index.html", courses=list(courses.values()), counts=counts, min_group=MIN_GROUP
     )
