@@ -111,6 +111,8 @@ def complete(course_slug: str, module_slug: str) -> BaseResponse:
         abort(403)
     if state.module.kind is ModuleKind.QUIZ:
         abort(400, description=_("Una verifica si completa superandola."))
+    if state.module.kind is ModuleKind.LIVE:
+        abort(400, description=_("Una sessione dal vivo si completa con la presenza registrata."))
     course_done = complete_module(current_user, state.module)
     if course_done and not state.completed:
         flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")

@@ -12,4 +12,4 @@ from flask import Blueprint
 bp = Blueprint("live", __name__, url_prefix="/sessioni")
 
 #: The modules whose routes are on :data:`bp` (imported by the composition root).
-VIEW_MODULES: tuple[str, ...] = ()
+VIEW_MODULES: tuple[str, ...] = ("lms.live.views", "lms.live.import_views")

@@ -11,7 +11,7 @@ module's threshold.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,6 +68,11 @@ class LiveEdition(Model):
 
     module: Mapped[Module] = relationship()
     trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id])
+
+    @property
+    def ends_at(self) -> datetime:
+        """When the edition ends: its start plus its minutes."""
+        return self.starts_at + timedelta(minutes=self.minutes)
 
 
 class SignupStatus(enum.StrEnum):

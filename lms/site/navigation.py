@@ -17,7 +17,8 @@ class NavItem:
 
     endpoint: str
     label: object  # a lazy translated string
-    capability: Capability | None  # None: every signed-in person
+    #: None: every signed-in person; several: whoever has any of them.
+    capability: Capability | tuple[Capability, ...] | None
 
 
 #: Entries whose endpoint is not registered yet (a capability still to be built)
@@ -26,6 +27,10 @@ MENU: tuple[NavItem, ...] = (
     NavItem("site.home", _l("Home"), None),
     NavItem("courses.catalogue", _l("Corsi"), Capability.LEARN),
     NavItem("trainer.dashboard", _l("Statistiche corsi"), Capability.VIEW_COURSE_STATS),
+    # Trainers schedule sessions and keep registers; HR managers book their people.
+    NavItem(
+        "live.index", _l("Sessioni dal vivo"), (Capability.SCHEDULE_SESSIONS, Capability.ENROL)
+    ),
     NavItem("staff.staff_list", _l("Personale"), Capability.MANAGE_STAFF),
     NavItem("register.authorities", _l("Enti"), Capability.MANAGE_STAFF),
     NavItem("reports.home", _l("Report"), Capability.VIEW_REPORTS),
@@ -43,7 +48,8 @@ def navigation() -> list[dict[str, object]]:
     for item in MENU:
         if item.endpoint not in current_app.view_functions:
             continue
-        if item.capability is not None and not can(current_user, item.capability):
+        needed = (item.capability,) if isinstance(item.capability, Capability) else item.capability
+        if needed is not None and not any(can(current_user, c) for c in needed):
             continue
         items.append(
             {

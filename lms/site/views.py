@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from lms.core.types import today_in_italy
 from lms.courses.queries import catalogue
 from lms.enrolments.queries import enrolled_courses
+from lms.live.queries import upcoming_bookings
 from lms.notifications.due import due_items, notices
 from lms.reports.hours import YearHours, hours_per_year
 
@@ -40,4 +41,5 @@ def home() -> str:
         # Past years with hours earned (not those with only a declaration pending).
         past_years=[y for y in years if y.year < today.year and y.hours][:4],
         notices=notices(due_items(current_user, today, entries)),
+        sessions=upcoming_bookings(current_user),
     )
