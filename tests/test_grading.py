@@ -17,6 +17,7 @@ from lms.assessments.grading import (
     parse_responses,
     percent,
 )
+from lms.content.quiz import parse_quiz, question_payload
 
 
 def choice(qid: str, correct: str | set[str], *, n: int = 3, points: int = 1) -> dict:
@@ -312,3 +313,184 @@ def test_a_form_without_a_question_s_shown_field_is_refused() -> None:
     del fields["q3__shown"]
     with pytest.raises(ForgedAnswer, match="question q3 is missing from the form"):
         parse_responses(questions, fields)
+
+
+# Partial credit, numerical and matching (issue #18) --------------------------------------------
+#
+# Questions here come from the Markdown syntax through the payload the sync stores, so
+# that the parser, the payload and the grading are tested together.
+
+
+def payload(markdown: str, *, points: int | None = None) -> dict:
+    """The stored form of a one-question quiz written in Markdown."""
+    heading, _, rest = markdown.partition("\n")
+    if points is not None:
+        heading += f" {{points={points}}}"
+    (question,), errors = parse_quiz(f"{heading}\n{rest}")
+    assert errors == []
+    return question_payload("q1", question, inline=str, block=str)
+
+
+def earned(question: dict, *response: str) -> Decimal:
+    (result,) = grade([question], {"q1": response}, 60).results
+    return result.earned
+
+
+SINGLE_PARTIAL = "## Sede?\n- [x] Bruxelles\n- [ ] {50%} Belgio\n- [ ] {10%} Europa\n- [ ] Roma\n"
+MULTIPLE_WEIGHTED = "## Fondi?\n- [x] {50%} a\n- [x] {50%} b\n- [ ] {-50%} c\n- [ ] {-100%} d\n"
+THIRDS = "## Tre giuste\n- [x] a\n- [x] b\n- [x] c\n- [ ] {-50%} d\n"
+
+
+@pytest.mark.parametrize(("chosen", "points"), [("a", "3"), ("b", "1.5"), ("c", "0.3"), ("d", "0")])
+def test_a_single_choice_earns_the_chosen_option_s_weight(chosen: str, points: str) -> None:
+    assert earned(payload(SINGLE_PARTIAL, points=3), chosen) == Decimal(points)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "points"),
+    [
+        (("a", "b"), "2"),
+        (("a",), "1"),
+        (("a", "b", "c"), "1"),
+        (("a", "c"), "0"),
+        (("c",), "0"),  # -50%: never below 0
+        (("c", "d"), "0"),  # -150%
+        (("a", "b", "c", "d"), "0"),  # 100 - 150: below 0, so 0
+        (("a", "b", "d"), "0"),
+    ],
+)
+def test_multiple_answers_with_weights_add_up_and_never_go_below_zero(
+    chosen: tuple[str, ...], points: str
+) -> None:
+    question = payload(MULTIPLE_WEIGHTED, points=2)
+    assert earned(question, *chosen) == Decimal(points)
+    (result,) = grade([question], {"q1": chosen}, 60).results
+    assert result.correct is (points == "2")
+    assert 0 <= result.credit <= 1
+
+
+def test_three_right_options_without_weights_share_exactly_a_hundred() -> None:
+    question = payload(THIRDS, points=3)
+    assert earned(question, "a", "b", "c") == 3
+    assert grade([question], {"q1": ("a", "b", "c")}, 100).passed
+    assert earned(question, "a") == 1
+    assert earned(question, "a", "b", "d") == Decimal("0.5")  # 2/3 - 1/2 of 3 points
+
+
+def test_a_multiple_choice_without_weights_stays_all_or_nothing() -> None:
+    question = payload("## Q\n- [x] a\n- [x] b\n- [ ] c\n", points=2)
+    assert question["partial"] is False
+    assert (earned(question, "a", "b"), earned(question, "a"), earned(question, "a", "b", "c")) == (
+        2,
+        0,
+        0,
+    )
+
+
+def test_any_of_several_right_options_gets_full_credit() -> None:
+    question = payload("## Sede?\n- [x] {100%} Lussemburgo\n- [x] {100%} Luxembourg\n- [ ] Roma\n")
+    assert question["kind"] == "single"
+    assert (earned(question, "a"), earned(question, "b"), earned(question, "c")) == (1, 1, 0)
+
+
+def test_short_answers_earn_the_best_matching_weight() -> None:
+    question = payload("## Capitale?\n= Bruxelles\n= {50%} Belgio\n= {25%} BELGIO del nord\n")
+    assert earned(question, " bruxelles ") == 1
+    assert earned(question, "belgio") == Decimal("0.5")
+    assert earned(question, "belgio  del NORD") == Decimal("0.25")
+    assert earned(question, "Parigi") == 0
+
+
+NUMERICAL = "## Quanto?\n= 1060 ± 5\n= {50%} 1000..1100\n= {25%} 3,5 ± 0,25\n"
+
+
+@pytest.mark.parametrize(
+    ("typed", "points"),
+    [
+        ("1060", "1"),
+        ("1055", "1"),  # the tolerance's edges are right
+        ("1065", "1"),
+        ("1054,9999", "0.5"),  # just outside the tolerance, inside the range
+        ("1065.0001", "0.5"),
+        ("1000", "0.5"),
+        ("1100", "0.5"),
+        ("999,99", "0"),
+        ("1100.01", "0"),
+        ("3,25", "0.25"),
+        ("3.75", "0.25"),
+        ("3,76", "0"),
+        ("1.060", "0"),  # one point is a decimal point: 1.06
+        ("1.060,0", "1"),
+        ("mille", "0"),
+        ("1060 euro", "0"),
+    ],
+)
+def test_numerical_tolerances_and_ranges_include_their_edges(typed: str, points: str) -> None:
+    assert earned(payload(NUMERICAL), typed) == Decimal(points)
+
+
+def test_a_numerical_value_on_two_answers_earns_the_best() -> None:
+    question = payload("## Nato nel?\n= {50%} 1822 ± 2\n= 1822 ± 0\n")
+    assert earned(question, "1822") == 1
+    assert earned(question, "1821") == Decimal("0.5")
+
+
+MATCHING = "## Abbina\n- FESR -> sviluppo\n- FSE+ -> lavoro\n- FEAMPA -> pesca\n- -> agricoltura\n"
+
+
+def test_matching_is_graded_per_pair() -> None:
+    question = payload(MATCHING, points=3)
+    match = {pair["html"]: pair["match"] for pair in question["pairs"]}
+    choices = {choice["html"]: choice["id"] for choice in question["choices"]}
+    assert set(choices) == {"sviluppo", "lavoro", "pesca", "agricoltura"}
+    right = (match["FESR"], match["FSE+"], match["FEAMPA"])
+    assert earned(question, *right) == 3
+    assert earned(question, right[0], choices["agricoltura"], right[2]) == 2
+    assert earned(question, right[0], "", "") == 1
+    assert earned(question, right[1], right[0], choices["agricoltura"]) == 0
+
+
+def test_the_matching_form_is_read_per_left_hand_item() -> None:
+    question = payload(MATCHING)
+    fields = {"q1__shown": ["1"], "q1.a": ["d"], "q1.b": [""], "csrf_token": ["t"]}
+    assert parse_responses([question], fields) == {"q1": ("d", "", "")}
+    assert parse_responses([question], {"q1__shown": ["1"]}) == {"q1": ()}
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"q1.a": ["z"]}, "'z' is not one of its choices"),
+        ({"q1.a": ["a", "b"]}, "two choices for item a"),
+        ({"q1.d": ["a"]}, "unknown field 'q1.d'"),
+        ({"q1": ["a"]}, "unknown field 'q1'"),
+    ],
+)
+def test_a_forged_matching_form_is_refused(fields: dict[str, list[str]], reason: str) -> None:
+    with pytest.raises(ForgedAnswer, match=reason):
+        parse_responses([payload(MATCHING)], {"q1__shown": ["1"]} | fields)
+
+
+def test_a_numerical_answer_is_read_like_a_short_one() -> None:
+    question = payload(NUMERICAL)
+    assert parse_responses([question], {"q1__shown": ["1"], "q1": [" 1060 "]}) == {
+        "q1": (" 1060 ",)
+    }
+    with pytest.raises(ForgedAnswer, match="more than one answer"):
+        parse_responses([question], {"q1__shown": ["1"], "q1": ["1", "2"]})
+
+
+def test_the_score_adds_exact_fractions_before_rounding() -> None:
+    # Three questions worth a third each: 1/3 + 1/3 + 1/3 = 1 point of 3, 33.33%.
+    thirds = [payload(THIRDS) | {"id": f"q{n}"} for n in (1, 2, 3)]
+    result = grade(thirds, {f"q{n}": ("a",) for n in (1, 2, 3)}, 60)
+    assert [r.earned for r in result.results] == [Decimal("0.33")] * 3
+    assert (result.earned, result.score_pct) == (Decimal("1.00"), Decimal("33.33"))
+
+
+def test_versions_stored_before_weights_grade_as_they_did() -> None:
+    """Old payloads have no ``credit``, ``partial`` or ``credits``: right is all or nothing."""
+    old = [choice("q1", "b"), choice("q2", {"a", "c"}, n=4, points=2), short("q3", "RDC")]
+    assert all("credit" not in o for q in old for o in q["options"])
+    result = grade(old, {"q1": ("b",), "q2": ("a",), "q3": ("rdc",)}, 60)
+    assert [r.earned for r in result.results] == [1, 0, 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,12 @@ from hypothesis import strategies as st
 from lms.content.errors import ContentError
 from lms.content.quiz import (
     Option,
+    Pair,
     Question,
     QuestionKind,
+    matching_choices,
     normalise_short_answer,
+    parse_number,
     parse_quiz,
     quiz_intro,
 )
@@ -426,6 +430,8 @@ QUIZ_FRAGMENTS = [
     "## ", "# ", "### ", "- [x] ", "- [ ] ", "- [X] ", "* [ ] ", "- ", "1. [x] ", "= ", "> ",
     "{points=2}", "{points=0}", "{points=}", "{punti=1}", "```\n", "~~~\n", "Vero", "Falso",
     "  ", "\t", "\n", "\n\n", "a", "A", "FESR", "[x]", "[ ]", "#", "=", ">", "{", "}",
+    "{50%} ", "{-50%} ", "{100%} ", "{0%} ", "{150%}", " -> ", "->", "→", "- -> ", " ± ", "±",
+    "..", "1060", "3,14", "-5", "+/-", "%",
 ]  # fmt: skip
 
 
@@ -448,12 +454,388 @@ def test_any_text_parses_without_crashing_and_errors_point_into_it(
     for question in questions:
         assert first_line <= question.line <= last_line
         assert question.points >= 1
-        if question.kind is QuestionKind.SHORT:
+        if question.kind in (QuestionKind.SHORT, QuestionKind.NUMERICAL):
             assert question.answers
             assert not question.options
+            assert len(question.answer_credits) == len(question.answers)
+            assert Decimal(100) in question.answer_credits
+            if question.kind is QuestionKind.NUMERICAL:
+                assert all(low <= high for low, high in question.ranges)
+        elif question.kind is QuestionKind.MATCHING:
+            assert len([pair for pair in question.pairs if pair.left]) >= 2
+            assert all(pair.right for pair in question.pairs)
         else:
             assert len(question.options) >= 2
             assert any(option.correct for option in question.options)
             assert all(option.text for option in question.options)
+            shares = question.option_credits()
+            assert all(Decimal(-100) <= share <= Decimal(100) for share in shares)
+            if question.partial:
+                right = sum(c for c, o in zip(shares, question.options, strict=True) if o.correct)
+                assert abs(right - Decimal(100)) <= Decimal("0.5")
     if not errors:
         assert questions
+
+
+# Weights, numerical and matching questions (issue #18) -----------------------------------------
+
+
+def test_a_weight_after_the_box_gives_partial_credit_in_a_single_choice() -> None:
+    question = only_question("## Sede?\n- [x] Bruxelles\n- [ ] {50%} Belgio\n- [ ] Roma\n")
+    assert question.kind is QuestionKind.SINGLE
+    assert [o.weight for o in question.options] == [None, Decimal(50), None]
+    assert [o.text for o in question.options] == ["Bruxelles", "Belgio", "Roma"]
+    assert question.option_credits() == (Decimal(100), Decimal(50), Decimal(0))
+    assert not question.partial
+
+
+@pytest.mark.parametrize("written", ["{50%}", "{ 50 % }", "{50,0%}", "{50.0%}", "{+50%}"])
+def test_weights_are_written_with_spaces_a_comma_or_a_point(written: str) -> None:
+    question = only_question(f"## Q\n- [x] a\n- [ ] {written} b\n")
+    assert question.options[1].weight == Decimal(50)
+
+
+def test_several_checked_options_worth_100_are_a_single_choice_of_any_of_them() -> None:
+    question = only_question("## Sede?\n- [x] {100%} Lussemburgo\n- [x] {100%} Luxembourg\n"
+                             "- [ ] Roma\n")  # fmt: skip
+    assert question.kind is QuestionKind.SINGLE
+    assert question.option_credits() == (Decimal(100), Decimal(100), Decimal(0))
+
+
+def test_a_multiple_answer_question_with_weights_adds_them_up() -> None:
+    question = only_question(
+        "## Fondi?\n- [x] {50%} FESR\n- [x] FSE+\n- [ ] {-50%} LIFE\n- [ ] Orizzonte\n"
+    )
+    assert question.kind is QuestionKind.MULTIPLE
+    assert question.partial
+    # FSE+ has no weight: it takes what FESR leaves of 100%.
+    assert question.option_credits() == (Decimal(50), Decimal(50), Decimal(-50), Decimal(0))
+
+
+def test_checked_options_without_weights_share_what_is_left() -> None:
+    question = only_question("## Q\n- [x] a\n- [x] b\n- [x] c\n- [ ] {-100%} d\n")
+    shares = question.option_credits()
+    assert sum(shares[:3]) == pytest.approx(Decimal(100))
+    assert shares[0] == shares[1] == shares[2]
+
+
+def test_a_multiple_answer_question_without_weights_is_all_or_nothing() -> None:
+    question = only_question(SPEC_EXAMPLE.split("\n\n## ")[1].join(["## ", ""]))
+    assert question.kind is QuestionKind.MULTIPLE
+    assert not question.partial
+
+
+def test_short_answers_take_weights() -> None:
+    question = only_question("## Capitale?\n= Bruxelles\n= {50%} Belgio\n= {25 %} Europa\n")
+    assert question.kind is QuestionKind.SHORT
+    assert question.answers == ("Bruxelles", "Belgio", "Europa")
+    assert question.answer_credits == (Decimal(100), Decimal(50), Decimal(25))
+
+
+def test_an_escaped_brace_is_text_not_a_weight() -> None:
+    question = only_question("## Q\n- [x] \\{50%} di sconto\n- [ ] nessuno\n")
+    assert (question.options[0].text, question.options[0].weight) == ("\\{50%} di sconto", None)
+
+
+@pytest.mark.parametrize(
+    ("answers", "ranges"),
+    [
+        ("= 1060 ± 5", [("1055", "1065")]),
+        ("= 1060 +/- 5", [("1055", "1065")]),
+        ("= 1060±0", [("1060", "1060")]),
+        ("= 3,1415 ± 0,0005", [("3.1410", "3.1420")]),
+        ("= 3.141..3.142", [("3.141", "3.142")]),
+        ("= 1000 .. 1100", [("1000", "1100")]),
+        ("= -5..-1", [("-5", "-1")]),
+        ("= 1822 ± 0\n= {50%} 1822 ± 2", [("1822", "1822"), ("1820", "1824")]),
+        ("= 1822 ± 1\n= 1900", [("1821", "1823"), ("1900", "1900")]),  # a plain number joins
+    ],
+)
+def test_a_tolerance_or_a_range_makes_a_numerical_question(
+    answers: str, ranges: list[tuple[str, str]]
+) -> None:
+    question = only_question(f"## Quanto?\n{answers}\n")
+    assert question.kind is QuestionKind.NUMERICAL
+    assert question.ranges == tuple((Decimal(low), Decimal(high)) for low, high in ranges)
+
+
+def test_plain_numbers_alone_stay_a_short_answer_so_codes_keep_their_zeros() -> None:
+    question = only_question("## Codice ISTAT di Napoli?\n= 063049\n")
+    assert question.kind is QuestionKind.SHORT
+    assert question.answers == ("063049",)
+
+
+def test_pairs_make_a_matching_question_with_distractors() -> None:
+    question = only_question(
+        "## Abbina\n- FESR -> sviluppo regionale\n* FSE+ → occupazione\n- -> pesca\n\n> Perché.\n"
+    )
+    assert question.kind is QuestionKind.MATCHING
+    assert question.pairs == (
+        Pair("FESR", "sviluppo regionale", 2),
+        Pair("FSE+", "occupazione", 3),
+        Pair("", "pesca", 4),
+    )
+    assert question.options == ()
+    assert question.explanation == "Perché."
+
+
+def test_matching_choices_are_the_distinct_right_hand_sides() -> None:
+    question = only_question("## Abbina\n- Napoli -> Campania\n- Salerno -> campania\n"
+                             "- Bari -> Puglia\n")  # fmt: skip
+    assert matching_choices(question.pairs) == ["Campania", "Puglia"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "## Q\n- [x] a\n- [ ] {150%} b\n",
+            [(3, "weight 150% is out of range: from -100% to 100%")],
+            id="weight out of range",
+        ),
+        pytest.param(
+            "## Q\n- [x] a\n- [ ] {50} b\n",
+            [
+                (
+                    3,
+                    (
+                        "'{50}' is not a weight: write it as {50%} (or \\{ for a text that starts"
+                        " with a brace)"
+                    ),
+                )
+            ],
+            id="weight without percent",
+        ),
+        pytest.param(
+            "## Q\n- [x] a\n- [ ] {metà%} b\n",
+            [
+                (
+                    3,
+                    (
+                        "'{metà%}' is not a weight: write it as {50%} (or \\{ for a text"
+                        " that starts with a brace)"
+                    ),
+                )
+            ],
+            id="weight not a number",
+        ),
+        pytest.param(
+            "## Q\n- [x] {50%} a\n- [ ] b\n",
+            [
+                (
+                    2,
+                    (
+                        "the right answer of a single-choice question is worth 100%, not 50%: give"
+                        " partial credit to unchecked options"
+                    ),
+                )
+            ],
+            id="single choice right answer below 100",
+        ),
+        pytest.param(
+            "## Q\n- [x] a\n- [ ] {-50%} b\n",
+            [
+                (
+                    3,
+                    (
+                        "a negative weight needs several right options (checkboxes): in a"
+                        " single-choice question a wrong answer already earns 0"
+                    ),
+                )
+            ],
+            id="negative weight in a single choice",
+        ),
+        pytest.param(
+            "## Q\n- [x] a\n- [ ] {100%} b\n",
+            [(3, "an option worth 100% is a right answer: check its box [x]")],
+            id="unchecked worth 100",
+        ),
+        pytest.param(
+            "## Q\n- [x] {0%} a\n- [x] b\n- [ ] c\n",
+            [
+                (
+                    2,
+                    (
+                        "a checked option worth 0%: a right option earns more than 0%"
+                        " (uncheck it if it is wrong)"
+                    ),
+                )
+            ],
+            id="checked worth 0",
+        ),
+        pytest.param(
+            "## Q\n- [x] {50%} a\n- [x] {40%} b\n- [ ] c\n",
+            [(1, "the weights of the checked options add up to 90%, not 100%")],
+            id="weights not adding up",
+        ),
+        pytest.param(
+            "## Q\n- [x] {60%} a\n- [x] {50%} b\n- [x] c\n",
+            [
+                (
+                    1,
+                    (
+                        "the weights of the checked options already add up to 110%: nothing is left"
+                        " for the checked options without a weight"
+                    ),
+                )
+            ],
+            id="nothing left to share",
+        ),
+        pytest.param(
+            "## Q\n- [x] {50%} a\n- [x] {50%} b\n- [ ] {25%} c\n",
+            [
+                (
+                    4,
+                    (
+                        "an unchecked option worth 25%: check it [x] if it is right, or give it a"
+                        " negative weight such as {-50%}"
+                    ),
+                )
+            ],
+            id="positive weight on a wrong option of a multiple choice",
+        ),
+        pytest.param(
+            "## Vero?\n- [x] {100%} Vero\n- [ ] Falso\n",
+            [(2, "a true/false question has no weights")],
+            id="weights on true/false",
+        ),
+        pytest.param(
+            "## Q\n= {50%} Belgio\n",
+            [(1, "no answer worth 100%: one accepted answer must earn full credit")],
+            id="no full-credit answer",
+        ),
+        pytest.param(
+            "## Q\n= Bruxelles\n= {0%} Belgio\n",
+            [
+                (
+                    3,
+                    (
+                        "an accepted answer worth 0%: answers that are not listed earn nothing, so"
+                        " list only answers worth more than 0%"
+                    ),
+                )
+            ],
+            id="answer worth 0",
+        ),
+        pytest.param(
+            "## Q\n= {50%}\n= a\n",
+            [(2, "empty answer after '='")],
+            id="weight without an answer",
+        ),
+        pytest.param(
+            "## Q\n= 1060 ± cinque\n",
+            [
+                (
+                    2,
+                    (
+                        "'1060 ± cinque' is not a number with a tolerance or a range: write"
+                        " '= 1060 ± 5' or '= 1000..1100' (a comma or a point for decimals,"
+                        " no thousands separators)"
+                    ),
+                )
+            ],
+            id="tolerance not a number",
+        ),
+        pytest.param(
+            "## Q\n= 1060 ± 5\n= mille\n",
+            [
+                (
+                    3,
+                    (
+                        "'mille' is not a number: every answer of a numerical question is a"
+                        " number, a number ± a tolerance or a range such as 1000..1100"
+                    ),
+                )
+            ],
+            id="text among numbers",
+        ),
+        pytest.param(
+            "## Q\n= 1060 ± -5\n",
+            [(2, "the tolerance of '1060 ± -5' is negative: write '= 1060 ± 5'")],
+            id="negative tolerance",
+        ),
+        pytest.param(
+            "## Q\n= 1100..1000\n",
+            [(2, "the range '1100..1000' goes down: write the smaller number first")],
+            id="range upside down",
+        ),
+        pytest.param(
+            "## Q\n= 1060 ± 5\n= 1055..1065\n",
+            [(3, "duplicate answer '1055..1065' (same as line 2)")],
+            id="same interval twice",
+        ),
+        pytest.param(
+            "## Abbina\n- FESR -> a\n",
+            [(1, "a matching question needs at least two pairs ('- left -> right')")],
+            id="one pair",
+        ),
+        pytest.param(
+            "## Abbina\n- FESR -> a\n- FESR -> b\n- FSE -> c\n",
+            [(3, "duplicate left side 'FESR' (same as line 2)")],
+            id="left side twice",
+        ),
+        pytest.param(
+            "## Abbina\n- FESR -> a\n- FSE ->\n",
+            [(3, "a pair needs its right side after '->'")],
+            id="empty right side",
+        ),
+        pytest.param(
+            "## Abbina\n- FESR -> a\n- FSE -> b\n- [x] c\n",
+            [
+                (
+                    4,
+                    (
+                        "a question has either options (- [ ] …), pairs (- … -> …) or"
+                        " answers (= …), not options and pairs"
+                    ),
+                )
+            ],
+            id="pairs and options",
+        ),
+        pytest.param(
+            "## Abbina\n- FESR -> a\n- FSE -> b\n= c\n",
+            [
+                (
+                    4,
+                    (
+                        "a question has either options (- [ ] …), pairs (- … -> …) or"
+                        " answers (= …), not pairs and answers"
+                    ),
+                )
+            ],
+            id="pairs and answers",
+        ),
+    ],
+)
+def test_each_error_of_the_new_syntax_is_reported_with_its_line(
+    body: str, expected: list[tuple[int, str]]
+) -> None:
+    assert sorted(errors_of(body)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("1957", "1957"),
+        ("1957,5", "1957.5"),
+        ("1957.5", "1957.5"),
+        (" 3,14 ", "3.14"),
+        ("-2", "-2"),
+        ("−2", "-2"),  # the minus sign
+        ("+2", "2"),
+        ("1.060,5", "1060.5"),
+        ("1,060.5", "1060.5"),
+        ("1.000.000", "1000000"),
+        ("1 000 000", "1000000"),
+        ("1\u202f000", "1000"),
+        (",5", "0.5"),
+        ("５", "5"),  # a full-width digit
+    ],
+)
+def test_parse_number_reads_what_people_type(typed: str, value: str) -> None:
+    assert parse_number(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize("typed", ["", "mille", "1e3", "1,2,3.4,5", "12a", "--1", "1-2", "∞", "."])
+def test_parse_number_refuses_what_is_not_a_number(typed: str) -> None:
+    assert parse_number(typed) is None
