@@ -232,7 +232,10 @@ def _demo_progress() -> None:
         course = courses.get(slug)
         if user is None or course is None:
             continue
-        modules = [m for m in course.modules if m.retired_at is None]
+        # A survey is completed only by answering it, anonymously: the demo does not.
+        modules = [
+            m for m in course.modules if m.retired_at is None and m.kind is not ModuleKind.SURVEY
+        ]
         started = db.session.scalar(
             select(ModuleProgress.id).where(
                 ModuleProgress.user_id == user.id,
