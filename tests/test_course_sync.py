@@ -581,7 +581,7 @@ def test_cli_check_on_the_shipped_content_prints_the_summary(runner: FlaskCliRun
     questions = sum(
         len(re.findall(r"^## ", p.read_text(encoding="utf-8"), re.MULTILINE)) for p in quizzes
     )
-    assert len(courses) == 3
+    assert len(courses) == 4  # three courses and the laboratory with a live session
     assert result.stdout == (
         f"{len(courses)} courses, {len(modules)} modules, {len(quizzes)} quizzes"
         f" with {questions} questions: no problems\n"

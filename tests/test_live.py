@@ -546,3 +546,34 @@ def test_one_person_booking_two_editions_at_once_gets_one_and_a_message(
     assert all("già un posto" in r for r in results if r != "booked"), results
     _db.session.expire_all()
     assert _db.session.scalar(select(func.count(LiveSignup.id))) == 1
+
+
+# The demo --------------------------------------------------------------------------------
+
+
+def test_the_demo_schedules_two_editions_once_one_almost_full(make_region, make_authority) -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    from lms.courses.content import load_tree  # noqa: PLC0415
+    from lms.courses.sync import sync_courses  # noqa: PLC0415
+    from lms.live.queries import editions_of, live_modules, upcoming_bookings  # noqa: PLC0415
+    from lms.site.demo import load_demo, load_demo_staff  # noqa: PLC0415
+
+    make_region("18")
+    make_authority(istat_code="063049", name="Napoli", region_code="15")
+    sources, errors = load_tree(Path(__file__).resolve().parent.parent / "content")
+    assert errors == []
+    sync_courses(sources)
+    load_demo()
+    load_demo_staff()
+    _db.session.commit()
+    trainer = _db.session.scalar(select(User).where(User.email == "formatore@demo.example"))
+    (module,) = live_modules(trainer, "laboratorio-progetti")
+    rows = editions_of([module])[module.id]
+    assert [(r.booked, r.seats_left) for r in rows] == [(4, 1), (1, 19)]
+    learner = _db.session.scalar(select(User).where(User.email == "discente@demo.example"))
+    assert [b.edition.id for b in upcoming_bookings(learner)] == [rows[1].edition.id]
+    assert len(entries(Action.EDITION_CREATE)) == 2
+    load_demo_staff()
+    _db.session.commit()
+    assert _db.session.scalar(select(func.count(LiveEdition.id))) == 2

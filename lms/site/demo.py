@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Literal
 
 from codicefiscale import codicefiscale as cf
@@ -20,6 +20,9 @@ from lms.enrolments.enrol import enrol
 from lms.enrolments.roster import Category, StaffRow
 from lms.enrolments.staff_import import apply_import, plan_import
 from lms.extensions import db
+from lms.live.models import LiveEdition
+from lms.live.operations import EditionDetails, rome_start, schedule_edition, sign_up
+from lms.register.models import StaffMember
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ def load_demo_staff() -> int:
     result = apply_import(plan)
     _enrol_demo()
     _demo_progress()
+    _demo_sessions()
     return result.added
 
 
@@ -254,3 +258,97 @@ def _demo_progress() -> None:
                 submit_attempt(user, attempt, _quiz_form(questions, wrong), now)
             else:
                 complete_module(user, module, now)
+
+
+# Demo live sessions -------------------------------------------------------
+
+#: The course with a live module, and the demo trainer who holds its sessions.
+DEMO_LIVE_COURSE = "laboratorio-progetti"
+DEMO_TRAINER = next(demo for demo in DEMO_USERS if demo.role == "trainer")
+#: (days from today, Italian start time, minutes, place, meeting link, seats, people booked):
+#: a webinar next week almost full (one seat left), a classroom session later with the
+#: demo learner booked (their home page lists it).
+DEMO_SESSIONS: tuple[tuple[int, str, int, str, str, int, tuple[str, ...]], ...] = (
+    (
+        7,
+        "10:00",
+        120,
+        "",
+        "https://teams.microsoft.com/l/meetup-join/demo-laboratorio",
+        5,
+        (
+            "ciro.russo@demo.example",
+            "carmela.romano@demo.example",
+            "gennaro.deluca@demo.example",
+            "assunta.marino@demo.example",
+        ),
+    ),
+    (
+        21,
+        "14:30",
+        120,
+        "Comune di Napoli, Sala formazione, piazza Municipio 1",
+        "",
+        20,
+        ("discente@demo.example",),
+    ),
+)
+
+
+def _demo_sessions() -> None:
+    """The laboratory's live module gets two editions, once, with people of the Comune booked.
+
+    The Comune di Napoli's demo staff are enrolled in the course one by one (no standing
+    rule: people imported later are not); the editions are scheduled by the demo trainer
+    and the seats booked by the people themselves, through the same operations as the pages.
+    """
+    course = db.session.scalar(select(Course).where(Course.slug == DEMO_LIVE_COURSE))
+    trainer = db.session.scalar(select(User).where(User.email == DEMO_TRAINER.email))
+    napoli = find_authority("063049")
+    if course is None or trainer is None or napoli is None:
+        return
+    live = next(
+        (m for m in course.modules if m.kind is ModuleKind.LIVE and m.retired_at is None), None
+    )
+    if live is None:
+        return
+    if db.session.scalar(select(LiveEdition.id).where(LiveEdition.module_id == live.id)):
+        return  # already there: running the demo again changes nothing
+    people = {
+        s.email: s
+        for s in db.session.scalars(
+            select(StaffMember).where(
+                StaffMember.authority_id == napoli.id, StaffMember.email.like("%@demo.example")
+            )
+        )
+    }
+    now = utcnow()
+    enrol(
+        course,
+        staff_ids=[s.id for s in people.values()],
+        standing=False,
+        due_on=rome_date(now) + timedelta(days=60),
+        now=now - timedelta(days=DEMO_ENROLLED_DAYS_AGO),
+    )
+    for days, start, minutes, place, url, seats, booked in DEMO_SESSIONS:
+        hour, minute = (int(part) for part in start.split(":"))
+        day = rome_date(now) + timedelta(days=days)
+        edition = schedule_edition(
+            live,
+            EditionDetails(
+                starts_at=rome_start(day, time(hour, minute)),
+                minutes=minutes,
+                place=place,
+                meeting_url=url,
+                capacity=seats,
+                trainer=trainer,
+                notes="Sessione di prova dei dati dimostrativi.",
+            ),
+            trainer,
+            now=now,
+        )
+        for email in booked:
+            staff = people.get(email)
+            user = db.session.get(User, staff.user_id) if staff and staff.user_id else None
+            if staff is not None and user is not None:
+                sign_up(edition, staff, user, now=now)
