@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import re
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
+from test_quiz_attempts import THREADS, postgresql_only
 from test_surveys import (
     FULL,
     T0,
@@ -480,3 +482,35 @@ def test_a_retired_survey_keeps_its_results(
     page = text(client.get(RESULTS_URL))
     assert "è stato ritirato" in page
     assert "testo 0" in page
+
+
+@postgresql_only
+def test_simultaneous_submissions_from_several_tabs_store_one_response(
+    tmp_path: Path, web_app: Flask, make_user: Callable[..., User]
+) -> None:
+    make_survey(tmp_path)
+    person = make_user("learner")
+    tabs = [web_app.test_client() for _ in range(THREADS)]
+    for tab in tabs:
+        assert login(tab, person.email).status_code == 302
+    posts = [
+        {"csrf_token": csrf_token(tab, "/courses/"), "versione": "1"}
+        | form_fields(FULL | {"q3": f"scheda {index}"})
+        for index, tab in enumerate(tabs)
+    ]
+    barrier = threading.Barrier(THREADS, timeout=30)
+    statuses: list[int | None] = [None] * THREADS
+
+    def post(index: int) -> None:
+        barrier.wait()
+        statuses[index] = tabs[index].post(POST_URL, data=posts[index]).status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [302] * THREADS  # never a 500
+    assert (count(SurveySubmission), count(SurveyResponse), count(SurveyAnswer)) == (1, 1, 3)
+    told = [ALREADY in plain(text(tab.get(PAGE_URL))) for tab in tabs]
+    assert told.count(False) == 1, told  # the one that was stored thanks; the others are told
