@@ -514,3 +514,15 @@ def test_simultaneous_submissions_from_several_tabs_store_one_response(
     assert (count(SurveySubmission), count(SurveyResponse), count(SurveyAnswer)) == (1, 1, 3)
     told = [ALREADY in plain(text(tab.get(PAGE_URL))) for tab in tabs]
     assert told.count(False) == 1, told  # the one that was stored thanks; the others are told
+
+
+@pytest.mark.usefixtures("learner")
+def test_a_survey_cannot_be_marked_as_done_without_answering(
+    tmp_path: Path, client: FlaskClient
+) -> None:
+    make_survey(tmp_path)
+    token = csrf_token(client, "/courses/")
+    response = client.post("/courses/corso/questionario/completa", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "Un questionario si completa rispondendo alle domande." in text(response)
+    assert count(ModuleProgress) == 0

@@ -113,6 +113,8 @@ def complete(course_slug: str, module_slug: str) -> BaseResponse:
         abort(400, description=_("Una verifica si completa superandola."))
     if state.module.kind is ModuleKind.LIVE:
         abort(400, description=_("Una sessione dal vivo si completa con la presenza registrata."))
+    if state.module.kind is ModuleKind.SURVEY:
+        abort(400, description=_("Un questionario si completa rispondendo alle domande."))
     course_done = complete_module(current_user, state.module)
     if course_done and not state.completed:
         flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")
