@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,12 +34,16 @@ from lms.markdown import render_markdown
 FIXTURES = Path(__file__).parent / "fixtures" / "gift"
 ALL_CONVERTIBLE = FIXTURES / "domande.gift"
 NOT_CONVERTIBLE = FIXTURES / "non-convertibili.gift"
+#: Partial credit, several right answers, numerical and matching questions (issue #18).
+RICH = FIXTURES / "ricche.gift"
 
-SINGLE, MULTIPLE, TRUE_FALSE, SHORT = (
+SINGLE, MULTIPLE, TRUE_FALSE, SHORT, NUMERICAL, MATCHING = (
     QuestionKind.SINGLE,
     QuestionKind.MULTIPLE,
     QuestionKind.TRUE_FALSE,
     QuestionKind.SHORT,
+    QuestionKind.NUMERICAL,
+    QuestionKind.MATCHING,
 )
 
 
@@ -186,15 +191,16 @@ def test_short_answer_keeps_the_full_credit_answers_once_and_the_feedback(conver
     )
 
 
-def test_exact_numbers_become_short_answers(converted) -> None:
-    assert question_at(converted, "{#2021}").answers == ("2021",)
-    assert question_at(converted, "{#=7:0}").answers == ("7",)
+def test_exact_numbers_become_numerical_questions(converted) -> None:
+    # A plain number alone would be a short answer: "± 0" keeps them numerical.
+    assert question_at(converted, "{#2021}").answers == ("2021 ± 0",)
+    assert question_at(converted, "{#=7:0}").answers == ("7 ± 0",)
     decimal = question_at(converted, "{#0.85")
-    assert decimal.kind is SHORT
-    # Learners in Italy write a decimal comma: both are accepted.
-    assert decimal.answers == ("0.85", "0,85")
+    assert decimal.kind is NUMERICAL
+    # Written with the Italian decimal comma; learners may type a comma or a point.
+    assert decimal.answers == ("0,85 ± 0",)
     assert decimal.explanation == (
-        "- Risposta «0.85»: Cioè l'85%.\n- Qualsiasi altra risposta: Vedi l'articolo 112 del RDC."
+        "- Risposta «0,85»: Cioè l'85%.\n- Qualsiasi altra risposta: Vedi l'articolo 112 del RDC."
     )
 
 
@@ -301,8 +307,13 @@ def test_options_that_look_like_markdown_show_as_written(converted) -> None:
 def test_every_question_is_worth_one_point_and_the_category_is_a_note() -> None:
     conversion = convert_gift(read(ALL_CONVERTIBLE))
     assert conversion.complete
-    assert [(r.line, r.kind) for r in conversion.reports] == [(5, ReportKind.NOTE)]
+    thirds = line_of(ALL_CONVERTIBLE, "Quali di questi sono fondi a gestione concorrente?")
+    assert [(r.line, r.kind) for r in conversion.reports] == [
+        (5, ReportKind.NOTE),
+        (thirds, ReportKind.NOTE),  # no negative weight: ticking every box is full credit
+    ]
     assert "$course$/top/Politica di coesione/Fondi" in conversion.reports[0].message
+    assert "ticking every box earns full credit" in conversion.reports[1].message
     module = quiz_module(conversion.questions, "Verifica")
     assert "{points=" not in module
     assert "Politica di coesione/Fondi" not in module  # not shown to learners
@@ -312,7 +323,7 @@ def test_every_question_is_worth_one_point_and_the_category_is_a_note() -> None:
 # Round trip ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [ALL_CONVERTIBLE, NOT_CONVERTIBLE])
+@pytest.mark.parametrize("path", [ALL_CONVERTIBLE, NOT_CONVERTIBLE, RICH])
 def test_the_module_parses_back_into_the_same_questions(path: Path) -> None:
     conversion = convert_gift(read(path))
     module = quiz_module(conversion.questions, "Verifica: fondi «SIE»")
@@ -326,7 +337,11 @@ def test_the_module_parses_back_into_the_same_questions(path: Path) -> None:
         assert parsed.kind is question.kind
         assert parsed.points == 1
         assert [(o.text, o.correct) for o in parsed.options] == options(question)
+        assert [o.weight for o in parsed.options] == [o.weight for o in question.options]
         assert parsed.answers == question.answers
+        weights = question.answer_weights or (None,) * len(question.answers)
+        assert parsed.answer_credits == tuple(Decimal(100) if w is None else w for w in weights)
+        assert [(p.left, p.right) for p in parsed.pairs] == list(question.pairs)
         assert parsed.explanation == question.explanation
 
 
@@ -351,23 +366,20 @@ def test_every_kind_of_not_converted_question_is_reported_with_its_line() -> Non
     conversion = convert_gift(read(NOT_CONVERTIBLE))
     at = lambda marker: line_of(NOT_CONVERTIBLE, marker)  # noqa: E731
     expected = [
-        (at("::Abbinamento::"), "matching question (->)"),
         (at("::Saggio::"), "essay question ({})"),
         (at("Questo è solo un testo descrittivo"), "description without an answer block"),
-        (at("::Intervallo::"), "numerical range '6..8'"),
-        (at("::Tolleranza::"), "numerical answer 27 with tolerance 1"),
-        (at("::Più valori::"), "numerical question with 2 answers"),
-        (at("::Numero parziale::"), "numerical answer worth 50%"),
+        (at("::Numero parziale::"), "no value worth 100%"),
         (at("::Non numero::"), "'sette' is not a number"),
-        (at("=%50%AdG"), "partial credit (50%) for 'AdG'"),
+        (at("::Tolleranza negativa::"), "the tolerance -1 is negative"),
+        (at("::Intervallo rovesciato::"), "numerical range '8..6' goes down"),
         (at("::Jolly::"), "the answer 'FE*' uses '*' as a wildcard"),
         (at("::Pesi::"), "the weights of the right answers add up to 80%, not 100%"),
-        (at("::Due giuste::"), "2 answers are each fully right"),
-        (at("::Parziale singola::"), "partial credit (50%) for '2021/1060'"),
         (at("::Doppione::"), "the answer 'fesr' appears twice"),
         (at("::Nessuna giusta::"), "no right answer"),
-        (at("::Uguale e peso::"), "an answer with both '=' and a weight"),
+        (at("::Uguale e peso::"), "no answer worth 100%"),
         (at("::Una sola::"), "needs at least two answers"),
+        (at("::Una coppia::"), "a matching question needs at least two pairs"),
+        (at("::Coppia senza freccia::"), "matching answer 'FSE+' without '->'"),
         (at("::Immagine::"), "refers to a file kept in Moodle (@@PLUGINFILE@@)"),
         (at("::Link::"), "link to 'view.php?id=3', which is not a full http(s) address"),
         (at("::Senza testo::"), "no question text"),
@@ -387,15 +399,18 @@ def test_every_kind_of_not_converted_question_is_reported_with_its_line() -> Non
         (at("$CATEGORY: Altra categoria"), ReportKind.NOTE),
     ]
     assert [q.text for q in conversion.questions] == ["Una domanda che si converte."]
-    assert conversion.found == 26
+    assert conversion.found == 23
     assert not conversion.complete
 
 
-def test_a_partial_credit_answer_is_reported_at_its_own_line() -> None:
-    gift = "Chi?{\n=Nazareth\n=%75%Nazereth#Quasi.\n}"
-    assert not_converted(gift) == [
-        (3, "partial credit (75%) for 'Nazereth': the Markdown quiz gives full or no credit")
-    ]
+def test_a_partial_credit_answer_keeps_its_weight() -> None:
+    question = only("Chi?{\n=Nazareth\n=%75%Nazereth#Quasi.\n}")
+    assert (question.kind, question.answers) == (SHORT, ("Nazareth", "Nazereth"))
+    assert question.answer_weights == (None, Decimal(75))
+    assert (
+        question.markdown()
+        == "## Chi?\n= Nazareth\n= {75%} Nazereth\n\n> - Risposta «Nazereth»: Quasi.\n"
+    )
 
 
 def test_a_0_percent_short_answer_only_adds_its_feedback() -> None:
@@ -550,11 +565,17 @@ def test_cli_converts_everything_and_exits_0(tmp_path: Path) -> None:
     result = run(str(ALL_CONVERTIBLE), "-o", str(output))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"{output}: 25 questions written"
+    thirds = line_of(ALL_CONVERTIBLE, "Quali di questi sono fondi a gestione concorrente?")
     assert result.stderr.splitlines() == [
         (
             f"{ALL_CONVERTIBLE}:5: note: category '$course$/top/Politica di coesione/Fondi'"
             " (Moodle's question bank) is not kept in the quiz"
-        )
+        ),
+        (
+            f"{ALL_CONVERTIBLE}:{thirds}: note: no wrong answer takes points away: ticking every"
+            " box earns full credit, as in Moodle (give the wrong answers negative weights such"
+            " as {-50%})"
+        ),
     ]
     module = output.read_text(encoding="utf-8")
     assert module == quiz_module(convert_gift(read(ALL_CONVERTIBLE)).questions, "Domande")
@@ -573,14 +594,15 @@ def test_cli_lists_what_it_skips_writes_the_rest_and_exits_1(tmp_path: Path) -> 
         for report in convert_gift(read(NOT_CONVERTIBLE)).not_converted
     ]
     assert lines == expected
-    assert len(lines) == 25
+    assert len(lines) == 22
     assert lines[0] == (
-        f"{NOT_CONVERTIBLE}:{line_of(NOT_CONVERTIBLE, '::Abbinamento::')}: not converted:"
-        " matching question (->): the Markdown quiz has no matching questions"
+        f"{NOT_CONVERTIBLE}:{line_of(NOT_CONVERTIBLE, '::Saggio::')}: not converted:"
+        " essay question ({}): it needs a person to mark it, and the Markdown quiz has no"
+        " essay questions"
     )
     assert (
         result.stdout.strip()
-        == f"{output}: 1 question written, 25 not converted (listed on stderr)"
+        == f"{output}: 1 question written, 22 not converted (listed on stderr)"
     )
     front, body, _ = body_of(output.read_text(encoding="utf-8"))
     assert front == {"title": "Da rivedere", "type": "quiz"}
@@ -602,7 +624,7 @@ def test_cli_reads_cp1252_and_says_so(tmp_path: Path) -> None:
     [
         (b"// solo commenti\n\n$CATEGORY: vuota\n", "no questions found; nothing written"),
         (b"", "no questions found; nothing written"),
-        (b"Abbina.{=a -> b =c -> d}", "no question could be converted; nothing written"),
+        (b"Descrivi.{}", "no question could be converted; nothing written"),
         (b"\x81\x8d\x8f", "not a text file (neither UTF-8 nor Windows-1252)"),
     ],
 )
@@ -642,6 +664,8 @@ _PIECES = st.sampled_from(
         "\\=", "\\{", "\\n", "//", "$CATEGORY: x", "[html]", "[plain]", "[markdown]", "<b>",
         "</b>", "<p>", "<img src='x'>", "&amp;", "T", "FALSE", "#1..2", "#3:0", "*", "_____",
         "- ", "> ", "1. ", "`", "[x]", "\n", "\n\n", " ", "Vero", "Falso", "sì", "no", "FESR",
+        "#1:2", "#=1:0 =%50%2:1", "%33.33333%", "%-50%", "→", "1e3", "..", "±", "{50%}",
+        "=a->b =c->d", "= -> e", "-> ->", "=%50%",
     ]
 )  # fmt: skip
 
@@ -656,3 +680,240 @@ def test_any_input_gives_a_valid_module_and_accounts_for_every_item(gift: str) -
         questions, errors = parse_quiz(body, first_line=first_line)
         assert errors == []
         assert len(questions) == len(conversion.questions)
+
+
+# Partial credit, several right answers, numerical and matching questions (issue #18) --------
+
+
+@pytest.fixture(scope="module")
+def rich() -> dict[int, QuizQuestion]:
+    conversion = convert_gift(read(RICH))
+    assert conversion.not_converted == (), conversion.not_converted
+    assert conversion.found == len(conversion.questions) == 16
+    return {question.gift_line: question for question in conversion.questions}
+
+
+def rich_at(rich: dict[int, QuizQuestion], marker: str) -> QuizQuestion:
+    return rich[line_of(RICH, marker)]
+
+
+def weighted(question: QuizQuestion) -> list[tuple[str, bool, Decimal | None]]:
+    return [(o.text, o.correct, o.weight) for o in question.options]
+
+
+def test_partial_credit_of_a_single_choice_keeps_its_weight(rich) -> None:
+    question = rich_at(rich, "::Parziale singola::")
+    assert question.kind is SINGLE
+    assert weighted(question) == [
+        ("2021/1058", True, None),
+        ("2021/1060", False, Decimal(50)),
+        ("1303/2013", False, None),
+    ]
+    assert "- Risposta «2021/1060»: È il regolamento sulle disposizioni comuni: vale metà." in (
+        question.explanation
+    )
+
+
+def test_several_fully_right_answers_are_any_of_them(rich) -> None:
+    question = rich_at(rich, "::Due giuste::")
+    assert question.kind is SINGLE  # radio buttons: one of them is enough
+    assert weighted(question) == [
+        ("FESR", True, Decimal(100)),
+        ("FSE+", True, Decimal(100)),
+        ("Horizon Europe", False, None),
+    ]
+
+
+def test_an_equals_answer_with_a_weight_is_partial_credit(rich) -> None:
+    question = rich_at(rich, "Come si chiama il fondo per la pesca?")
+    assert weighted(question) == [
+        ("FEAMPA", True, None),
+        ("FEAMP", False, Decimal(50)),
+        ("FESR", False, None),
+    ]
+
+
+def test_short_answers_keep_their_weights_and_0_percent_ones_their_feedback(rich) -> None:
+    question = rich_at(rich, "::Breve parziale::")
+    assert question.kind is SHORT
+    assert (question.answers, question.answer_weights) == (
+        ("Autorità di gestione", "AdG"),
+        (None, Decimal(50)),
+    )
+    assert "- Risposta «Commissione»: No: la Commissione approva il programma." in (
+        question.explanation
+    )
+
+
+def test_multiple_answers_keep_positive_and_negative_weights(rich) -> None:
+    question = rich_at(rich, "::Pesi negativi::")
+    assert question.kind is MULTIPLE
+    assert weighted(question) == [
+        ("FESR", True, Decimal(50)),
+        ("FSE+", True, Decimal(50)),
+        ("Horizon Europe", False, Decimal(-50)),
+        ("LIFE", False, Decimal(-50)),
+    ]
+    thirds = rich_at(rich, "Quali documenti servono")
+    assert [o.weight for o in thirds.options] == [Decimal("33.33333")] * 3 + [Decimal(-100)]
+    assert "- [x] {33,33333%} La strategia" in thirds.markdown()  # the Italian decimal comma
+
+
+def test_a_multiple_choice_without_negative_weights_is_converted_with_a_note() -> None:
+    conversion = convert_gift(read(RICH))
+    notes = {r.line: r.message for r in conversion.reports if r.kind is ReportKind.NOTE}
+    assert (
+        "ticking every box earns full credit, as in Moodle"
+        in notes[line_of(RICH, "Quali sono fondi strutturali?")]
+    )
+    assert (
+        "the weight -100% of 'FEASR' is not kept"
+        in notes[line_of(RICH, "Quale fondo finanzia l'occupazione?")]
+    )
+    assert weighted(
+        rich_at({q.gift_line: q for q in conversion.questions}, "Quale fondo finanzia")
+    ) == [
+        ("FSE+", True, None),
+        ("FESR", False, None),
+        ("FEASR", False, None),
+    ]
+
+
+def test_numerical_tolerances_ranges_and_weights(rich) -> None:
+    assert rich_at(rich, "::Tolleranza::").answers == ("27 ± 1",)
+    assert rich_at(rich, "::Intervallo::").answers == ("6..8",)
+    decimals = rich_at(rich, "::Decimali::")
+    assert decimals.kind is NUMERICAL
+    assert decimals.answers == ("0,85 ± 0,005",)
+    assert decimals.explanation == (
+        "- Risposta «0,85 ± 0,005»: Cioè l'85%.\n"
+        "- Qualsiasi altra risposta: Vedi l'articolo 112 del RDC."
+    )
+    several = rich_at(rich, "::Più valori::")
+    assert (several.answers, several.answer_weights) == (
+        ("2021 ± 0", "2021 ± 1"),
+        (None, Decimal(50)),
+    )
+    assert several.explanation == (
+        "- Risposta «2021»: Esatto.\n- Risposta «2021 ± 1»: Ci sei vicino: vale metà."
+    )
+    gap = rich_at(rich, "Quante cifre ha il codice ISTAT")
+    assert (gap.text, gap.answers) == (
+        f"Quante cifre ha il codice ISTAT di un comune? Sono {BLANK}.",
+        ("6 ± 0",),
+    )
+
+
+def test_matching_questions_keep_their_pairs_and_distractors(rich) -> None:
+    funds = rich_at(rich, "::Abbinamento::")
+    assert funds.kind is MATCHING
+    assert funds.pairs == (
+        ("FESR", "sviluppo regionale"),
+        ("FSE+", "occupazione e inclusione"),
+        ("JTF", "transizione giusta"),
+    )
+    assert funds.explanation == "Lo dicono i regolamenti dei fondi."
+    one_line = rich_at(rich, "Abbina ogni città alla sua regione.")
+    assert one_line.pairs == (("Napoli", "Campania"), ("Catanzaro", "Calabria"), ("Bari", "Puglia"))
+    distractor = rich_at(rich, "Abbina ogni autorità")
+    assert distractor.pairs[-1] == ("", "approva il bilancio dello Stato")
+    assert distractor.markdown().splitlines()[-1] == "- -> approva il bilancio dello Stato"
+
+
+def test_the_rich_module_is_graded_as_moodle_grades_it() -> None:
+    """The converted module, stored as the sync stores it: its key gives Moodle's credits."""
+    from lms.assessments.grading import grade  # noqa: PLC0415
+    from lms.content.quiz import question_payload  # noqa: PLC0415
+
+    _, body, first_line = body_of(quiz_module(convert_gift(read(RICH)).questions, "Ricche"))
+    questions, errors = parse_quiz(body, first_line=first_line)
+    assert errors == []
+    stored = [
+        question_payload(f"q{n}", q, inline=str, block=str) for n, q in enumerate(questions, 1)
+    ]
+    by_text = {q["text_html"][:30]: q for q in stored}
+
+    def credit(start: str, *response: str) -> Decimal:
+        question = by_text[start[:30]]
+        return grade([question], {question["id"]: response}, 60).results[0].earned
+
+    assert credit("Qual è il regolamento del FESR", "b") == Decimal("0.5")
+    assert credit("Quale di questi è un fondo del", "b") == 1
+    assert credit("Quali fondi sono a gestione co", "a", "c") == 0
+    assert credit("Quali fondi sono a gestione co", "a", "b", "c") == Decimal("0.5")
+    assert credit("In che anno è iniziata la prog", "2020") == Decimal("0.5")
+    assert credit("Quanti sono gli Stati membri d", "28") == 1
+    assert credit("Quanti sono gli Stati membri d", "29") == 0
+    assert credit("Qual è il tasso massimo di cof", "0,854") == 1
+
+
+# The quiz's language ----------------------------------------------------------------------------
+
+
+def test_an_english_quiz_gets_english_words_and_decimal_points() -> None:
+    conversion = convert_gift(
+        "Il FESR finanzia anche infrastrutture.{T#No.#Yes.}\n\n"
+        "Quanto vale?{#0.85:0.01#Right.~#See article 112.}\n\n"
+        "Sigla?{=ERDF =%50%FESR#Half.}",
+        "en",
+    )
+    true_false, numerical, short = conversion.questions
+    assert options(true_false) == [("True", True), ("False", False)]
+    assert true_false.explanation == "- Answer “True”: Yes.\n- Answer “False”: No."
+    assert numerical.answers == ("0.85 ± 0.01",)
+    assert (
+        numerical.explanation
+        == "- Answer “0.85 ± 0.01”: Right.\n- Any other answer: See article 112."
+    )
+    assert "= {50%} FESR" in short.markdown()
+    assert "Vero" not in quiz_module(conversion.questions, "Quiz")
+    assert "Risposta" not in quiz_module(conversion.questions, "Quiz")
+
+
+def test_an_english_true_false_reads_back_as_true_false() -> None:
+    (question,) = convert_gift("The sun rises in the east.{T}", "en").questions
+    assert question.kind is TRUE_FALSE
+
+
+def write_course_md(folder: Path, language: str | None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    extra = f"language: {language}\n" if language else ""
+    (folder / "course.md").write_text(f"---\ntitle: Corso\nhours: 1\n{extra}---\n\nTesto.\n")
+
+
+def test_cli_writes_in_the_language_of_the_course_it_writes_into(tmp_path: Path) -> None:
+    source = tmp_path / "banca.gift"
+    source.write_text("Il sole sorge a est.{T}\n\nQuanto?{#1.5:0.5}\n", encoding="utf-8")
+    english = tmp_path / "english-course"
+    write_course_md(english, "en")
+    result = run(str(source), "-o", str(english / "02-quiz.md"))
+    assert result.exit_code == 0, result.output
+    module = (english / "02-quiz.md").read_text(encoding="utf-8")
+    assert "- [x] True\n- [ ] False" in module
+    assert "= 1.5 ± 0.5" in module
+    italian = tmp_path / "corso-italiano"
+    write_course_md(italian, None)  # Italian by default
+    assert run(str(source), "-o", str(italian / "02-quiz.md")).exit_code == 0
+    module = (italian / "02-quiz.md").read_text(encoding="utf-8")
+    assert "- [x] Vero\n- [ ] Falso" in module
+    assert "= 1,5 ± 0,5" in module
+
+
+def test_cli_language_option_wins_and_a_different_course_language_is_noted(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "banca.gift"
+    source.write_text("Il sole sorge a est.{T}\n", encoding="utf-8")
+    course = tmp_path / "corso"
+    write_course_md(course, "it")
+    result = run(str(source), "-o", str(course / "02-quiz.md"), "--language", "en")
+    assert result.exit_code == 0
+    assert result.stderr.strip() == (
+        f"{course / 'course.md'}: note: the course is in 'it'; writing in 'en' as asked"
+    )
+    assert "- [x] True" in (course / "02-quiz.md").read_text(encoding="utf-8")
+    outside = run(str(source), "-o", str(tmp_path / "quiz.md"), "-l", "en")
+    assert (outside.exit_code, outside.stderr) == (0, "")
+    assert run(str(source), "-o", str(tmp_path / "x.md"), "-l", "fr").exit_code == 2
+    assert run(str(source), "-o", str(tmp_path / "y.md")).exit_code == 0  # Italian by default
+    assert "- [x] Vero" in (tmp_path / "y.md").read_text(encoding="utf-8")

@@ -13,12 +13,14 @@ from pathlib import Path
 import click
 
 from lms.content.gift import (
+    LANGUAGES,
     ReportKind,
     convert_gift,
     decode_gift,
     quiz_module,
     title_from_filename,
 )
+from lms.courses.front_matter import COURSE_KEYS, read_document
 
 __all__ = ["EXIT_INCOMPLETE", "EXIT_NOTHING_WRITTEN", "quiz_cli"]
 
@@ -60,6 +62,32 @@ def _read_gift(source: Path) -> str:
     return text
 
 
+def _course_language(output: Path) -> str | None:
+    """The ``language:`` of the course folder *output* goes into, if it is one."""
+    course = output.parent / "course.md"
+    if not course.is_file():
+        return None
+    try:
+        document = read_document(course, COURSE_KEYS)
+    except OSError:
+        return None
+    return str(document.values.get("language", "it"))
+
+
+def _language(output: Path, asked: str | None) -> str:
+    """The language to write in: as asked, else the course's, else Italian."""
+    course = _course_language(output)
+    if asked is None:
+        return course or "it"
+    if course is not None and course != asked:
+        click.echo(
+            f"{output.parent / 'course.md'}: note: the course is in '{course}';"
+            f" writing in '{asked}' as asked",
+            err=True,
+        )
+    return asked
+
+
 @quiz_cli.command("from-gift")
 @click.argument("source", metavar="FILE.gift", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -71,19 +99,29 @@ def _read_gift(source: Path) -> str:
     help="The quiz module to write (replaced if it exists).",
 )
 @click.option("-t", "--title", help="Module title (default: from the file name).")
-def from_gift_command(source: Path, output: Path, title: str | None) -> None:
+@click.option(
+    "-l",
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="Language of the words written (Vero/Falso, feedback labels) and of the decimal"
+    " separator (default: the course's, when MODULE.md goes into a course folder;"
+    " else it).",
+)
+def from_gift_command(source: Path, output: Path, title: str | None, language: str | None) -> None:
     """Convert a Moodle GIFT file into a quiz module.
 
-    Single and multiple choice, true/false, short answer and exact numerical
-    questions are converted; every other question is listed on stderr as
-    FILE:LINE: not converted: reason. Exit code 0 if all were converted, 1 if
-    some were not (the others are written), 2 if nothing was written.
+    Single and multiple choice (with partial credit, negative weights and several
+    right answers), true/false, short answer (with weights), numerical (values,
+    tolerances, ranges, weights) and matching questions are converted; every
+    other question is listed on stderr as FILE:LINE: not converted: reason.
+    Exit code 0 if all were converted, 1 if some were not (the others are
+    written), 2 if nothing was written.
     """
     if title is not None and not title.strip():
         raise click.BadParameter("the title is empty", param_hint="'--title'")
     if _same_file(source, output):
         raise click.BadParameter("the output would replace the GIFT file", param_hint="'-o'")
-    conversion = convert_gift(_read_gift(source))
+    conversion = convert_gift(_read_gift(source), _language(output, language))
     for report in conversion.reports:
         click.echo(report.format(str(source)), err=True)
     if conversion.found == 0:

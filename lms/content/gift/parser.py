@@ -21,6 +21,7 @@ __all__ = [
     "GiftAnswer",
     "GiftItem",
     "GiftKind",
+    "GiftPair",
     "GiftText",
     "TextFormat",
     "decode_gift",
@@ -79,6 +80,15 @@ class GiftAnswer:
 
 
 @dataclass(frozen=True)
+class GiftPair:
+    """One ``=left -> right`` line of a matching question; *left* empty: a distractor."""
+
+    line: int
+    left: GiftText
+    right: str
+
+
+@dataclass(frozen=True)
 class GiftItem:
     """One blank-line-separated item of a GIFT file, as Moodle would read it."""
 
@@ -95,6 +105,8 @@ class GiftItem:
     wrong_feedback: GiftText | None = None
     #: True/false: feedback for the right choice.
     right_feedback: GiftText | None = None
+    #: Matching: the pairs (Moodle's subquestions and their answers).
+    pairs: tuple[GiftPair, ...] = ()
     #: ``$CATEGORY:`` path.
     category: str = ""
     #: Why an INVALID item cannot be read (its *line* is where the problem is).
@@ -337,7 +349,7 @@ def _answers(source: _Source, item: GiftItem, start: int, end: int) -> GiftItem:
         answers = tuple(_answer(source, piece, fmt) for piece in _pieces(source, start, end, "~="))
         return replace(item, kind=GiftKind.MULTIPLE_CHOICE, answers=answers)
     if "=" in answer_text and "->" in answer_text:
-        return replace(item, kind=GiftKind.MATCHING)
+        return _matching(source, item, start, end)
     truth, *feedbacks = answer_text.split("#", 2)
     if truth.strip() in _TRUE_FALSE_ANSWERS:
         wrong_text, right_text = (*feedbacks, "", "")[:2]
@@ -350,6 +362,27 @@ def _answers(source: _Source, item: GiftItem, start: int, end: int) -> GiftItem:
         )
     answers = tuple(_answer(source, piece, fmt) for piece in _pieces(source, start, end, "="))
     return replace(item, kind=GiftKind.SHORT_ANSWER, answers=answers)
+
+
+def _matching(source: _Source, item: GiftItem, start: int, end: int) -> GiftItem:
+    """A matching item: ``=left -> right`` pieces, as Moodle's importer splits them.
+
+    The left side keeps the question's text format; the right side is plain text.
+    A piece without ``->`` makes the item INVALID, as Moodle refuses it.
+    """
+    pairs = []
+    for _, raw, position in _pieces(source, start, end, "="):
+        lead = len(raw) - len(raw.lstrip())
+        line = source.line(position + lead)
+        left, arrow, right = raw.partition("->")
+        if not arrow:
+            return _invalid(
+                line, f"matching answer '{_restore(raw).strip()}' without '->'", name=item.name
+            )
+        pairs.append(
+            GiftPair(line, _with_format(left, item.text.format), " ".join(_restore(right).split()))
+        )
+    return replace(item, kind=GiftKind.MATCHING, pairs=tuple(pairs))
 
 
 def parse_gift(text: str) -> list[GiftItem]:
