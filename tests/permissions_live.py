@@ -73,3 +73,18 @@ CHANGES_ROWS: list[tuple[str, dict[str, str], dict[str | None, int]]] = [
         {None: 302, "learner": 404, "trainer": 404, "hr": 404, "admin": 404},
     ),
 ]
+
+# The attendance report's upload (lms/live/import_views.py, the "live-attendance" helper's; its
+# attacks with real editions and people are in tests/test_live_import.py): trainers and
+# administrators only; edition 999999 does not exist.
+_REPORT = {None: 302, "learner": 403, "trainer": 404, "hr": 403, "admin": 404}
+TABLE_ROWS += [
+    ("GET", "/sessioni/999999/registro/rapporto", _REPORT),
+    ("POST", "/sessioni/999999/registro/rapporto", dict.fromkeys(ALL, 400)),
+    ("GET", "/sessioni/999999/registro/rapporto/conferma", dict.fromkeys(ALL, 405)),
+    ("POST", "/sessioni/999999/registro/rapporto/conferma", dict.fromkeys(ALL, 400)),
+]
+CHANGES_ROWS += [
+    ("/sessioni/999999/registro/rapporto", {}, _REPORT),
+    ("/sessioni/999999/registro/rapporto/conferma", {"token": "x"}, _REPORT),
+]
