@@ -103,7 +103,10 @@ class DeclarationForm(FlaskForm):
         storage = field.data
         if storage is None or not getattr(storage, "filename", ""):
             return
-        data = storage.stream.read(MAX_CERTIFICATE_BYTES + 1)
+        try:
+            data = storage.stream.read(MAX_CERTIFICATE_BYTES + 1)
+        finally:
+            storage.close()  # a large upload is spooled to a temporary file: closed now
         try:
             check_certificate(data)
         except ValueProblem as problem:

@@ -50,7 +50,11 @@ def import_upload() -> str | tuple[str, int]:
     form = UploadForm()
     if not form.validate_on_submit():
         return _upload_page(form), 400 if form.is_submitted() else 200
-    data = form.file.data.read()
+    storage = form.file.data
+    try:
+        data = storage.read()
+    finally:
+        storage.close()
     outcome = run_import(
         data, importer=current_user, today=today_in_italy(), apply=False, max_errors=MAX_ERRORS
     )

@@ -71,7 +71,7 @@ def parse_hours(text: str) -> Decimal:
     if not _HOURS.fullmatch(cleaned):
         raise ValueProblem(
             _l(
-                "%(value)s non è un numero di ore: scrivi per esempio 8 oppure 7,5 "
+                "«%(value)s» non è un numero di ore: scrivi per esempio 8 oppure 7,5 "
                 "(al massimo due decimali)",
                 value=shown(cleaned),
             )
@@ -79,7 +79,7 @@ def parse_hours(text: str) -> Decimal:
     try:
         hours = Decimal(cleaned.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-        raise ValueProblem(_l("%(value)s non è un numero di ore", value=shown(cleaned))) from None
+        raise ValueProblem(_l("«%(value)s» non è un numero di ore", value=shown(cleaned))) from None
     if hours <= 0:
         raise ValueProblem(_l("le ore devono essere più di zero"))
     if hours > MAX_HOURS:
@@ -119,7 +119,7 @@ def clean_text(text: str, limit: int, what: Message) -> str:
 
 def clean_title(text: str) -> str:
     """A course title, as stored."""
-    return clean_text(text, TITLE_MAX, _l("il titolo"))
+    return clean_text(text, TITLE_MAX, _l("il titolo del corso"))
 
 
 def clean_provider(text: str) -> str:
