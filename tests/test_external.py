@@ -80,8 +80,8 @@ def _staff(
     return member
 
 
-@pytest.fixture
-def world(make_authority, make_user, make_region) -> World:
+@pytest.fixture(name="world")
+def world_fixture(make_authority, make_user, make_region) -> World:
     napoli = make_authority("063049", name="Comune di Napoli", region_code="15")
     catanzaro = make_authority("079023", name="Comune di Catanzaro", region_code="18")
     maria_user = make_user(Role.LEARNER, email="maria@example.org")
@@ -106,8 +106,8 @@ def world(make_authority, make_user, make_region) -> World:
     return w
 
 
-@pytest.fixture
-def client_for(web_app: Flask) -> Callable[[User | None], FlaskClient]:
+@pytest.fixture(name="client_for")
+def client_for_fixture(web_app: Flask) -> Callable[[User | None], FlaskClient]:
     """A signed-in client of its own for each actor (None: an anonymous visitor)."""
 
     def make(user: User | None) -> FlaskClient:
@@ -442,8 +442,12 @@ def test_the_hr_manager_approves_a_declaration_and_it_is_audited(world: World, c
     assert entry is not None
     assert entry.action == "training.approve"
     assert entry.actor_id == world.hr.id
-    assert entry.summary == {"hours": "7.50", "year": LAST_MONTH.year, "source": "declared",
-                             "before": "pending"}  # fmt: skip
+    assert entry.summary == {
+        "hours": "7.50",
+        "year": LAST_MONTH.year,
+        "source": "declared",
+        "before": "pending",
+    }
     objects = set(db.session.execute(select(AuditObject.kind, AuditObject.object_id)).all())
     assert {(o[0].value, o[1]) for o in objects} == {
         ("training", training.id),
@@ -499,8 +503,9 @@ def test_an_hr_manager_of_another_area_finds_nothing(world: World, client_for) -
         (f"/formazione-esterna/registro.csv?persona={world.maria.id}", client.get),
     ):
         hidden = answer(url)
-        missing = answer(url.replace(str(training.id), "999999").replace(str(world.maria.id),
-                                                                          "999999"))  # fmt: skip
+        missing = answer(
+            url.replace(str(training.id), "999999").replace(str(world.maria.id), "999999")
+        )
         assert hidden.status_code == missing.status_code == 404, url
         assert world.maria.codice_fiscale not in text(hidden)
         assert "Corso SNA" not in text(hidden)
@@ -594,8 +599,9 @@ def test_the_queue_is_oldest_first_and_paged(world: World, client_for) -> None:
 
 def test_the_records_list_filters_and_downloads(world: World, client_for) -> None:
     add_training(world.maria, status=TrainingStatus.APPROVED, title='=HYPERLINK("http://x")')
-    add_training(world.luca, status=TrainingStatus.REFUSED, title="Rifiutato",
-                 completed_on=date(2024, 5, 1))  # fmt: skip
+    add_training(
+        world.luca, status=TrainingStatus.REFUSED, title="Rifiutato", completed_on=date(2024, 5, 1)
+    )
     add_training(world.paolo, title="Fuori area")
     client = client_for(world.hr)
     page = text(client.get("/formazione-esterna/registro"))
@@ -614,8 +620,14 @@ def test_the_records_list_filters_and_downloads(world: World, client_for) -> Non
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:6] == ["id", "codice_fiscale", "last_name", "first_name", "authority_code",
-                           "title"]  # fmt: skip
+    assert rows[0][:6] == [
+        "id",
+        "codice_fiscale",
+        "last_name",
+        "first_name",
+        "authority_code",
+        "title",
+    ]
     assert len(rows) == 2
     assert rows[1][5] == '\'=HYPERLINK("http://x")'  # escaped: never a formula
     assert rows[1][9] == "approved"
