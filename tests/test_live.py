@@ -577,3 +577,16 @@ def test_the_demo_schedules_two_editions_once_one_almost_full(make_region, make_
     load_demo_staff()
     _db.session.commit()
     assert _db.session.scalar(select(func.count(LiveEdition.id))) == 2
+
+
+def test_attendable_people_by_their_account_email_too(w: LiveWorld) -> None:
+    edition = w.edition(starts_at=PAST)
+    person = w.person(email="ufficio@example.org")
+    user = _db.session.get(User, person.user_id)
+    user.email = "nome.cognome@example.org"  # the meeting platform knows the account's address
+    _db.session.commit()
+    assert attendable_by_email(edition, ["NOME.COGNOME@example.org"]) == {
+        "nome.cognome@example.org": person
+    }
+    assert attendable_by_email(edition, ["ufficio@example.org"]) == {"ufficio@example.org": person}
+    assert attendable_by_email(edition, ["", "  "]) == {}

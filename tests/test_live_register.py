@@ -573,3 +573,17 @@ def test_editions_of_a_draft_course_are_hidden_from_hr(client, w) -> None:
     login(client, hr.email)
     assert client.get(f"/sessioni/{edition.id}/").status_code == 404
     assert "Webinar di progettazione" not in page(client.get("/sessioni/"))
+
+
+def test_hr_sees_the_bookings_of_their_area_in_the_audit_log(client, w) -> None:
+    edition = w.edition()
+    mine = w.person(last_name="Campana")
+    hr = w.make_user(Role.HR, scope=[w.campania])
+    sign_up(edition, mine, hr)
+    _db.session.commit()
+    login(client, hr.email)
+    assert "signup.create" in page(client.get("/audit/registro.csv"))
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    other = w.make_user(Role.HR, scope=[w.catanzaro.region])
+    login(client, other.email)
+    assert "signup.create" not in page(client.get("/audit/registro.csv"))
