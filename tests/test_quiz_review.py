@@ -6,6 +6,7 @@ answers and the explanations. The key is checked where it would leak: the review
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,20 @@ def test_every_shipped_quiz_declares_its_review_option() -> None:
     for module in quizzes:
         assert "\nreview: " in module.path.read_text(encoding="utf-8"), module.path
         assert module.review is ReviewPolicy.WHEN_DONE
+
+
+def test_the_review_s_breadcrumb_starts_at_the_courses(
+    tmp_path: Path, client: FlaskClient, login_as
+) -> None:
+    """A finding of the trial (issue #18): the trail began at the course."""
+    quiz = make_quiz(tmp_path)
+    learner = login_as("learner")
+    page = take_on_the_web(client, learner, quiz, ALL_WRONG)
+    trail = re.search(r'<ol class="breadcrumb">(.*?)</ol>', page, flags=re.DOTALL)
+    assert trail is not None
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', trail.group(1)) == [
+        ("/courses/", "Corsi"),
+        ("/courses/corso/", "Corso con verifica"),
+        ("/courses/corso/verifica/", "Verifica finale"),
+    ]
+    assert plain(trail.group(1)).endswith("Tentativo 1")
