@@ -587,3 +587,29 @@ def test_hr_sees_the_bookings_of_their_area_in_the_audit_log(client, w) -> None:
     other = w.make_user(Role.HR, scope=[w.catanzaro.region])
     login(client, other.email)
     assert "signup.create" not in page(client.get("/audit/registro.csv"))
+
+
+def test_an_edition_in_progress_keeps_its_link_for_the_booked(client, w) -> None:
+    edition = w.edition()
+    me = w.person(email="ritardo@example.org")
+    booked(w, edition, me)
+    edition.starts_at = utcnow() - timedelta(minutes=30)  # started half an hour ago
+    _db.session.commit()
+    login(client, "ritardo@example.org")
+    html = page(client.get(module_url(w)))
+    assert "In corso." in html
+    assert edition.meeting_url in html
+    assert "/rinuncia" not in html  # too late to give it up
+
+
+def test_a_trainer_keeps_the_register_of_a_retired_course(client, w) -> None:
+    edition = w.edition()
+    w.course.retired_at = utcnow()
+    _db.session.commit()
+    sign_in_trainer(client, w)
+    assert client.get(f"/sessioni/{edition.id}/registro").status_code == 200
+    assert client.get(f"/sessioni/{edition.id}/registro.pdf").status_code == 200
+    hr = w.make_user(Role.HR, scope=[w.campania])
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, hr.email)
+    assert client.get(f"/sessioni/{edition.id}/").status_code == 404

@@ -106,15 +106,19 @@ def edition_row(edition: LiveEdition) -> EditionRow:
 
 
 def upcoming_editions(module: Module, now: datetime | None = None) -> list[EditionRow]:
-    """The editions of *module* not cancelled and not yet started, in date order."""
+    """The editions of *module* not cancelled and not over yet (in progress too), by date.
+
+    One in progress stays listed: its link is what a late participant needs.
+    """
     now = now or utcnow()
-    return _counted(
+    rows = _counted(
         and_(
             LiveEdition.module_id == module.id,
             LiveEdition.cancelled_at.is_(None),
-            LiveEdition.starts_at > now,
+            LiveEdition.starts_at > now - LONGEST,
         )
     )
+    return [row for row in rows if row.ends_at > now]
 
 
 @dataclass(frozen=True)

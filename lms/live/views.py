@@ -82,10 +82,12 @@ def sessions_staff(view: F) -> F:
 
 
 def _edition_or_404(edition_id: int) -> LiveEdition:
-    """The edition, if it exists and its course is one the reader may see."""
+    """The edition, if it exists and (for HR) its course is one the reader may see."""
     edition = db.session.get(LiveEdition, edition_id) if edition_id <= MAX_ROW_ID else None
     if edition is None:
         abort(404)
+    if _keeps_sessions():
+        return edition  # drafts and retired courses too: their registers stay available
     visible = db.session.scalar(
         select(Course.id).where(
             Course.id == edition.module.course_id, visible_courses_clause(current_user)
@@ -541,6 +543,7 @@ def render_live(course: Course, state: ModuleState, **context: object) -> str:
         attended=queries.attendance_of(staff, module) if staff is not None else [],
         enrolled=staff is not None and is_enrolled(staff, module),
         needed_pct=module.attendance_percent,
+        now=utcnow(),
         action_form=ActionForm(),
         **context,
     )
