@@ -1,10 +1,14 @@
-"""The private calendar feed: its address (a MAC, not stored) and its iCalendar text."""
+"""The private calendar feed: its address (a MAC, not stored) and its iCalendar text.
+
+It lists the person's open due dates (all-day events) and the live sessions they
+hold a seat in (:func:`lms.notifications.sessions.booked_sessions`, timed events).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -15,6 +19,7 @@ from lms.auth.operations import left_staff_on
 from lms.core.types import today_in_italy, utcnow
 from lms.extensions import db
 from lms.notifications.due import DueItem
+from lms.notifications.sessions import BookedSession, session_event
 
 #: Hex digits of the MAC kept in the address (128 bits).
 MAC_LENGTH = 32
@@ -63,8 +68,15 @@ def build_calendar(
     host: str,
     course_url: Callable[[DueItem], str],
     now: datetime | None = None,
+    sessions: Sequence[BookedSession] = (),
+    session_url: Callable[[BookedSession], str] | None = None,
 ) -> bytes:
-    """One all-day event per due date, with a reminder the day before, as iCalendar bytes."""
+    """The feed as iCalendar bytes: due dates, and the live sessions the person is booked in.
+
+    One all-day event per due date, with a reminder the day before; one event per
+    live session the person holds a seat in, at its Italian times, with a
+    reminder half an hour before.
+    """
     stamp = now or utcnow()
     calendar = Calendar()
     calendar.add("prodid", "-//Formazione Coesione//Scadenze//IT")
@@ -97,4 +109,26 @@ def build_calendar(
         alarm.add("trigger", timedelta(days=-1))
         event.add_component(alarm)
         calendar.add_component(event)
+    for session in sessions:
+        url = session_url(session) if session_url is not None else ""
+        event = session_event(
+            session.edition,
+            uid=f"session-{session.edition.id}@{host}",
+            summary=_("Sessione: %(session)s", session=session.module.title),
+            description=_(
+                "Sessione dal vivo del corso «%(course)s»: %(url)s",
+                course=session.course.title,
+                url=url,
+            ),
+            url=url,
+            now=stamp,
+        )
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", _("Tra mezz'ora: %(session)s", session=session.module.title))
+        alarm.add("trigger", timedelta(minutes=-30))
+        event.add_component(alarm)
+        calendar.add_component(event)
+    if sessions:
+        calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -3,13 +3,15 @@
 :func:`compose` turns one outbox row into a message, or into the reason it should
 no longer go (the course was completed, the person left, the due date moved):
 the planner decides who is due a message, but the world may change before the
-sender's turn, and a reminder must be true when it leaves.
+sender's turn, and a reminder must be true when it leaves. A live session's
+notice (:mod:`lms.notifications.sessions`) carries the edition's event as an
+``.ics`` attachment (``text/calendar; method=REQUEST`` or ``CANCEL``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,12 +23,19 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.core.mail import make_message
+from lms.core.types import ROME, utcnow
 from lms.courses.models import CourseCompletion
 from lms.extensions import db
 from lms.notifications.digest import hr_digest
 from lms.notifications.due import due_items, notices
-from lms.notifications.models import Kind, Notification, kind_of
+from lms.notifications.models import Kind, Notification, kind_of, session_kind
 from lms.notifications.plan import Settings, overdue_horizon
+from lms.notifications.sessions import (
+    SessionNotice,
+    invitation_ics,
+    invitation_uid,
+    session_notice,
+)
 from lms.register.models import StaffMember
 
 
@@ -146,7 +155,93 @@ def _about_enrolment(
     return _reminder(kind, step, notification, user, today)
 
 
-def _learner(notification: Notification, today: date) -> EmailMessage | Cancel:
+def _session_subject(notice: SessionNotice, starts: datetime) -> tuple[str, str]:
+    """Subject and template of a live session's notice."""
+    title, day, at = notice.module.title, starts.strftime("%d/%m/%Y"), starts.strftime("%H:%M")
+    if notice.kind is Kind.SESSION_INVITE:
+        if notice.promoted:
+            subject = _(
+                "Si è liberato un posto per te: «%(session)s», %(date)s alle %(time)s",
+                session=title,
+                date=day,
+                time=at,
+            )
+        else:
+            subject = _(
+                "Posto confermato: «%(session)s», %(date)s alle %(time)s",
+                session=title,
+                date=day,
+                time=at,
+            )
+        return subject, "session_invite"
+    if notice.kind is Kind.SESSION_REMINDER:
+        return _("Domani: «%(session)s» alle %(time)s", session=title, time=at), "session_reminder"
+    if notice.kind is Kind.SESSION_MOVED:
+        subject = _(
+            "Sessione modificata: «%(session)s», ora il %(date)s alle %(time)s",
+            session=title,
+            date=day,
+            time=at,
+        )
+        return subject, "session_moved"
+    subject = _("Sessione annullata: «%(session)s» del %(date)s", session=title, date=day)
+    return subject, "session_cancelled"
+
+
+def _session(
+    notification: Notification, staff: StaffMember, now: datetime
+) -> EmailMessage | Cancel:
+    """A live session's notice, with the edition's event attached when it carries one."""
+    notice = session_notice(notification, now)
+    if isinstance(notice, str):
+        return Cancel(notice)
+    edition, module, course = notice.edition, notice.module, notice.course
+    starts = edition.starts_at.astimezone(ROME)
+    ends = (edition.starts_at + timedelta(minutes=edition.minutes)).astimezone(ROME)
+    module_url = absolute_url(
+        "courses.module_page", course_slug=course.slug, module_slug=module.slug
+    )
+    subject, template = _session_subject(notice, starts)
+    text, html = _render(
+        template,
+        person=staff,
+        notice=notice,
+        edition=edition,
+        module=module,
+        course=course,
+        starts=starts,
+        ends=ends,
+        module_url=module_url,
+    )
+    message = make_message(staff.email, subject, text, html)
+    if notice.method is not None:
+        host = urlsplit(str(current_app.config["BASE_URL"])).hostname or "localhost"
+        summary = f"{module.title} – {course.title}"
+        ics = invitation_ics(
+            notice,
+            uid=invitation_uid(edition.id, staff.id, host),
+            organizer=str(current_app.config["MAIL_FROM"]),
+            attendee=staff,
+            summary=summary,
+            description=f"{summary}\n{module_url}"
+            + (f"\n\n{edition.notes}" if edition.notes else ""),
+            url=module_url,
+            now=now,
+        )
+        filename = "annullamento.ics" if notice.method == "CANCEL" else "invito.ics"
+        message.add_attachment(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            filename=filename,
+            params={"method": notice.method, "charset": "utf-8"},
+        )
+    return message
+
+
+def _learner(
+    notification: Notification, today: date, now: datetime | None = None
+) -> EmailMessage | Cancel:
     staff = notification.staff
     if staff is None:  # pragma: no cover - the check constraint
         return Cancel("no recipient")
@@ -158,6 +253,8 @@ def _learner(notification: Notification, today: date) -> EmailMessage | Cancel:
         "BABEL_DEFAULT_LOCALE"
     ]
     with force_locale(locale):
+        if session_kind(notification.kind) is not None:
+            return _session(notification, staff, now or utcnow())
         if notification.kind == Kind.DIGEST.value:
             return _learner_digest(staff, user, today)
         about = _about_enrolment(notification, staff, user, today)
@@ -215,8 +312,10 @@ def _manager(notification: Notification, today: date) -> EmailMessage | Cancel:
     return make_message(user.email, subject, text, html)
 
 
-def compose(notification: Notification, today: date) -> EmailMessage | Cancel:
-    """The message for *notification* as things stand *today*, or why it should not go."""
+def compose(
+    notification: Notification, today: date, now: datetime | None = None
+) -> EmailMessage | Cancel:
+    """The message for *notification* as things stand *today* (at *now*), or why not to send it."""
     if notification.user_id is not None:
         return _manager(notification, today)
-    return _learner(notification, today)
+    return _learner(notification, today, now)

@@ -33,12 +33,39 @@ class Kind(enum.StrEnum):
     COMPLETED = "completed"  # the person completed the course: the certificate's link
     DIGEST = "digest"  # a learner's weekly digest of due dates (their preference)
     HR_DIGEST = "hr-digest"  # an HR manager's weekly digest of their area
+    # Live sessions (lms.live): the kind names the edition, "invite:<edition id>".
+    SESSION_INVITE = "invite"  # a seat in an edition: the invitation, with its .ics
+    SESSION_REMINDER = "remind"  # the day before the edition
+    SESSION_MOVED = "moved"  # "moved:<edition>:<change>": its time, place or link changed
+    SESSION_CANCELLED = "cancel"  # the edition was called off (.ics METHOD:CANCEL)
 
 
 def kind_of(stored: str) -> tuple[Kind, int]:
-    """A stored kind's kind and step: ``"due:14"`` is (DUE, 14), ``"enrolled"`` (ENROLLED, 0)."""
+    """A stored kind's kind and step: ``"due:14"`` is (DUE, 14), ``"enrolled"`` (ENROLLED, 0).
+
+    For a live session's kind the step is the edition's id (``"invite:12"`` is
+    (SESSION_INVITE, 12)); :func:`session_kind` reads a change's id as well.
+    """
     name, _, step = stored.partition(":")
-    return Kind(name), int(step or 0)
+    return Kind(name), int(step.partition(":")[0] or 0)
+
+
+#: The kinds about a live session's edition.
+SESSION_KINDS = frozenset(
+    {Kind.SESSION_INVITE, Kind.SESSION_REMINDER, Kind.SESSION_MOVED, Kind.SESSION_CANCELLED}
+)
+
+
+def session_kind(stored: str) -> tuple[Kind, int, int | None] | None:
+    """``"moved:12:345"`` is (SESSION_MOVED, 12, 345), ``"invite:12"`` (SESSION_INVITE, 12, None).
+
+    None for a kind that is not about a live session.
+    """
+    name, _, rest = stored.partition(":")
+    if name not in {kind.value for kind in SESSION_KINDS}:
+        return None
+    edition, _, change = rest.partition(":")
+    return Kind(name), int(edition), int(change) if change else None
 
 
 class Status(enum.StrEnum):
@@ -106,7 +133,9 @@ class Notification(Model):
         ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
     )
     #: The date it is about: the due date for reminders (a new due date makes new
-    #: reminders), the day of the enrolment or completion, a digest's week (its Monday).
+    #: reminders), the day of the enrolment or completion, a digest's week (its Monday);
+    #: for a live session (no enrolment): the day the seat was taken (invitation), the
+    #: edition's Italian day (reminder), the day of the change or of the cancellation.
     on_date: Mapped[date] = mapped_column(Date)
     status: Mapped[Status] = mapped_column(
         Enum(

@@ -23,6 +23,17 @@ When a message is due (all days are Italian days):
   cannot be switched off).
 - **hr-digest**: once a week for every active HR manager; the sender finds what
   changed in their area, and sends nothing when nothing did.
+- **invite:E**: a seat in the live session's edition E (booked, or moved up from
+  the waiting list), for an edition ahead and not cancelled: the invitation with
+  its ``.ics``. One per seat: the date is the day the seat was taken.
+- **remind:E**: the day before edition E (Italian days), for those holding a seat
+  taken before today (who booked today just had the invitation).
+- **moved:E:C**: change C (the audit entry of an edition's change of time, length,
+  place or link) of edition E, for seat holders who had been sent an invitation
+  (or a change) before it; whoever has not yet been sent one gets the new details
+  in it. Changes of the last :data:`EVENT_DAYS` days.
+- **cancel:E**: edition E was called off (in the last :data:`EVENT_DAYS` days),
+  for those holding a seat or waiting for one.
 
 Nobody who has left, no deactivated account, no completed course, no retired
 course gets a reminder.
@@ -40,17 +51,21 @@ from sqlalchemy import (
     Date,
     Exists,
     Select,
+    String,
     and_,
+    cast,
     exists,
     literal,
     null,
     or_,
     select,
 )
+from sqlalchemy.orm import aliased
 
+from lms.audit.models import Action, AuditEntry, AuditObject, ObjectKind
 from lms.auth.models import Role, User
 from lms.core.sql import insert_new, rowcount, utc_day
-from lms.core.types import UTCDateTime, rome_date, utcnow
+from lms.core.types import UTCDateTime, rome_date, rome_midnight, utcnow
 from lms.courses.models import Course, CourseCompletion
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.enrolments.reminder_days import (  # noqa: F401 - MAX and format re-exported
@@ -60,6 +75,7 @@ from lms.enrolments.reminder_days import (  # noqa: F401 - MAX and format re-exp
     parse_reminder_days,
 )
 from lms.extensions import db
+from lms.live.models import LiveEdition, LiveSignup, SignupStatus
 from lms.notifications.due import NOTICE_DAYS
 from lms.notifications.models import Kind, Notification, Status
 from lms.register.models import StaffMember
@@ -116,7 +132,7 @@ class PlanReport:
 
 
 def _outbox_rows(
-    kind: str,
+    kind: str | ColumnElement[str],
     now: datetime,
     *,
     on_date: Any,
@@ -129,7 +145,7 @@ def _outbox_rows(
     The recipient and the enrolment are columns of the caller's FROM, or NULL.
     """
     return select(
-        literal(kind).label("kind"),
+        (literal(kind) if isinstance(kind, str) else kind).label("kind"),
         (null() if staff_id is None else staff_id).label("staff_id"),
         (null() if user_id is None else user_id).label("user_id"),
         (null() if enrolment_id is None else enrolment_id).label("enrolment_id"),
@@ -340,6 +356,141 @@ def plan_hr_digests(today: date, now: datetime, weekday: int) -> int:
     return _insert(rows)
 
 
+# Live sessions -----------------------------------------------------------------------
+
+#: The changes of an edition that its seat holders are told of (the names the
+#: edition's audit entry lists in ``changed``): when, how long, where.
+SCHEDULE_FIELDS = frozenset({"starts_at", "minutes", "place", "meeting_url"})
+#: The kind column's width.
+KIND_LENGTH = 24
+
+
+def _session_kind(kind: Kind) -> ColumnElement[str]:
+    """``"<kind>:<edition id>"`` in SQL, for the sign-up in the FROM."""
+    return literal(f"{kind.value}:", String) + cast(LiveSignup.edition_id, String)
+
+
+def _seat_rows(
+    kind: str | ColumnElement[str],
+    on_date: Any,
+    today: date,
+    now: datetime,
+    statuses: tuple[SignupStatus, ...] = (SignupStatus.BOOKED,),
+) -> Select:
+    """Outbox rows for the sign-ups of *statuses* of editions ahead, to people still reachable.
+
+    FROM live_signups JOIN staff_members JOIN live_editions.
+    """
+    return (
+        _outbox_rows(kind, now, on_date=on_date, staff_id=StaffMember.id)
+        .select_from(LiveSignup)
+        .join(StaffMember, StaffMember.id == LiveSignup.staff_id)
+        .join(LiveEdition, LiveEdition.id == LiveSignup.edition_id)
+        .where(
+            LiveSignup.status.in_(statuses),
+            LiveEdition.starts_at > now,
+            StaffMember.still_employed(today),
+            or_(
+                StaffMember.user_id.is_(None),
+                exists().where(User.id == StaffMember.user_id, User.active.is_(True)),
+            ),
+        )
+    )
+
+
+def plan_session_invites(today: date, now: datetime) -> int:
+    """The invitation for every seat held in an edition ahead and not cancelled.
+
+    Its date is the (UTC) day the seat was taken: giving the seat up and booking
+    again another day brings a new invitation; planning again brings none.
+    """
+    rows = _seat_rows(
+        _session_kind(Kind.SESSION_INVITE), utc_day(LiveSignup.updated_at), today, now
+    ).where(LiveEdition.cancelled_at.is_(None))
+    return _insert(rows)
+
+
+def plan_session_reminders(today: date, now: datetime) -> int:
+    """The reminder for the editions held tomorrow (in Italy), to seats taken before today."""
+    tomorrow = today + timedelta(days=1)
+    rows = _seat_rows(
+        _session_kind(Kind.SESSION_REMINDER), literal(tomorrow, Date()), today, now
+    ).where(
+        LiveEdition.cancelled_at.is_(None),
+        LiveEdition.starts_at >= rome_midnight(tomorrow),
+        LiveEdition.starts_at < rome_midnight(tomorrow + timedelta(days=1)),
+        LiveSignup.updated_at < rome_midnight(today),
+    )
+    return _insert(rows)
+
+
+def schedule_changes(since: datetime) -> list[tuple[int, int, datetime]]:
+    """(edition id, audit entry id, moment) of the changes of time, length, place or link.
+
+    An edition's change is recorded once, in the audit log, in the transaction
+    that made it (``edition.update``, naming the changed fields): that entry is
+    the event the seat holders are told of. Few rows (the edition changes of a
+    few days); the fields are read here rather than in SQL (a JSON list).
+    """
+    rows = db.session.execute(
+        select(AuditObject.object_id, AuditEntry.id, AuditEntry.at, AuditEntry.summary)
+        .join(AuditEntry, AuditEntry.id == AuditObject.entry_id)
+        .where(
+            AuditEntry.action == Action.EDITION_UPDATE.value,
+            AuditEntry.at >= since,
+            AuditObject.kind == ObjectKind.EDITION,
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    return [
+        (edition_id, entry_id, at)
+        for edition_id, entry_id, at, summary in rows
+        if SCHEDULE_FIELDS & set((summary or {}).get("changed") or ())
+    ]
+
+
+def plan_session_changes(today: date, now: datetime) -> int:
+    """The notice of each recent change, to seat holders sent an invitation before it.
+
+    One INSERT … SELECT per change (a handful a day). Whoever's invitation is
+    still to be sent gets the new details in it, and no notice of the change.
+    """
+    told = aliased(Notification)
+    total = 0
+    for edition_id, entry_id, at in schedule_changes(now - timedelta(days=EVENT_DAYS)):
+        kind = f"{Kind.SESSION_MOVED.value}:{edition_id}:{entry_id}"
+        if len(kind) > KIND_LENGTH:  # pragma: no cover - ids of more than 8 digits each
+            continue
+        rows = _seat_rows(kind, literal(rome_date(at), Date()), today, now).where(
+            LiveSignup.edition_id == edition_id,
+            LiveEdition.cancelled_at.is_(None),
+            exists().where(
+                told.staff_id == StaffMember.id,
+                told.enrolment_id.is_(None),
+                or_(
+                    told.kind == f"{Kind.SESSION_INVITE.value}:{edition_id}",
+                    told.kind.like(f"{Kind.SESSION_MOVED.value}:{edition_id}:%"),
+                ),
+                told.status == Status.SENT,
+                told.sent_at < at,
+            ),
+        )
+        total += _insert(rows)
+    return total
+
+
+def plan_session_cancellations(today: date, now: datetime) -> int:
+    """The notice of an edition called off in the last days, to seat holders and the waiting."""
+    rows = _seat_rows(
+        _session_kind(Kind.SESSION_CANCELLED),
+        utc_day(LiveEdition.cancelled_at),
+        today,
+        now,
+        (SignupStatus.BOOKED, SignupStatus.WAITING),
+    ).where(LiveEdition.cancelled_at >= now - timedelta(days=EVENT_DAYS))
+    return _insert(rows)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The deployment's reminder settings (config: REMINDER_DAYS and the rest)."""
@@ -362,12 +513,18 @@ class Settings:
 
 
 def plan_events(now: datetime | None = None) -> PlanReport:
-    """The messages that follow an event: enrolments and completions (cheap; run often)."""
+    """The messages that follow an event (cheap; run often, so they come at once).
+
+    Enrolments and completions; a live session's seats, changes and cancellations.
+    """
     now = now or utcnow()
     today = rome_date(now)
     report = PlanReport()
     report.add(Kind.ENROLLED.value, plan_enrolled(today, now))
     report.add(Kind.COMPLETED.value, plan_completed(today, now))
+    report.add(Kind.SESSION_INVITE.value, plan_session_invites(today, now))
+    report.add(Kind.SESSION_MOVED.value, plan_session_changes(today, now))
+    report.add(Kind.SESSION_CANCELLED.value, plan_session_cancellations(today, now))
     return report
 
 
@@ -390,4 +547,5 @@ def plan_day(now: datetime | None = None, settings: Settings | None = None) -> P
         plan_learner_digests(today, now, settings.digest_weekday, settings.overdue_repeats),
     )
     report.add(Kind.HR_DIGEST.value, plan_hr_digests(today, now, settings.digest_weekday))
+    report.add(Kind.SESSION_REMINDER.value, plan_session_reminders(today, now))
     return report

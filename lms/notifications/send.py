@@ -153,7 +153,7 @@ def send_batch(ids: list[int], now: datetime, report: SendReport, mailer: Mailer
     ).all()
     for index, notification in enumerate(rows):
         try:
-            message = compose(notification, today)
+            message = compose(notification, today, now)
         except Exception:  # a message that cannot be written must not block the others
             log.exception("could not compose notification %d", notification.id)
             db.session.rollback()

@@ -16,6 +16,7 @@ from lms.core.types import today_in_italy
 from lms.notifications.due import DueItem, due_items
 from lms.notifications.feed import build_calendar, feed_token, reset_feed, user_for_token
 from lms.notifications.preferences import set_reminder_digest
+from lms.notifications.sessions import BookedSession, booked_sessions
 
 bp = Blueprint("notifications", __name__)
 log = logging.getLogger(__name__)
@@ -67,17 +68,29 @@ def _course_url(item: DueItem) -> str:
     return url_for("courses.overview", course_slug=item.course_slug, _external=True)
 
 
+def _session_url(session: BookedSession) -> str:
+    return url_for(
+        "courses.module_page",
+        course_slug=session.course.slug,
+        module_slug=session.module.slug,
+        _external=True,
+    )
+
+
 @bp.get("/calendario/<token>.ics")
 def feed(token: str) -> Response:
-    """The person's open due dates as iCalendar; 404 for any address that is not current."""
+    """The person's open due dates and booked sessions as iCalendar; 404 for a stale address."""
     user = user_for_token(current_app.config["SECRET_KEY"], token)
     if user is None:
         abort(404)
+    today = today_in_italy()
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = build_calendar(
-            due_items(user, today_in_italy()),
+            due_items(user, today),
             host=request.host.split(":")[0],
             course_url=_course_url,
+            sessions=booked_sessions(user, today),
+            session_url=_session_url,
         )
     log.info("calendar feed read by user %d", user.id)
     response = Response(body, content_type="text/calendar; charset=utf-8")
