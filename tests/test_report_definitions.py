@@ -10,10 +10,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from report_world import D, World, world_fixture  # noqa: F401 - the world fixture
+from report_world import D, World, utc, world_fixture  # noqa: F401 - the world fixture
 
 from lms.auth.models import Role, User
+from lms.courses.models import Module, ModuleKind
 from lms.extensions import db
+from lms.external.models import ExternalTraining, TrainingSource, TrainingStatus
+from lms.live.models import AttendanceSource, LiveAttendance, LiveEdition
 from lms.register.models import StaffCategory
 from lms.reports.coverage import (
     coverage_by_authority,
@@ -22,6 +25,7 @@ from lms.reports.coverage import (
     percent,
 )
 from lms.reports.filters import ReportFilters
+from lms.reports.hours import HOURS_COLUMNS, hours_by_authority
 from lms.reports.learners import learner_rows
 
 
@@ -334,3 +338,96 @@ def test_learner_rows_in_small_batches_are_the_same(
     whole = [row.cells() for row in learner_rows(admin_filters())]
     monkeypatch.setattr("lms.reports.learners.BATCH", 2)
     assert [row.cells() for row in learner_rows(admin_filters())] == whole
+
+
+# Yearly hours: platform, live and external (issue #17) ----------------------------------------
+
+
+def test_hours_by_authority_adds_platform_live_and_external_hours(world: World) -> None:
+    # corso-a (8 h) gets a live module of 3 h: its completions now earn 5 platform hours.
+    webinar = Module(
+        course_id=world.a.id,
+        slug="webinar",
+        position=9,
+        title="Webinar",
+        kind=ModuleKind.LIVE,
+        filename="09-webinar.md",
+        source_hash="0" * 64,
+        live_hours=Decimal(3),
+        attendance_percent=75,
+    )
+    db.session.add(webinar)
+    db.session.flush()
+    edition = LiveEdition(module_id=webinar.id, starts_at=utc("2026-01-20 09:00"), minutes=120)
+    db.session.add(edition)
+    db.session.flush()
+    people = world.people
+    for name, minutes in (("anna", 120), ("bruno", 60)):  # bruno: 50 %, not enough
+        db.session.add(
+            LiveAttendance(
+                edition_id=edition.id,
+                staff_id=people[name].id,
+                minutes=minutes,
+                source=AttendanceSource.TEAMS,
+            )
+        )
+
+    def external(name: str, hours: str, day: date, status: TrainingStatus) -> None:
+        db.session.add(
+            ExternalTraining(
+                staff_id=people[name].id,
+                title="Corso SNA",
+                provider="SNA",
+                completed_on=day,
+                hours=Decimal(hours),
+                status=status,
+                source=TrainingSource.IMPORTED,
+                refusal_reason="no" if status is TrainingStatus.REFUSED else None,
+            )
+        )
+
+    external("bruno", "27", date(2026, 2, 15), TrainingStatus.APPROVED)
+    external("bruno", "5", date(2026, 2, 16), TrainingStatus.PENDING)
+    external("bruno", "4", date(2026, 2, 17), TrainingStatus.REFUSED)
+    external("bruno", "9", date(2025, 12, 31), TrainingStatus.APPROVED)  # the year before
+    external("gina", "8", date(2026, 3, 2), TrainingStatus.APPROVED)  # after D
+    db.session.commit()
+
+    rows = {
+        row.authority_code: row for row in hours_by_authority(admin_filters(), 2026, Decimal(8))
+    }
+    keep = [
+        HOURS_COLUMNS.index(name)
+        for name in (
+            "staff",
+            "reached_target",
+            "avg_hours",
+            "avg_platform_hours",
+            "avg_live_hours",
+            "avg_external_hours",
+        )
+    ]
+    cells = {code: [row.cells()[i] for i in keep] for code, row in rows.items()}
+    # Napoli: anna 5 platform + 3 live = 8 (the course's 8 hours, not 11); bruno 27 external
+    assert cells["063049"] == [
+        2,
+        2,
+        Decimal("17.5"),
+        Decimal("2.5"),
+        Decimal("1.5"),
+        Decimal("13.5"),
+    ]
+    # Milano: hugo completed corso-a without attending the webinar: 5 platform hours
+    assert cells["015146"] == [2, 0, Decimal("2.5"), Decimal("2.5"), Decimal(0), Decimal(0)]
+    # Catanzaro: gina's course and her external training both come after D
+    assert cells["079023"] == [1, 0, Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
+    later = {
+        row.authority_code: row
+        for row in hours_by_authority(admin_filters(as_of=date(2026, 3, 2)), 2026, Decimal(8))
+    }
+    assert later["079023"].cells()[keep[1]] == 1  # 5 platform + 8 external = 13
+    assert later["079023"].avg_external_hours == Decimal(8)
+    last_year = {
+        row.authority_code: row for row in hours_by_authority(admin_filters(), 2025, Decimal(8))
+    }
+    assert last_year["063049"].reached == 1  # bruno's 9 hours of 31 December 2025
