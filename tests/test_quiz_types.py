@@ -402,6 +402,9 @@ def test_the_review_after_the_last_attempt_shows_weights_ranges_and_pairs(
     assert "Risposta in parte corretta:" in words
     assert "Belgio (vale il 50%)" in words
     assert "Orizzonte Europa (vale il -50%)" in words
+    assert "FESR (corretta) (vale il 50%)" in words  # the share of a right option
+    assert "Bruxelles (corretta)" in words
+    assert "vale il 100%" not in words  # a single choice's right answer: no weight to say
     assert "Risposte accettate: 1957 ± 0, 1955..1959 (50%)" in words
     assert "La tua risposta: 1956,5" in words
     assert "FSE+ → la tua scelta agricoltura (quella giusta: occupazione)" in words

@@ -79,7 +79,9 @@ def _choice_review(
                 "html": options[oid]["html"],
                 "chosen": oid in chosen,
                 "correct": options[oid]["correct"],
-                "credit": _percent(option_credit(options[oid])) if weighted else None,
+                "credit": _percent(option_credit(options[oid]))
+                if weighted and (question["kind"] == "multiple" or option_credit(options[oid]) != 1)
+                else None,
             }
             for oid in order
         ]
