@@ -146,6 +146,7 @@ def trainer_in(client, w: LiveWorld) -> None:
 
 def test_a_teams_report_is_previewed_then_recorded_once(client, w, people, held):
     trainer_in(client, w)
+    assert url(held.id) in client.get(f"/sessioni/{held.id}/registro").get_data(as_text=True)
     page = client.get(url(held.id))
     assert page.status_code == 200
     assert "Microsoft Teams" in page.get_data(as_text=True)

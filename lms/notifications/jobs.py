@@ -3,7 +3,8 @@
 - :func:`run_day`: plan everything today calls for (reminders, overdue notices,
   digests, events), commit, then send what is pending. Once a day, early.
 - :func:`run_events`: plan the enrolment and completion messages of the last
-  days, commit, then send what is pending (retries included). Every few minutes.
+  days, and live sessions' invitations, changes and cancellations, commit, then
+  send what is pending (retries included). Every few minutes.
 
 On PostgreSQL the job queue runs them (:mod:`lms.notifications.queue`, a
 ``lms notify worker`` per machine); on the embedded SQLite set-up ``lms notify
@@ -38,7 +39,7 @@ def run_day(now: datetime | None = None, *, send: bool = True) -> RunReport:
 
 
 def run_events(now: datetime | None = None) -> RunReport:
-    """Plan the messages of recent enrolments and completions, commit, send the pending ones."""
+    """Plan the messages of recent events (enrolments, completions, sessions), commit, send."""
     now = now or utcnow()
     planned = plan_events(now)
     commit()

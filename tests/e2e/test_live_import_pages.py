@@ -91,8 +91,10 @@ def test_a_trainer_uploads_a_teams_report_previews_it_and_records_it(
     browser: Browser = open_browser()
     browser.sign_in(*TRAINER)
     page = browser.page
-    address = f"/sessioni/{edition_id}/registro/rapporto"
-    browser.goto(address)
+    browser.goto(f"/sessioni/{edition_id}/registro")
+    page.get_by_role("link", name="Presenze dal rapporto di Teams o Zoom").click()
+    page.wait_for_url(browser.url(f"/sessioni/{edition_id}/registro/rapporto"))
+    browser.check()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Presenze dal rapporto di Teams o Zoom"
     )
