@@ -28,8 +28,10 @@ The formats, recognised from the content (never from the file's name):
 
 Files opened and saved again by Excel are read as well: UTF-16, UTF-8 or
 Windows-1252; tab, ``;`` or ``,``. Column names are matched without regard to
-case, accents or spaces, in English or Italian. XLSX is refused with a clear
-message: neither platform exports it, and the CSV is what the trainer has.
+case, accents or spaces, in English or Italian. XLSX is refused with a message:
+the platforms download CSV files, and a workbook made from one in Excel is a
+copy to save back as CSV (reading workbooks safely, ZIP bombs and all, is the
+roster import's business; nothing here needs it).
 
 **Minutes.** A person's connections are merged before they are added up: the
 overlap of two devices counts once, and so does a reconnection that overlaps
