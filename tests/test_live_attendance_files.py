@@ -397,3 +397,51 @@ def test_merged_seconds_is_the_union_of_the_intervals(spans):
     ]
     covered = {minute for start, length in spans for minute in range(start, start + length)}
     assert merged_seconds(intervals) == len(covered) * 60
+
+
+_PIECES = st.sampled_from(
+    [
+        "1. Summary",
+        "2. Participants",
+        "3. In-Meeting Activities",
+        "Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail",
+        "Name\tJoin Time\tLeave Time\tDuration\tEmail",
+        "Full Name\tUser Action\tTimestamp",
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)",
+        f"Giulia\t2/12/26, 10:00 AM\t2/12/26, 11:00 AM\t1h\t{GIULIA}",
+        "Giulia\tJoined\t2/12/26, 10:00 AM",
+        "Giulia\tLeft\t31/31/26, 99:99",
+        f"Giulia,{GIULIA},02/12/2026 10:00 AM,02/12/2026 09:00 AM,5",
+        '"unclosed',
+        "",
+        "\t\t\t",
+    ]
+)
+
+
+def _read_or_refusal(data: bytes) -> tuple[AttendanceReport | None, str]:
+    """The report, or None and the refusal's message (any other exception fails the test)."""
+    try:
+        return read_report(data), ""
+    except TableError as error:
+        return None, str(error)
+
+
+@given(
+    st.lists(st.one_of(_PIECES, st.text(max_size=30)), max_size=12),
+    st.sampled_from(["utf-16", "utf-8-sig", "cp1252"]),
+)
+def test_any_file_is_read_or_refused_with_a_message(lines, encoding):
+    data = "\r\n".join(lines).encode(encoding, errors="replace")
+    report, refusal = _read_or_refusal(data)
+    if report is None:
+        assert refusal
+    else:
+        assert all(p.minutes >= 0 for p in report.participants)
+        assert all(row.lines for row in report.unused)
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_are_read_or_refused_with_a_message(data):
+    report, refusal = _read_or_refusal(data)
+    assert report is not None or refusal
