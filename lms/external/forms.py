@@ -18,6 +18,7 @@ from wtforms import DateField, Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from lms.core.types import today_in_italy
+from lms.enrolments.roster.values import CellError, parse_date
 from lms.external.values import (
     MAX_CERTIFICATE_BYTES,
     PROVIDER_MAX,
@@ -31,6 +32,27 @@ from lms.external.values import (
     clean_title,
     parse_hours,
 )
+
+
+class DayField(DateField):
+    """A date input read as the CSV import reads dates: ``2026-03-15`` or ``15/03/2026``.
+
+    The browser's date picker sends ISO dates; where there is none, the day typed
+    the Italian way is read too, and anything else gets an Italian message.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Parse the text sent; a :class:`ValueError` becomes the field's error."""
+        text = str(valuelist[0]).strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = parse_date(text)
+        except CellError:
+            raise ValueError(
+                str(_l("Data non valida: scrivi GG/MM/AAAA, per esempio 15/03/2026."))
+            ) from None
 
 
 def _sentence(problem: ValueProblem) -> str:
@@ -53,7 +75,7 @@ class DeclarationForm(FlaskForm):
             Length(max=1000),
         ],
     )
-    completed_on = DateField(
+    completed_on = DayField(
         _l("Data di conclusione"),
         validators=[
             InputRequired(message=_l("Indica il giorno in cui il corso è finito (GG/MM/AAAA)."))
