@@ -62,10 +62,13 @@ def declare_training() -> str | tuple[str, int] | BaseResponse:
     form = DeclarationForm()
     if not form.validate_on_submit():
         return _declare_page(form), 400 if form.is_submitted() else 200
+    completed_on = form.completed_on.data
+    if completed_on is None:  # pragma: no cover - InputRequired refused an empty day
+        abort(400)
     declaration = Declaration(
         title=form.title.data,
         provider=form.provider.data,
-        completed_on=form.completed_on.data,
+        completed_on=completed_on,
         hours=form.parsed_hours,
         certificate=form.certificate_data,
         certificate_filename=form.certificate_filename,
