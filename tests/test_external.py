@@ -643,3 +643,13 @@ def test_the_records_list_filters_and_downloads(world: World, client_for) -> Non
     (cell,) = [c for row in sheet.iter_rows() for c in row if "HYPERLINK" in str(c.value)]
     assert cell.data_type == "s"  # text, never a formula
     assert str(cell.value).lstrip("'") == '=HYPERLINK("http://x")'
+
+
+def test_decisions_are_in_the_audit_log_of_the_persons_area_only(world: World, client_for) -> None:
+    training = add_training(world.maria)
+    hr = client_for(world.hr)
+    assert post(hr, f"/formazione-esterna/richieste/{training.id}/approva").status_code == 302
+    entry = '<code class="small">training.approve</code>'  # a row of the log, not the filter
+    assert entry in text(hr.get("/audit/"))
+    assert entry in text(client_for(world.admin).get("/audit/"))
+    assert entry not in text(client_for(world.hr_calabria).get("/audit/"))
