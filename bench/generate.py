@@ -116,6 +116,7 @@ from config import TestingConfig
 from lms import create_app
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User, UserScope
+from lms.core.search import name_key
 from lms.courses.models import Course, CourseCompletion, Module, ModuleProgress, QuizVersion
 from lms.enrolments.models import Enrolment
 from lms.extensions import db
@@ -601,12 +602,12 @@ def _draw_authorities(rng: random.Random, pools: dict[tuple[bool, str], _Pool], 
 def _write_staff(
     w: _Writer, rng: random.Random, pools: dict[tuple[bool, str], _Pool], count: int
 ) -> list[_Person]:
-    w.declare("users", ("id", "email", "first_name", "last_name", "role", "password_hash",
-                        "active", "session_version", "created_at", "last_login_at",
-                        "reminder_digest"))  # fmt: skip
-    w.declare("staff_members", ("id", "codice_fiscale", "first_name", "last_name", "email",
-                                "authority_id", "category", "profile", "hired_on", "left_on",
-                                "user_id", "created_at", "updated_at"))  # fmt: skip
+    w.declare("users", ("id", "email", "first_name", "last_name", "search_name", "role",
+                        "password_hash", "active", "session_version", "created_at",
+                        "last_login_at", "reminder_digest"))  # fmt: skip
+    w.declare("staff_members", ("id", "codice_fiscale", "first_name", "last_name", "search_name",
+                                "email", "authority_id", "category", "profile", "hired_on",
+                                "left_on", "user_id", "created_at", "updated_at"))  # fmt: skip
     codes = _CodiciFiscali()
     people: list[_Person] = []
     for n, (authority_id, authority_code) in enumerate(
@@ -634,10 +635,11 @@ def _write_staff(
         email = f"{_email_part(first)}.{_email_part(last)}.{n}@{authority_code}.enti.example"
         last_login = w.ts(rng.randint(created_s, until_s)) if rng.random() < 0.8 else None  # noqa: PLR2004
         digest = rng.random() < DIGEST_SHARE
-        w.add("users", (n, email, first, last, "learner", PASSWORD_HASH, left_day is None, 1,
-                        created, last_login, digest))  # fmt: skip
+        folded = name_key(first, last)
+        w.add("users", (n, email, first, last, folded, "learner", PASSWORD_HASH, left_day is None,
+                        1, created, last_login, digest))  # fmt: skip
         w.add("staff_members", (
-            n, codes.make(rng, first, last, sex), first, last, email, authority_id,
+            n, codes.make(rng, first, last, sex), first, last, folded, email, authority_id,
             "new_hire" if new_hire else "existing", rng.choice(PROFILES),
             None if hired_day is None else str(EPOCH.date() + timedelta(days=hired_day)),
             None if left_day is None else str(EPOCH.date() + timedelta(days=left_day)),
@@ -665,8 +667,8 @@ def _write_hr_managers(
         created_s = ENROL_FROM_S - rng.randint(30, 90) * DAY + rng.randint(8 * 3600, 18 * 3600)
         first, last = rng.choice(FIRST_NAMES[rng.choice("MF")]), rng.choice(LAST_NAMES)
         email = f"{_email_part(first)}.{_email_part(last)}.hr{k + 1}@personale.enti.example"
-        w.add("users", (user_id, email, first, last, "hr", PASSWORD_HASH, k % 10 != 9, 1,  # noqa: PLR2004
-                        w.ts(created_s), None, False))  # fmt: skip
+        w.add("users", (user_id, email, first, last, name_key(first, last), "hr", PASSWORD_HASH,
+                        k % 10 != 9, 1, w.ts(created_s), None, False))  # fmt: skip  # noqa: PLR2004
         if k % 2 == 0:
             authority_id, region_id = None, rng.choice(region_ids)
         else:

@@ -14,14 +14,18 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    event,
     false,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from lms.core.search import name_key
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import Model
-from lms.register.models import Authority, Region
+from lms.register.models import Authority, Region, folded_person
 
 #: Where the signed-in request keeps its session's key (see lms.auth.sessions).
 SESSION_KEY_ATTRIBUTE = "lms_user_session_key"
@@ -58,6 +62,8 @@ class User(UserMixin, Model):
     fiscal_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
+    #: Both orders of the name, folded for searches (lms.core.search.name_key).
+    search_name: Mapped[str] = mapped_column(Text, default=folded_person, server_default=text("''"))
     role: Mapped[Role] = mapped_column(
         Enum(
             Role,
@@ -113,6 +119,12 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _fold_user_name(_mapper: Mapper[User], _connection: object, target: User) -> None:
+    target.search_name = name_key(target.first_name or "", target.last_name or "")
 
 
 class SignInMethod(enum.StrEnum):

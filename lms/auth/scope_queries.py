@@ -6,6 +6,7 @@ from sqlalchemy import Select, case, func, or_, select
 
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause
+from lms.core.search import fold
 from lms.core.sql import LIKE_ESCAPE, contains_pattern
 from lms.extensions import db
 from lms.register.models import Authority, AuthorityKind, Region
@@ -40,10 +41,11 @@ def authorities_in_scope(
         .order_by(Region.code, KIND_ORDER, Authority.name)
     )
     if search:
-        pattern = contains_pattern(search.strip().lower())
+        # Accents and case aside: "ciro" finds Cirò (lms.core.search).
+        pattern = contains_pattern(fold(search))
         query = query.where(
             or_(
-                func.lower(Authority.name).like(pattern, escape=LIKE_ESCAPE),
+                Authority.search_name.like(pattern, escape=LIKE_ESCAPE),
                 Authority.code == search.strip(),
                 func.lower(Authority.ipa_code) == search.strip().lower(),
             )

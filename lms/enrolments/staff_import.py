@@ -46,6 +46,7 @@ from sqlalchemy.orm import aliased
 from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
 from lms.core.messages import _l
+from lms.core.search import name_key
 from lms.core.sql import rowcount
 from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
@@ -324,7 +325,13 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
         db.session.execute(
             update(StaffMember),
             [
-                {"id": staff_id, **values, "updated_at": now, **_refusal_cleared(values, old)}
+                {
+                    "id": staff_id,
+                    **values,
+                    "search_name": name_key(values["first_name"], values["last_name"]),
+                    "updated_at": now,
+                    **_refusal_cleared(values, old),
+                }
                 for staff_id, values, old in chunk
             ],
         )
@@ -396,6 +403,7 @@ def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
                 "email": values["email"],
                 "first_name": values["first_name"],
                 "last_name": values["last_name"],
+                "search_name": name_key(values["first_name"], values["last_name"]),
                 "role": Role.LEARNER,
                 "active": not left_by(values["left_on"], today),
                 "session_version": 1,
@@ -411,6 +419,8 @@ def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
         [
             {
                 **values,
+                # COPY writes only the columns given: no default fills this one.
+                "search_name": name_key(values["first_name"], values["last_name"]),
                 "user_id": accounts.get(values["email"]),
                 "created_at": now,
                 "updated_at": now,
@@ -532,6 +542,7 @@ def _create_accounts(now: datetime) -> int:
             "email": email,
             "first_name": first,
             "last_name": last,
+            "search_name": name_key(first, last),
             "role": Role.LEARNER,
             "active": bool(active),
             "session_version": 1,
@@ -594,6 +605,7 @@ def _sync_account_status(
                 email=StaffMember.email,
                 first_name=StaffMember.first_name,
                 last_name=StaffMember.last_name,
+                search_name=StaffMember.search_name,  # the same key (name_key)
             )
             .execution_options(synchronize_session=False)
         )

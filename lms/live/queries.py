@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause
+from lms.core.search import fold
 from lms.core.sql import LIKE_ESCAPE, contains_pattern
 from lms.core.types import utcnow
 from lms.courses.models import Course, Module, ModuleKind
@@ -305,12 +306,11 @@ def search_people(
         .where(authority_scope_clause(viewer))
     )
     for word in words[:4]:
-        pattern = contains_pattern(word.lower())
         query = query.where(
             or_(
-                func.lower(StaffMember.first_name).like(pattern, escape=LIKE_ESCAPE),
-                func.lower(StaffMember.last_name).like(pattern, escape=LIKE_ESCAPE),
-                func.lower(StaffMember.codice_fiscale).like(pattern, escape=LIKE_ESCAPE),
+                # The folded names (lms.core.search): "nicolo" finds Nicolò.
+                StaffMember.search_name.like(contains_pattern(fold(word)), escape=LIKE_ESCAPE),
+                StaffMember.codice_fiscale.like(contains_pattern(word.upper()), escape=LIKE_ESCAPE),
             )
         )
     rows = db.session.execute(

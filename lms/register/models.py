@@ -14,12 +14,17 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     and_,
+    event,
     func,
+    text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from lms.core.search import fold, name_key
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import Model
 
@@ -36,6 +41,23 @@ def left_by(left_on: date | None, day: date) -> bool:
     for values not (yet) in a record, such as a roster row.
     """
     return left_on is not None and left_on <= day
+
+
+# The folded search columns (lms.core.search) follow the names they fold: an ORM
+# flush sets them (the events below each model), a Core or bulk INSERT through the
+# column's default; bulk UPDATEs and PostgreSQL's COPY (the roster import, the
+# register's load) write them with the names.
+
+
+def folded_name(context: DefaultExecutionContext) -> str:
+    """The ``search_name`` default of an INSERT that names a row: its ``name``, folded."""
+    return fold(context.get_current_parameters().get("name") or "")
+
+
+def folded_person(context: DefaultExecutionContext) -> str:
+    """The ``search_name`` default of an INSERT of a person: :func:`name_key` of the names."""
+    parameters = context.get_current_parameters()
+    return name_key(parameters.get("first_name") or "", parameters.get("last_name") or "")
 
 
 class AuthorityKind(enum.StrEnum):
@@ -95,6 +117,8 @@ class Authority(Model):
         )
     )
     name: Mapped[str] = mapped_column(String(200))
+    #: ``name`` folded for searches (lms.core.search): ``ciro`` finds Cirò.
+    search_name: Mapped[str] = mapped_column(Text, default=folded_name, server_default=text("''"))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))  # indexed with kind below
     #: ISTAT code: 2 digits for a region, 3 for a province or metropolitan city,
     #: 6 for a municipality.
@@ -109,6 +133,14 @@ class Authority(Model):
 
     def __repr__(self) -> str:
         return f"<Authority {self.code} {self.name}>"
+
+
+@event.listens_for(Authority, "before_insert")
+@event.listens_for(Authority, "before_update")
+def _fold_authority_name(
+    _mapper: Mapper[Authority], _connection: object, target: Authority
+) -> None:
+    target.search_name = fold(target.name or "")
 
 
 class StaffCategory(enum.StrEnum):
@@ -134,6 +166,8 @@ class StaffMember(Model):
     codice_fiscale: Mapped[str] = mapped_column(String(16), unique=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    #: Both orders of the name, folded for searches (lms.core.search.name_key).
+    search_name: Mapped[str] = mapped_column(Text, default=folded_person, server_default=text("''"))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
     category: Mapped[StaffCategory] = mapped_column(
@@ -219,3 +253,11 @@ class StaffMember(Model):
 
     def __repr__(self) -> str:
         return f"<StaffMember {self.id}>"
+
+
+@event.listens_for(StaffMember, "before_insert")
+@event.listens_for(StaffMember, "before_update")
+def _fold_staff_name(
+    _mapper: Mapper[StaffMember], _connection: object, target: StaffMember
+) -> None:
+    target.search_name = name_key(target.first_name or "", target.last_name or "")

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from lms.core.messages import _l, english
+from lms.core.search import fold
 from lms.core.tabular import TableError, read_csv
 from lms.extensions import db
 from lms.register.istat import AuthorityRecord, Register
@@ -100,10 +101,19 @@ def _upsert_authorities(
             else None,
         }
         row = existing.get(record.istat_code)
+        # Bulk statements fire no ORM events: the folded name goes with the name.
+        folded = fold(record.name)
         if row is None:
-            to_insert.append({"code": record.istat_code, "istat_code": record.istat_code, **values})
+            to_insert.append(
+                {
+                    "code": record.istat_code,
+                    "istat_code": record.istat_code,
+                    **values,
+                    "search_name": folded,
+                }
+            )
         elif any(getattr(row, k) != v for k, v in values.items()):
-            to_update.append({"id": row.id, **values})
+            to_update.append({"id": row.id, **values, "search_name": folded})
         else:
             result.unchanged += 1
     if to_insert:
