@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from lms import audit
 from lms.auth.models import User
+from lms.auth.operations import left_staff_on
 from lms.auth.permissions import Capability, authority_in_scope, can
 from lms.core.messages import Message, _l
 from lms.core.types import utcnow
@@ -46,15 +47,15 @@ class TrainingError(Exception):
 def declarant(user: User, today: date) -> StaffMember | None:
     """*user*'s staff record if they may declare training: on the register and not left.
 
-    Leaving is :meth:`StaffMember.has_left`, the definition sign-in enforces
+    Leaving is what sign-in enforces on every request
     (:func:`lms.auth.operations.left_staff_on`); an account without a staff
     record (a trainer, an administrator, a learner nobody put on the staff) has
     no yearly hours to make up, so nothing to declare.
     """
-    staff = db.session.scalar(select(StaffMember).where(StaffMember.user_id == user.id))
-    if staff is None or staff.has_left(today):
+    account = left_staff_on(user.id, today)
+    if account is None or account[1] is not None:  # no such account, or left by today
         return None
-    return staff
+    return db.session.scalar(select(StaffMember).where(StaffMember.user_id == user.id))
 
 
 @dataclass(frozen=True)
