@@ -194,29 +194,40 @@ def test_upgrading_a_database_with_courses_and_progress_keeps_them(empty_databas
         try:
             upgrade(revision="0012")
             statements = (
-                "INSERT INTO users (id, email, password_hash, role, active, created_at,"
-                " session_version, calendar_version, reminder_digest, first_name, last_name)"
-                " VALUES (1, 'a@example.org', NULL, 'learner', true, '2026-01-01', 1, 1, false,"
-                " '', '')",
-                "INSERT INTO courses (id, slug, title, summary, hours, audience, sequential,"
-                " pass_mark, language, status, overview_html, source_hash, render_version,"
-                " created_at, updated_at) VALUES (1, 'c', 'C', '', 1, '[]', false, 60, 'it',"
-                " 'published', '', 'x', '1', '2026-01-01', '2026-01-01')",
-                "INSERT INTO modules (id, course_id, slug, position, title, kind, body_html,"
-                " filename, source_hash, render_version, version, shuffle, updated_at)"
-                " VALUES (1, 1, 'm', 1, 'M', 'quiz', '', '01-m.md', 'x', '1', 1, false,"
-                " '2026-01-01')",
-                "INSERT INTO quiz_versions (id, module_id, version, questions, pass_mark,"
-                " created_at) VALUES (1, 1, 1, '[]', 60, '2026-01-01')",
-                "INSERT INTO module_progress (id, user_id, module_id, started_at, last_seen_at,"
-                " seconds_spent) VALUES (1, 1, 1, '2026-01-01', '2026-01-01', 0)",
+                (
+                    "INSERT INTO users (id, email, password_hash, role, active, created_at,"
+                    " session_version, calendar_version, reminder_digest, first_name, last_name)"
+                    " VALUES (1, 'a@example.org', NULL, 'learner', true, '2026-01-01', 1, 1, false,"
+                    " '', '')"
+                ),
+                (
+                    "INSERT INTO courses (id, slug, title, summary, hours, audience, sequential,"
+                    " pass_mark, language, status, overview_html, source_hash, render_version,"
+                    " created_at, updated_at) VALUES (1, 'c', 'C', '', 1, '[]', false, 60, 'it',"
+                    " 'published', '', 'x', '1', '2026-01-01', '2026-01-01')"
+                ),
+                (
+                    "INSERT INTO modules (id, course_id, slug, position, title, kind, body_html,"
+                    " filename, source_hash, render_version, version, shuffle, updated_at)"
+                    " VALUES (1, 1, 'm', 1, 'M', 'quiz', '', '01-m.md', 'x', '1', 1, false,"
+                    " '2026-01-01')"
+                ),
+                (
+                    "INSERT INTO quiz_versions (id, module_id, version, questions, pass_mark,"
+                    " created_at) VALUES (1, 1, 1, '[]', 60, '2026-01-01')"
+                ),
+                (
+                    "INSERT INTO module_progress (id, user_id, module_id, started_at, last_seen_at,"
+                    " seconds_spent) VALUES (1, 1, 1, '2026-01-01', '2026-01-01', 0)"
+                ),
             )
             with _db.engine.begin() as connection:
                 for statement in statements:
                     connection.execute(text(statement))
             upgrade()
             with _db.engine.connect() as connection:
-                assert connection.execute(text("SELECT count(*) FROM module_progress")).scalar() == 1
+                progress = connection.execute(text("SELECT count(*) FROM module_progress"))
+                assert progress.scalar() == 1
                 assert connection.execute(text("SELECT kind FROM modules")).scalar() == "quiz"
                 if connection.dialect.name == "sqlite":
                     assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
