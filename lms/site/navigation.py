@@ -33,6 +33,8 @@ MENU: tuple[NavItem, ...] = (
     ),
     NavItem("staff.staff_list", _l("Personale"), Capability.MANAGE_STAFF),
     NavItem("register.authorities", _l("Enti"), Capability.MANAGE_STAFF),
+    # HR managers decide on the training their people did elsewhere.
+    NavItem("external.review_queue", _l("Formazione esterna"), Capability.MANAGE_STAFF),
     NavItem("reports.home", _l("Report"), Capability.VIEW_REPORTS),
     # The roles that read reports (HR within their scope, admins) read the log too.
     NavItem("audit.entries", _l("Registro attività"), Capability.VIEW_REPORTS),
