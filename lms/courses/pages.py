@@ -4,12 +4,16 @@ The views of courses and of the domains built on them (a quiz is a module whose
 page the assessments domain draws) load a course and a module here, for the
 signed-in reader, with a 404 for what the reader may not see. A module kind
 whose page another domain draws registers its renderer with
-:func:`register_module_page`, so that courses never import that domain.
+:func:`register_module_page`, so that courses never import that domain. The same
+holds for the reader's due date of a course, which enrolments set: they register
+its reader with :func:`register_due_date`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from typing import Any
 
 from flask import abort
 from flask_login import current_user
@@ -20,6 +24,21 @@ from lms.courses.queries import ModuleState, course_outline, find_visible_course
 #: Draws a module's page: (course, the module's state, page context) -> HTML.
 ModulePage = Callable[..., str]
 _MODULE_PAGES: dict[ModuleKind, ModulePage] = {}
+
+
+#: Reads a person's due date for a course: (account, course) -> the date, or None.
+DueDate = Callable[[Any, Course], date | None]
+_DUE_DATES: list[DueDate] = []
+
+
+def register_due_date(reader: DueDate) -> None:
+    """Let *reader* tell the course page the reader's due date (called once, at start-up)."""
+    _DUE_DATES[:] = [reader]
+
+
+def due_date(user: Any, course: Course) -> date | None:
+    """*user*'s due date for *course*, from the registered reader (None: none, or no reader)."""
+    return _DUE_DATES[0](user, course) if _DUE_DATES else None
 
 
 def register_module_page(kind: ModuleKind, renderer: ModulePage) -> None:

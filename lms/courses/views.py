@@ -21,10 +21,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.permissions import Capability, require
+from lms.core.types import today_in_italy
 from lms.courses import queries
 from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
 from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
-from lms.courses.pages import course_or_404, module_context, module_page_renderer
+from lms.courses.pages import course_or_404, due_date, module_context, module_page_renderer
 from lms.courses.progress import complete_module, record_visit
 from lms.courses.queries import course_outline, outline_progress
 from lms.extensions import db
@@ -50,6 +51,9 @@ def overview(course_slug: str) -> str:
     course = course_or_404(course_slug)
     outline = course_outline(current_user, course)
     progress = outline_progress(outline)  # required modules only
+    completion = _completion(course)
+    # The reader's own due date (their enrolment's), until the course is completed.
+    due_on = None if completion else due_date(current_user, course)
     return render_template(
         "courses/overview.html",
         course=course,
@@ -57,7 +61,9 @@ def overview(course_slug: str) -> str:
         done=progress.done,
         required_total=progress.total,
         progress_pct=progress.pct,
-        completion=_completion(course),
+        completion=completion,
+        due_on=due_on,
+        days_left=(due_on - today_in_italy()).days if due_on else None,
     )
 
 

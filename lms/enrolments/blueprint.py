@@ -12,10 +12,15 @@ from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.courses.pages import register_due_date
+from lms.enrolments.queries import due_date
 from lms.extensions import db
 from lms.register.models import StaffMember
 
 bp = Blueprint("staff", __name__, url_prefix="/personale")
+
+# The course page shows the reader's due date, which enrolments set.
+register_due_date(due_date)
 
 
 @bp.app_template_global()

@@ -53,6 +53,15 @@ def enrolled_courses(
     )
 
 
+def due_date(user: User, course: Course) -> date | None:
+    """The due date of *user*'s enrolment in *course* (through their staff record), if any."""
+    return db.session.scalar(
+        select(Enrolment.due_on)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(StaffMember.user_id == user.id, Enrolment.course_id == course.id)
+    )
+
+
 def enrolment_authorities(user: User) -> Sequence[Row[int, str, str]]:
     """(id, code, name) of the authorities in *user*'s scope that have staff, by name."""
     return db.session.execute(
