@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from people_sheets import read_people_xlsx
 from sqlalchemy import delete, event, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from test_course_sync import make_tree, sync
@@ -356,9 +356,8 @@ def test_hr_of_an_authority_does_not_see_its_region_s_entries(
     page = page_text(client, "/audit/")
     assert found(page) == 1
     assert "marker-napoli" in page
-    book = openpyxl.load_workbook(io.BytesIO(client.get("/audit/registro.xlsx").data))
-    rows = list(book.active.iter_rows(values_only=True))
-    assert [json.loads(row[6])["marker"] for row in rows[1:]] == ["marker-napoli"]
+    table = read_people_xlsx(client.get("/audit/registro.xlsx").data)
+    assert [json.loads(str(row[6]))["marker"] for row in table.rows] == ["marker-napoli"]
 
 
 # Filters and pages ---------------------------------------------------------------------
@@ -504,19 +503,24 @@ def test_csv_and_xlsx_columns(
 
     response = client.get("/audit/registro.xlsx?action=enrolment.create")
     assert response.headers["Content-Disposition"].endswith('registro-attivita.xlsx"')
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    header, cells = list(sheet.iter_rows(values_only=True))
-    assert header == COLUMNS
-    assert cells == (
-        expected["at"],
+    table = read_people_xlsx(response.data)
+    assert table.title == "Registro attività"
+    assert table.about["Attività"] == "Iscrizione a un corso"  # the filter, in words
+    assert table.header == [
+        "Data e ora", "Account n.", "Autore", "Canale", "Attività", "Oggetti", "Dettagli"
+    ]  # fmt: skip
+    (cells,) = table.rows
+    assert cells == [
+        datetime.fromisoformat("2026-07-01 12:00:05"),  # a date and time cell, Italian time
         actor.id,
-        "=hr@example.org",  # a text cell, never a formula
-        "web",
-        "enrolment.create",
+        "'=hr@example.org",  # a text cell, never a formula, escaped like the CSV's
+        "Web",
+        "Iscrizione a un corso",
         expected["objects"],
         expected["summary"],
-    )
-    assert sheet.cell(2, 3).data_type == "s"
+    ]
+    assert table.cell(0, "Autore").data_type == "s"
+    assert table.cell(0, "Data e ora").number_format == "dd/mm/yyyy hh:mm:ss"
 
 
 @pytest.mark.usefixtures("planted")

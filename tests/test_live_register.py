@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import csrf_token, login
 from live_world import PAST, LiveWorld, build_live_world
-from openpyxl import load_workbook
+from people_sheets import read_people_xlsx
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -343,17 +343,17 @@ def test_the_register_xlsx_has_typed_numbers(client, w) -> None:
     response = client.get(f"/sessioni/{edition.id}/registro.xlsx")
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
-    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))
-    header = rows[0]
-    assert header[header.index("Codice fiscale")] == "Codice fiscale"
-    by_cf = {row[header.index("Codice fiscale")]: row for row in rows[1:]}
+    table = read_people_xlsx(response.data)
+    assert table.title == "Registro presenze"
+    assert table.about["Edizione"] == f"n. {edition.id}"
+    by_cf = {row["Codice fiscale"]: row for row in table.records()}
     anna_row = by_cf[anna.codice_fiscale]
-    assert anna_row[header.index("Minuti presenti")] == 100
-    assert anna_row[header.index("Durata (minuti)")] == 120
-    assert anna_row[header.index("Presenza valida")] == "sì"
-    assert by_cf[bruno.codice_fiscale][header.index("Presenza valida")] == "no"
-    assert anna_row[header.index("Ente")] == "Napoli"
+    assert anna_row["Minuti presenti"] == 100
+    assert anna_row["Durata (minuti)"] == 120
+    assert anna_row["Presenza valida"] == "Sì"
+    assert by_cf[bruno.codice_fiscale]["Presenza valida"] == "No"
+    assert anna_row["Ente"] == "Napoli"
+    assert isinstance(anna_row["Data"], datetime)  # a date cell
 
 
 def test_downloads_change_nothing(client, w) -> None:

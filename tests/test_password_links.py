@@ -10,17 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-import openpyxl
 import pytest
 from conftest import csrf_token, login
 from flask.testing import FlaskClient
+from people_sheets import read_people_xlsx
 from sqlalchemy import event, func, select
 
 from lms.auth.models import PasswordToken, Role, User
 from lms.auth.operations import issue_password_token
-from lms.core.types import today_in_italy
+from lms.core.types import ROME, today_in_italy
 from lms.extensions import db as _db
 from lms.register.models import Authority, StaffCategory, StaffMember
 
@@ -138,11 +138,18 @@ def test_the_xlsx_download_has_the_same_rows(
     response = issue(client, "xlsx")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True).active
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0][:2] == ["codice_fiscale", "last_name"]
-    assert rows[1][0] == CF[0]
-    assert str(rows[1][5]).startswith("http://localhost/password/")
+    table = read_people_xlsx(response.get_data())
+    assert table.header[:2] == ["Codice fiscale", "Cognome"]
+    assert table.about["Link creati"] == 1
+    (row,) = table.records()
+    assert row["Codice fiscale"] == CF[0]
+    assert str(row["Link"]).startswith("http://localhost/password/")
+    expires = row["Scade il"]  # a date and time cell, in Italian time
+    assert isinstance(expires, datetime)
+    assert table.cell(0, "Scade il").number_format == "dd/mm/yyyy hh:mm"
+    csv_row = next(csv.DictReader(io.StringIO(issue(client).get_data(as_text=True))))
+    issued = datetime.fromisoformat(csv_row["expires_at"]).astimezone(ROME)
+    assert abs(issued.replace(tzinfo=None) - expires) < timedelta(minutes=1)
 
 
 def test_an_unknown_format_is_refused_and_issues_nothing(

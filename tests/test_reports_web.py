@@ -21,6 +21,7 @@ import pytest
 from conftest import login
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from people_sheets import PeopleTable, read_sheet
 from report_world import D, World, utc, world_fixture  # noqa: F401 - the world fixture
 from werkzeug.test import TestResponse
 
@@ -171,6 +172,12 @@ def workbook_of(response: TestResponse) -> openpyxl.Workbook:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     return openpyxl.load_workbook(io.BytesIO(response.get_data()))
+
+
+def people_table(response: TestResponse) -> PeopleTable:
+    """The table of a page's XLSX (the file for people: Italian headers, filters above)."""
+    (sheet,) = workbook_of(response).worksheets
+    return read_sheet(sheet)
 
 
 def sheet_rows(book: openpyxl.Workbook) -> list[list[object]]:
@@ -830,25 +837,31 @@ def test_coverage_xlsx_has_typed_cells(client: FlaskClient, login_as: Callable[.
         'attachment; filename="copertura-regioni-2026-03-01.xlsx"'
     )
     assert response.headers["Cache-Control"] == "no-store"
-    rows = sheet_rows(workbook_of(response))
-    assert rows == [
-        REGION_HEADER.split(","),
-        ["15", "Campania", True, 4, 2, 3, 1, 25.0, 74.4, 9.5, 1],
-        ["18", "Calabria", True, 1, 1, 1, 0, 0.0, 70.0, 0, 0],
-        ["03", "Lombardia", False, 2, 0, 2, 1, 50.0, 100.0, 8, 0],
-        ["12", "Lazio", False, 0, 0, 0, 0, None, None, 0, 0],
-        ["TOTAL", None, None, 7, 3, 6, 2, 28.6, 78.7, 17.5, 1],
+    table = people_table(response)
+    assert table.title == "Copertura della formazione per regione"
+    assert table.about["Situazione al"] == cell_time("2026-03-01")
+    assert table.about["Corso"] == "Tutti i corsi"
+    assert table.header == [
+        "Codice regione", "Regione", "Meno sviluppata", "Personale", "Neoassunti", "Iscritti",
+        "Hanno completato", "Copertura", "Punteggio medio", "Ore completate",
+        "Iscrizioni in ritardo",
+    ]  # fmt: skip
+    # percentages are the fractions they mean, shown with a percent format
+    assert table.rows == [
+        ["15", "Campania", "Sì", 4, 2, 3, 1, 0.25, 0.744, 9.5, 1],
+        ["18", "Calabria", "Sì", 1, 1, 1, 0, 0, 0.7, 0, 0],
+        ["03", "Lombardia", "No", 2, 0, 2, 1, 0.5, 1, 8, 0],
+        ["12", "Lazio", "No", 0, 0, 0, 0, None, None, 0, 0],
+        ["Totale", None, None, 7, 3, 6, 2, 0.286, 0.787, 17.5, 1],
     ]
-    for row in rows[1:]:
+    for row in table.rows:
         assert all(isinstance(value, int | float) for value in row[3:] if value is not None)
-        assert row[2] is None or isinstance(row[2], bool)  # a logical cell, not the text "true"
         assert isinstance(row[0], str)  # codes stay text: "03", not 3
-    by_authority = sheet_rows(
-        workbook_of(fetch(client, f"/reports/coverage.xlsx?by=authority&{AS_OF}"))
-    )
-    assert by_authority[0] == AUTHORITY_HEADER.split(",")
-    assert by_authority[1] == [
-        "063049", "Comune di Napoli", "comune", "15", 2, 1, 2, 0, 0.0, 66.7, 8, 1
+    assert table.cell(0, "Copertura").number_format == "0.0 %"
+    by_authority = people_table(fetch(client, f"/reports/coverage.xlsx?by=authority&{AS_OF}"))
+    assert by_authority.header[:4] == ["Codice ente", "Ente", "Tipo di ente", "Codice regione"]
+    assert by_authority.rows[0] == [
+        "063049", "Comune di Napoli", "Comune", "15", 2, 1, 2, 0, 0, 0.667, 8, 1
     ]  # fmt: skip
 
 
@@ -859,38 +872,48 @@ def test_learners_xlsx_has_typed_cells(client: FlaskClient, login_as: Callable[.
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="discenti-2026-03-01.xlsx"'
     )
-    book = workbook_of(response)
-    rows = sheet_rows(book)
-    assert rows[0] == LEARNER_HEADER.split(",")
-    assert len(rows) == 1 + len(LEARNER_ROWS)
-    anna_a = rows[1]
-    assert anna_a == [
+    table = people_table(response)
+    assert table.header == [
+        "Codice fiscale", "Cognome", "Nome", "E-mail", "Codice ente", "Ente", "Codice regione",
+        "Categoria", "Corso", "Iscritto il", "Scadenza", "Stato", "Avanzamento",
+        "Miglior punteggio", "Completato il", "Ore",
+    ]  # fmt: skip
+    rows = table.rows
+    assert len(rows) == len(LEARNER_ROWS)
+    assert rows[0] == [
         "ANNAXX00A01F839X",
         "Cognome anna",
         "Anna",
         "anna@example.it",
         *NAPOLI,
-        "new_hire",
+        "Neoassunto/a",
         "corso-a",
         cell_time("2026-01-05"),
         cell_time("2026-02-01"),
-        "completed",
-        100,
-        80,
+        "Completato",
+        1,
+        0.8,
         cell_time("2026-02-10"),
         8,
     ]
-    elena = rows[4]
-    assert elena[12:] == [100, 90, cell_time("2026-03-01"), 1.5]
-    assert rows[2][10] is None  # no due date: an empty cell
-    (sheet,) = book.worksheets
-    assert sheet.cell(2, 10).is_date
-    assert sheet.cell(2, 13).data_type == "n"
-    # the cells match the CSV, value for value
+    assert rows[3][12:] == [1, 0.9, cell_time("2026-03-01"), 1.5]
+    assert rows[1][10] is None  # no due date: an empty cell
+    assert table.cell(0, "Iscritto il").is_date
+    assert table.cell(0, "Iscritto il").number_format == "dd/mm/yyyy"
+    assert table.cell(0, "Avanzamento").data_type == "n"
+    # the cells match the CSV's, value for value, in words where the CSV has codes
+    words = {
+        "new_hire": "Neoassunto/a", "existing": "Già in servizio", "completed": "Completato",
+        "in_progress": "In corso", "not_started": "Non iniziato", "overdue": "In ritardo",
+    }  # fmt: skip
     csv_rows = csv_of(fetch(client, f"/reports/learners.csv?{AS_OF}"))
-    for xlsx_row, csv_row in zip(rows[1:], csv_rows[1:], strict=True):
+    for xlsx_row, csv_row in zip(rows, csv_rows[1:], strict=True):
         assert len(xlsx_row) == len(csv_row)
-        assert all(map(_same_cell, xlsx_row, csv_row)), (xlsx_row, csv_row)
+        expected = [words.get(text, text) for text in csv_row]
+        for column in (12, 13):  # percentages as fractions
+            if expected[column]:
+                expected[column] = str(Decimal(expected[column]) / 100)
+        assert all(map(_same_cell, xlsx_row, expected)), (xlsx_row, csv_row)
 
 
 def _same_cell(xlsx: object, text: str) -> bool:
@@ -927,21 +950,20 @@ def test_formulas_are_never_run(
         by_authority
     )
 
-    book = workbook_of(fetch(client, f"/reports/learners.xlsx?authority=063052&{AS_OF}"))
-    (sheet,) = book.worksheets
-    cells = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
+    table = people_table(fetch(client, f"/reports/learners.xlsx?authority=063052&{AS_OF}"))
+    cells = {row[0]: index for index, row in enumerate(table.rows)}
     assert len(cells) == len(INJECTED)
     for person, last_name in zip(people, INJECTED, strict=True):
         r = cells[person.codice_fiscale]
-        # in XLSX the text is written as text: as it is, and never a formula
-        # (XlsxWriter writes a carriage return as the XML escape _x000D_, which
-        # Excel reads back as the character and openpyxl leaves as it is)
-        assert sheet.cell(r, 2).value == last_name.replace("\r", "_x000D_")
-        assert sheet.cell(r, 2).data_type == "s"
-        assert sheet.cell(r, 3).value == "@Nome"
-        assert sheet.cell(r, 3).data_type == "s"
-        assert sheet.cell(r, 6).value == "=Ente(1)"
-        assert sheet.cell(r, 6).data_type == "s"
+        # in XLSX the text is written as text, never a formula, and escaped like
+        # the CSV's (XlsxWriter writes a carriage return as the XML escape
+        # _x000D_, which Excel reads back as the character and openpyxl leaves)
+        assert table.cell(r, "Cognome").value == "'" + last_name.replace("\r", "_x000D_")
+        assert table.cell(r, "Cognome").data_type == "s"
+        assert table.cell(r, "Nome").value == "'@Nome"
+        assert table.cell(r, "Nome").data_type == "s"
+        assert table.cell(r, "Ente").value == "'=Ente(1)"
+        assert table.cell(r, "Ente").data_type == "s"
 
 
 def test_accents_round_trip(
@@ -955,8 +977,9 @@ def test_accents_round_trip(
     rows = csv_of(response)
     assert rows[1][1:3] == ["D'Ambrosio", "Niccolò"]
     assert rows[1][5] == "Comune di Cefalù"
-    book = workbook_of(fetch(client, f"/reports/learners.xlsx?authority=063053&{AS_OF}"))
-    assert sheet_rows(book)[1][1:3] == ["D'Ambrosio", "Niccolò"]
+    table = people_table(fetch(client, f"/reports/learners.xlsx?authority=063053&{AS_OF}"))
+    assert table.rows[0][1:3] == ["D'Ambrosio", "Niccolò"]
+    assert table.rows[0][5] == "Comune di Cefalù"
     page = text_of(fetch(client, f"/reports/enti/063053?{AS_OF}"))
     assert "D'Ambrosio Niccolò" in page
     assert "Comune di Cefalù" in page

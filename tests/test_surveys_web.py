@@ -20,7 +20,7 @@ import pytest
 from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import load_workbook
+from people_sheets import read_people_xlsx
 from sqlalchemy import select
 from test_quiz_attempts import THREADS, postgresql_only
 from test_surveys import (
@@ -341,10 +341,8 @@ def test_four_responses_show_only_their_number_on_the_page_and_in_the_downloads(
     assert "Per nulla" not in page
     rows = _csv_rows(client.get(f"{RESULTS_URL}risultati.csv"))
     assert rows[1:] == [["all", "4", "", "", "", "", "", "", "", "", ""]]
-    sheet = load_workbook(io.BytesIO(client.get(f"{RESULTS_URL}risultati.xlsx").data)).active
-    assert [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
-        ["all", 4, *[None] * 9]
-    ]
+    table = read_people_xlsx(client.get(f"{RESULTS_URL}risultati.xlsx").data)
+    assert table.rows == [["Tutte le risposte", 4, *[None] * 9]]
 
 
 def test_five_responses_show_the_distributions_means_and_texts(
@@ -415,11 +413,14 @@ def test_free_text_is_escaped_on_the_page_and_in_the_downloads(
     answers = {r[10] for r in rows if r[2] == "q3"}
     assert '\'=HYPERLINK("https://evil.example","clic")' in answers
     assert "'+1+cmd|' /C calc'!A0" in answers
-    sheet = load_workbook(io.BytesIO(client.get(f"{RESULTS_URL}risultati.xlsx").data)).active
-    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.column == 11 and c.value]
+    table = read_people_xlsx(client.get(f"{RESULTS_URL}risultati.xlsx").data)
+    column = table.column("Risposta")
+    cells = [
+        table.sheet.cell(table.header_row + 1 + index, column) for index in range(len(table.rows))
+    ]
     formula = next(c for c in cells if "HYPERLINK" in str(c.value))
     assert formula.data_type == "s"  # text, never a formula
-    assert formula.value.startswith("=HYPERLINK")
+    assert formula.value == '\'=HYPERLINK("https://evil.example","clic")'  # escaped as in the CSV
 
 
 def test_results_per_edition(

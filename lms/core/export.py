@@ -172,17 +172,30 @@ def write_xlsx(
     return sheets.rows_seen
 
 
-def xlsx_chunks(
-    header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "report"
-) -> Iterator[bytes]:
-    """The XLSX file in chunks: written to a temporary file first (a ZIP needs its end)."""
-    handle, name = tempfile.mkstemp(suffix=".xlsx", prefix="lms-report-")
+def file_chunks(write: Callable[[Path], object], suffix: str = ".xlsx") -> Iterator[bytes]:
+    """What *write* writes to a temporary file, in chunks, the file removed afterwards.
+
+    For the XLSX files: a ZIP needs its end before it can be sent. Nothing is
+    written until the first chunk is asked for (the download streams).
+    """
+    handle, name = tempfile.mkstemp(suffix=suffix, prefix="lms-report-")
     os.close(handle)
     path = Path(name)
     try:
-        write_xlsx(path, header, rows, title=title)
+        write(path)
         with path.open("rb") as file:
             while chunk := file.read(FILE_CHUNK):
                 yield chunk
     finally:
         path.unlink(missing_ok=True)
+
+
+def xlsx_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "report"
+) -> Iterator[bytes]:
+    """The programme's XLSX file in chunks (see :func:`file_chunks`)."""
+
+    def write(path: Path) -> None:
+        write_xlsx(path, header, rows, title=title)
+
+    return file_chunks(write)

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select
 from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.permissions import Capability, require, require_authority_in_scope
 from lms.core.downloads import table_download
+from lms.core.people_xlsx import Column, Kind, PeopleSheet
 from lms.core.sql import MAX_ROW_ID, paginate
 from lms.extensions import db
 from lms.external.blueprint import bp
@@ -193,4 +195,52 @@ def record_download(fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404)
     filters = _record_filters()
-    return table_download("formazione-esterna", fmt, RECORD_COLUMNS, record_rows(filters.query()))
+    return table_download(
+        "formazione-esterna",
+        fmt,
+        RECORD_COLUMNS,
+        record_rows(filters.query()),
+        sheet=_record_sheet(filters),
+    )
+
+
+TRAINING_STATUS_LABELS = {
+    TrainingStatus.PENDING.value: _l("In attesa di approvazione"),
+    TrainingStatus.APPROVED.value: _l("Approvata"),
+    TrainingStatus.REFUSED.value: _l("Rifiutata"),
+}
+TRAINING_SOURCE_LABELS = {
+    "declared": _l("Dichiarata dalla persona"),
+    "imported": _l("Importata da file"),
+}
+#: The XLSX's columns, one per column of :data:`RECORD_COLUMNS`.
+RECORD_SHEET_COLUMNS = (
+    Column(_l("N."), Kind.NUMBER),
+    Column(_l("Codice fiscale"), Kind.CODE, width=19),
+    Column(_l("Cognome")),
+    Column(_l("Nome")),
+    Column(_l("Codice ente"), Kind.CODE),
+    Column(_l("Corso"), wrap=True, width=40),
+    Column(_l("Ente erogatore"), wrap=True, width=30),
+    Column(_l("Conclusa il"), Kind.DATE),
+    Column(_l("Ore"), Kind.DECIMAL),
+    Column(_l("Stato"), labels=TRAINING_STATUS_LABELS),
+    Column(_l("Provenienza"), labels=TRAINING_SOURCE_LABELS),
+    Column(_l("Dichiarata il"), Kind.DATE),
+    Column(_l("Decisa il"), Kind.DATE),
+    Column(_l("Motivo del rifiuto"), wrap=True, width=40),
+)
+
+
+def _record_sheet(filters: RecordFilters) -> PeopleSheet:
+    """The XLSX for people: the list's filters above the records."""
+    status = str(TRAINING_STATUS_LABELS[filters.status.value]) if filters.status else _("Tutti")
+    about: list[tuple[str, object]] = [
+        (_("Stato"), status),
+        (_("Anno di conclusione"), filters.year if filters.year is not None else _("Tutti")),
+    ]
+    if filters.staff is not None:
+        about.append((_("Persona"), filters.staff.full_name))
+    return PeopleSheet(
+        _("Formazione esterna"), RECORD_SHEET_COLUMNS, about, sheet_name=_("Formazione esterna")
+    )

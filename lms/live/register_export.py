@@ -24,6 +24,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from lms.core.filters import format_hours
+from lms.core.people_xlsx import Column, Kind, PeopleSheet
 from lms.core.types import ROME, utcnow
 from lms.live.models import LiveEdition
 from lms.live.queries import Person
@@ -214,6 +215,56 @@ def register_xlsx_header() -> list[str]:
         _("Minuti presenti"),
         _("Presenza valida"),
     ]
+
+
+def register_sheet(edition: LiveEdition) -> PeopleSheet:
+    """The register's XLSX for people: the edition above, then one row per person.
+
+    One column per name of :func:`register_xlsx_header`; a valid attendance
+    reads Sì or No.
+    """
+    module = edition.module
+    day, times = _when(edition)
+    kinds = (
+        Kind.TEXT,  # course
+        Kind.TEXT,  # module
+        Kind.NUMBER,  # edition
+        Kind.DATE,
+        Kind.TEXT,  # times
+        Kind.COUNT,  # minutes
+        Kind.TEXT,  # place or link
+        Kind.TEXT,  # trainer
+        Kind.TEXT,  # last name
+        Kind.TEXT,  # first name
+        Kind.CODE,  # codice fiscale
+        Kind.TEXT,  # authority
+        Kind.CODE,  # authority code
+        Kind.COUNT,  # minutes present
+        Kind.TEXT,  # valid
+    )
+    valid = {_("sì"): _("Sì"), _("no"): _("No")}
+    columns = [
+        Column(label, kind, labels=valid if index == len(kinds) - 1 else None)
+        for index, (label, kind) in enumerate(zip(register_xlsx_header(), kinds, strict=True))
+    ]
+    about: list[tuple[str, object]] = [
+        (_("Corso"), module.course.title),
+        (_("Modulo"), module.title),
+        (_("Edizione"), f"n. {edition.id}"),
+        (_("Data e orario"), f"{day}, {times} ({_('ora italiana')})"),
+        (_("Formatore"), _trainer_name(edition)),
+        (
+            _("Presenza minima"),
+            _(
+                "%(pct)d%% della durata: %(n)d minuti",
+                pct=module.attendance_percent or 0,
+                n=minutes_needed(edition.minutes, module.attendance_percent),
+            ),
+        ),
+    ]
+    if edition.cancelled_at is not None:
+        about.append((_("Stato"), _("sessione annullata")))
+    return PeopleSheet(_("Registro presenze"), columns, about, sheet_name=_("Registro presenze"))
 
 
 def register_rows(edition: LiveEdition, people: Sequence[Person]) -> Iterator[list[object]]:

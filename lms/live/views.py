@@ -54,7 +54,12 @@ from lms.live.operations import (
     update_edition,
     waiting_position,
 )
-from lms.live.register_export import register_pdf, register_rows, register_xlsx_header
+from lms.live.register_export import (
+    register_pdf,
+    register_rows,
+    register_sheet,
+    register_xlsx_header,
+)
 from lms.live.rules import attended_enough, minutes_needed
 from lms.register.models import StaffMember
 
@@ -512,7 +517,11 @@ def register_download_xlsx(edition_id: int) -> Response:
     # Read now: the rows are written after the request's commit, when its objects are gone.
     rows = list(register_rows(edition, queries.register_people(edition)))
     response = table_download(
-        f"registro-presenze-{edition.id}", "xlsx", register_xlsx_header(), rows
+        f"registro-presenze-{edition.id}",
+        "xlsx",
+        register_xlsx_header(),
+        rows,
+        sheet=register_sheet(edition),
     )
     response.headers["Cache-Control"] = NO_STORE
     return response

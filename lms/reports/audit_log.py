@@ -34,6 +34,7 @@ from lms.auth.models import Role, User
 from lms.auth.operations import find_authority, user_scope
 from lms.auth.permissions import Capability, authority_scope_clause, require
 from lms.core.downloads import FORMATS, table_download
+from lms.core.people_xlsx import Column, Kind, PeopleSheet
 from lms.core.sql import paginate
 from lms.core.types import ROME, rome_midnight
 from lms.extensions import db
@@ -288,7 +289,42 @@ def download(fmt: str) -> Response:
         AuditEntry.action,
         AuditEntry.summary,
     ).outerjoin(User, User.id == AuditEntry.actor_id)
-    return table_download("registro-attivita", fmt, COLUMNS, _download_rows(query))
+    return table_download(
+        "registro-attivita", fmt, COLUMNS, _download_rows(query), sheet=_download_sheet(_args())
+    )
+
+
+#: The XLSX's columns, one per column of :data:`COLUMNS`.
+SHEET_COLUMNS = (
+    Column(_l("Data e ora"), Kind.MOMENT, num_format="dd/mm/yyyy hh:mm:ss", width=20),
+    Column(_l("Account n."), Kind.NUMBER),
+    Column(_l("Autore")),
+    Column(_l("Canale"), labels=VIA_LABELS),
+    Column(_l("Attività"), labels=ACTION_LABELS, width=36),
+    Column(_l("Oggetti"), wrap=True, width=30),
+    Column(_l("Dettagli"), wrap=True, width=60),
+)
+
+
+def _download_sheet(args: Mapping[str, str]) -> PeopleSheet:
+    """The XLSX for people: the reader's filters (already checked) above the entries."""
+    about: list[tuple[str, object]] = []
+    if args["action"]:
+        about.append((_("Attività"), str(ACTION_LABELS[args["action"]])))
+    if args["actor"]:
+        about.append((_("Autore"), args["actor"]))
+    for name, label in (("date_from", _("Dal giorno")), ("date_to", _("Al giorno"))):
+        if args[name]:
+            about.append((label, date.fromisoformat(args[name])))
+    if args["kind"]:
+        about.append((_("Tipo di oggetto"), str(KIND_LABELS[ObjectKind(args["kind"])])))
+    if args["object"]:
+        about.append((_("Numero dell'oggetto"), int(args["object"])))
+    if args["authority"]:
+        about.append((_("Codice ente"), args["authority"]))
+    if not about:
+        about.append((_("Filtri"), _("nessuno: tutte le attività visibili")))
+    return PeopleSheet(_("Registro attività"), SHEET_COLUMNS, about)
 
 
 def _download_rows(query: Any) -> Iterator[Sequence[object]]:

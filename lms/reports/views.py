@@ -20,11 +20,11 @@ from flask import (
     request,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.auth.permissions import Capability, can, require
 from lms.core.downloads import table_download
+from lms.core.people_xlsx import PeopleSheet
 from lms.core.sql import page_number
 from lms.enrolments.forms import CATEGORY_LABELS
 from lms.reports.coverage import (
@@ -43,25 +43,13 @@ from lms.reports.filters import (
 )
 from lms.reports.hours import HOURS_COLUMNS, hours_by_authority
 from lms.reports.learners import COLUMNS as LEARNER_COLUMNS
-from lms.reports.learners import (
-    COMPLETED,
-    IN_PROGRESS,
-    NOT_STARTED,
-    OVERDUE,
-    learner_page,
-    learner_rows,
-)
+from lms.reports.learners import learner_page, learner_rows
+from lms.reports.sheets import STATUS_LABELS, coverage_sheet, hours_sheet, learners_sheet
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 PER_PAGE = 50
 FORMATS = ("csv", "xlsx")
-STATUS_LABELS = {
-    NOT_STARTED: _l("Non iniziato"),
-    IN_PROGRESS: _l("In corso"),
-    COMPLETED: _l("Completato"),
-    OVERDUE: _l("In ritardo"),
-}
 
 
 @dataclass(frozen=True)
@@ -114,10 +102,14 @@ def _filter_choices() -> dict[str, object]:
 
 
 def _download(
-    name: str, fmt: str, header: Sequence[str], rows: Callable[[], Iterable[Sequence[object]]]
+    name: str,
+    fmt: str,
+    header: Sequence[str],
+    rows: Callable[[], Iterable[Sequence[object]]],
+    sheet: PeopleSheet,
 ) -> Response:
-    """Stream a report as CSV or XLSX; the rows are produced while the response is sent."""
-    return table_download(name, fmt, header, rows())
+    """Stream a report as the XLSX for people or the programme's CSV, rows made while sent."""
+    return table_download(name, fmt, header, rows(), sheet=sheet)
 
 
 def _file_name(base: str, filters: ReportFilters, by: str = "") -> str:
@@ -247,7 +239,13 @@ def coverage_download(fmt: str) -> Response:
     filters = _filters()
     name = _file_name("copertura", filters, "regioni" if by == "region" else "enti")
     typed_by: By = "region" if by == "region" else "authority"
-    return _download(name, fmt, columns(typed_by), lambda: coverage_rows(filters, typed_by))
+    return _download(
+        name,
+        fmt,
+        columns(typed_by),
+        lambda: coverage_rows(filters, typed_by),
+        coverage_sheet(filters, typed_by),
+    )
 
 
 @bp.get("/learners.<fmt>")
@@ -259,7 +257,11 @@ def learners_download(fmt: str) -> Response:
     filters = _filters()
     name = _file_name("discenti", filters)
     return _download(
-        name, fmt, LEARNER_COLUMNS, lambda: (row.cells() for row in learner_rows(filters))
+        name,
+        fmt,
+        LEARNER_COLUMNS,
+        lambda: (row.cells() for row in learner_rows(filters)),
+        learners_sheet(filters),
     )
 
 
@@ -274,4 +276,10 @@ def hours_download(fmt: str) -> Response:
     target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
     name = f"ore-formazione-{year}"
     rows = hours_by_authority(filters, year, target)
-    return _download(name, fmt, HOURS_COLUMNS, lambda: (row.cells() for row in rows))
+    return _download(
+        name,
+        fmt,
+        HOURS_COLUMNS,
+        lambda: (row.cells() for row in rows),
+        hours_sheet(filters, year, target),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -17,6 +18,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from lms.auth.permissions import Capability, require
 from lms.core import transaction
 from lms.core.downloads import FORMATS, table_download
+from lms.core.people_xlsx import Column, Kind, PeopleSheet
+from lms.core.types import ROME
 from lms.courses.models import Course, Module, ModuleKind
 from lms.courses.pages import course_or_404, module_context, register_module_page
 from lms.courses.queries import ModuleState, outline_progress, visible_courses_clause
@@ -31,7 +34,14 @@ from lms.surveys.operations import (
     has_answered,
     submit_survey,
 )
-from lms.surveys.results import COLUMNS, MIN_GROUP, download_rows, response_counts, survey_results
+from lms.surveys.results import (
+    COLUMNS,
+    MIN_GROUP,
+    SurveyResults,
+    download_rows,
+    response_counts,
+    survey_results,
+)
 
 
 def render_survey(
@@ -200,5 +210,47 @@ def download(course_slug: str, module_slug: str, fmt: str) -> BaseResponse:
     module = _survey_or_404(course, module_slug)
     outcome = survey_results(module)
     return table_download(
-        f"questionario-{course.slug}-{module.slug}", fmt, COLUMNS, download_rows(outcome)
+        f"questionario-{course.slug}-{module.slug}",
+        fmt,
+        COLUMNS,
+        download_rows(outcome),
+        sheet=_results_sheet(course, module, outcome),
     )
+
+
+QUESTION_KIND_LABELS = {"scale": _l("Scala"), "text": _l("Testo libero")}
+
+
+def _results_sheet(course: Course, module: Module, outcome: SurveyResults) -> PeopleSheet:
+    """The XLSX for people: one column per column of :data:`COLUMNS`, the groups named."""
+    groups: dict[str, str] = {outcome.whole.key: _("Tutte le risposte")}
+    for group in outcome.editions:
+        if group.edition is not None:
+            start = group.edition.starts_at.astimezone(ROME)
+            groups[group.key] = _(
+                "Edizione n. %(id)d del %(date)s",
+                id=group.edition.id,
+                date=start.strftime("%d/%m/%Y %H:%M"),
+            )
+    columns = (
+        Column(_l("Gruppo"), labels=groups, width=28),
+        Column(_l("Risposte al questionario"), Kind.COUNT),
+        Column(_l("Codice domanda"), Kind.CODE),
+        Column(_l("Domanda"), wrap=True, width=40),
+        Column(_l("Tipo di domanda"), labels=QUESTION_KIND_LABELS),
+        Column(_l("Hanno risposto alla domanda"), Kind.COUNT),
+        Column(_l("Punto della scala"), Kind.NUMBER),
+        Column(_l("Etichetta del punto"), width=20),
+        Column(_l("Risposte con questo punto"), Kind.COUNT),
+        Column(_l("Media"), Kind.DECIMAL, num_format="0.0"),
+        Column(_l("Risposta"), wrap=True, width=60),
+    )
+    about: list[tuple[str, object]] = [
+        (_("Corso"), course.title),
+        (_("Questionario"), module.title),
+        (
+            _("Gruppi piccoli"),
+            _("un gruppo con meno di %(n)d risposte riporta solo il loro numero", n=MIN_GROUP),
+        ),
+    ]
+    return PeopleSheet(_("Risultati del questionario"), columns, about, sheet_name=_("Risultati"))

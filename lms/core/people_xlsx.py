@@ -1,0 +1,338 @@
+"""The XLSX for people: the file a person downloads from a page and opens in Excel.
+
+The programme's CSV (:mod:`lms.core.export`) is for scripts: English headers
+and values (``not_started``, ``true``, ``new_hire``), dots for decimals. The
+same rows reach a person as this workbook instead, one :class:`Column` per
+column of the programme's file saying how its cells read in the interface's
+language:
+
+- headers and values in words (*Stato*: Completato, In corso; Sì/No);
+- numbers as numbers, dates as dates shown ``dd/mm/yyyy``, moments in Italian
+  time, percentages stored as fractions shown ``66,7 %`` (the pages' format);
+- codes (ISTAT, codice fiscale, CAP) as text, so ``063049`` keeps its zero;
+- text never a formula: a cell that begins with ``=``, ``+``, ``-``, ``@``,
+  tab or carriage return gets the programme CSV's leading ``'``;
+- above the table, its title, the filters and the as-of date (*Situazione al*)
+  and when the file was made; the header row frozen, with an autofilter and
+  column widths; printed landscape on A4, one page wide, the header row on
+  every page, pages numbered.
+
+Written by XlsxWriter in ``constant_memory`` mode (each row flushed to disk as
+it is written), so memory stays flat for a million rows; past Excel's row limit
+the table goes on to another sheet with the same heading.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from flask_babel import gettext as _
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from lms.core import export
+from lms.core.export import escape_text
+from lms.core.types import ROME, utcnow
+
+
+class Kind(enum.Enum):
+    """How a column's cells are written and shown."""
+
+    TEXT = "text"  #: words; escaped against formulas
+    CODE = "code"  #: an identifier kept exactly as written (leading zeros), as text
+    COUNT = "count"  #: a whole number with the thousands separator (12.345)
+    NUMBER = "number"  #: a number as it is (an id, a year, a point of a scale: no separator)
+    DECIMAL = "decimal"  #: a number with decimals shown as needed (hours: 8, 1,5)
+    PERCENT = "percent"  #: the programme's 0-100 value, stored as a fraction (66,7 %)
+    DATE = "date"  #: a day, dd/mm/yyyy
+    MOMENT = "moment"  #: a point in time, in Italian time, dd/mm/yyyy hh:mm
+    YES_NO = "yes_no"  #: a boolean as Sì / No
+
+
+#: Number formats (Excel's codes; shown in the reader's locale: ``,`` for decimals in Italy).
+FORMATS: Mapping[Kind, str] = {
+    Kind.CODE: "@",
+    Kind.COUNT: "#,##0",
+    Kind.NUMBER: "0",
+    Kind.DECIMAL: "General",
+    Kind.PERCENT: "0.0 %",
+    Kind.DATE: "dd/mm/yyyy",
+    Kind.MOMENT: "dd/mm/yyyy hh:mm",
+}
+#: Columns as wide as their kind needs at least (characters).
+MIN_WIDTHS: Mapping[Kind, int] = {
+    Kind.DATE: 12,
+    Kind.MOMENT: 17,
+    Kind.PERCENT: 9,
+    Kind.YES_NO: 6,
+}
+MIN_WIDTH = 6
+MAX_WIDTH = 60
+#: A header wider than this wraps on two lines instead of widening its column.
+HEADER_WIDTH = 22
+SAMPLE_ROWS = 200
+#: Excel's limit on a sheet name's length, and the characters it refuses in one.
+SHEET_NAME_LENGTH = 31
+_SHEET_NAME_REFUSED = re.compile(r"[\[\]:*?/\\]")
+NUMBERS = (int, float, Decimal)
+NUMERIC = frozenset({Kind.COUNT, Kind.NUMBER, Kind.DECIMAL, Kind.PERCENT})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column as a person reads it.
+
+    *labels* turns the programme's values into words (``"completed"`` →
+    "Completato"), for a column of any kind (the TOTAL row's code, a status);
+    a value without a label is written as its kind says. *num_format* replaces
+    the kind's number format (``"0.0"`` for a mean with one decimal).
+    """
+
+    label: str
+    kind: Kind = Kind.TEXT
+    labels: Mapping[Any, Any] | None = None
+    num_format: str | None = None
+    wrap: bool = False
+    width: int | None = None
+
+
+@dataclass(frozen=True)
+class PeopleSheet:
+    """The workbook's heading: a title, and the rows above the table (label, value).
+
+    *about* holds the filters and the as-of date, e.g. ``("Situazione al",
+    date(2026, 3, 1))``; a date is written as a date. The moment the file was
+    made is added after them.
+    """
+
+    title: str
+    columns: Sequence[Column]
+    about: Sequence[tuple[str, object]] = ()
+    sheet_name: str = ""
+    made_at: datetime | None = field(default=None, compare=False)
+
+
+def sheet_name(text: str, number: int = 1) -> str:
+    """*text* as a sheet name Excel takes (31 characters, none of ``[]:*?/``), numbered."""
+    clean = _SHEET_NAME_REFUSED.sub(" ", text).strip(" '") or "Foglio"
+    suffix = f" ({number})" if number > 1 else ""
+    return clean[: SHEET_NAME_LENGTH - len(suffix)].rstrip() + suffix
+
+
+def moment_in_italy(value: object) -> datetime | None:
+    """A moment (aware, or an ISO 8601 text with its offset) as Italian wall-clock time."""
+    moment: datetime
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ROME).replace(tzinfo=None)
+
+
+class _Writer:
+    """The cells of one workbook, a new sheet each time Excel's row limit is reached."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook, sheet: PeopleSheet) -> None:
+        self.workbook = workbook
+        self.sheet = sheet
+        self.columns = list(sheet.columns)
+        self.title_format = workbook.add_format({"bold": True, "font_size": 14})
+        self.label_format = workbook.add_format({"bold": True})
+        self.about_date = workbook.add_format({"num_format": FORMATS[Kind.DATE], "align": "left"})
+        self.about_moment = workbook.add_format(
+            {"num_format": FORMATS[Kind.MOMENT], "align": "left"}
+        )
+        self.header_format = workbook.add_format(
+            {
+                "bold": True,
+                "text_wrap": True,
+                "valign": "top",
+                "bg_color": "#E6EEF7",
+                "bottom": 1,
+            }
+        )
+        self.formats: list[Format | None] = [self._format(column) for column in self.columns]
+        self.text_formats: list[Format | None] = [
+            workbook.add_format({"text_wrap": True, "valign": "top"}) if column.wrap else None
+            for column in self.columns
+        ]
+        self.widths = [self._start_width(column) for column in self.columns]
+        made = moment_in_italy(sheet.made_at or utcnow())
+        self.made_at = made.replace(microsecond=0) if made else None
+        self.sheets: list[tuple[Worksheet, int, int]] = []
+        self.current: Worksheet | None = None
+        self.header_row = 0
+        self.row = 0
+        self.rows_written = 0
+
+    def _format(self, column: Column) -> Format | None:
+        code = column.num_format or FORMATS.get(column.kind)
+        properties: dict[str, object] = {}
+        if code and code != "General":
+            properties["num_format"] = code
+        if column.wrap:
+            properties.update(text_wrap=True, valign="top")
+        return self.workbook.add_format(properties) if properties else None
+
+    @staticmethod
+    def _start_width(column: Column) -> int:
+        if column.width is not None:
+            return column.width
+        header = min(len(str(column.label)) + 2, HEADER_WIDTH)
+        return max(header, MIN_WIDTHS.get(column.kind, MIN_WIDTH))
+
+    # The sheets ----------------------------------------------------------------------
+
+    def new_sheet(self) -> Worksheet:
+        if self.current is not None:
+            self.sheets.append((self.current, self.header_row, self.row))
+        number = len(self.sheets) + 1
+        name = sheet_name(self.sheet.sheet_name or self.sheet.title, number)
+        sheet = self.current = self.workbook.add_worksheet(name)
+        sheet.write_string(0, 0, escape_text(str(self.sheet.title)), self.title_format)
+        row = 1
+        about = [*self.sheet.about, (_("File creato il"), self.made_at)]
+        for label, value in about:
+            sheet.write_string(row, 0, escape_text(str(label)), self.label_format)
+            self._write_about(sheet, row, value)
+            row += 1
+        self.header_row = row + 1  # a blank row between the heading and the table
+        for column, spec in enumerate(self.columns):
+            sheet.write_string(
+                self.header_row, column, escape_text(str(spec.label)), self.header_format
+            )
+        self.row = self.header_row + 1
+        return sheet
+
+    def _write_about(self, sheet: Worksheet, row: int, value: object) -> None:
+        if value is None or value == "":
+            return
+        if isinstance(value, datetime):
+            moment = moment_in_italy(value) if value.tzinfo is not None else value
+            sheet.write_datetime(row, 1, moment, self.about_moment)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, 1, value, self.about_date)
+        elif isinstance(value, bool):
+            sheet.write_string(row, 1, _("Sì") if value else _("No"))
+        elif isinstance(value, NUMBERS):
+            sheet.write_number(row, 1, float(value))
+        else:
+            sheet.write_string(row, 1, escape_text(str(value)))
+
+    def write(self, cells: Sequence[object]) -> None:
+        sheet = self.current
+        if sheet is None or self.row >= export.XLSX_MAX_ROWS:
+            sheet = self.new_sheet()
+        sample = self.rows_written < SAMPLE_ROWS
+        for index, value in enumerate(cells):
+            shown = self._cell(sheet, index, value)
+            if sample and shown:
+                self.widths[index] = min(max(self.widths[index], shown + 2), MAX_WIDTH)
+        self.rows_written += 1
+        self.row += 1
+
+    def _cell(self, sheet: Worksheet, index: int, value: object) -> int:
+        """Write one cell; return how wide it shows (characters), 0 for an empty one."""
+        if value is None or value == "":
+            return 0
+        spec = self.columns[index]
+        if spec.labels is not None and value in spec.labels:
+            text = str(spec.labels[value])
+        elif (shown := self._typed(sheet, index, spec.kind, value)) is not None:
+            return shown
+        else:
+            text = str(value)
+        # write_string, never write(): a text is never read as a formula, and
+        # escaped like the CSV's cells, so that it stays text however it is copied on.
+        text_format = self.formats[index] if spec.kind is Kind.CODE else self.text_formats[index]
+        sheet.write_string(self.row, index, escape_text(text), text_format)
+        return max((len(line) for line in text.splitlines()), default=0)
+
+    def _typed(self, sheet: Worksheet, index: int, kind: Kind, value: object) -> int | None:
+        """Write a number, a date, a moment or a yes/no as one; None for anything else (text)."""
+        row, cell_format = self.row, self.formats[index]
+        shown: int | None = None
+        if kind is Kind.YES_NO and isinstance(value, bool):
+            text = _("Sì") if value else _("No")
+            sheet.write_string(row, index, text)
+            shown = len(text)
+        elif kind in NUMERIC and isinstance(value, NUMBERS) and not isinstance(value, bool):
+            # A percentage as the fraction it means (66.7 → 0.667), shifted in decimal.
+            number = float(Decimal(str(value)).scaleb(-2)) if kind is Kind.PERCENT else float(value)
+            sheet.write_number(row, index, number, cell_format)
+            shown = len(f"{float(value):,}") + (2 if kind is Kind.PERCENT else 0)
+        elif kind is Kind.DATE and isinstance(value, date):
+            day = value.date() if isinstance(value, datetime) else value
+            sheet.write_datetime(row, index, day, cell_format)
+            shown = 10
+        elif kind is Kind.MOMENT and (moment := moment_in_italy(value)) is not None:
+            sheet.write_datetime(row, index, moment, cell_format)
+            shown = 19
+        return shown
+
+    def finish(self) -> None:
+        sheet = self.current if self.current is not None else self.new_sheet()
+        self.sheets.append((sheet, self.header_row, self.row))
+        last_column = max(len(self.columns) - 1, 0)
+        title = str(self.sheet.title).replace("&", "&&")
+        for sheet, header_row, end in self.sheets:
+            for column, width in enumerate(self.widths):
+                sheet.set_column(column, column, width)
+            sheet.freeze_panes(header_row + 1, 0)
+            sheet.autofilter(header_row, 0, max(end - 1, header_row), last_column)
+            sheet.set_landscape()
+            sheet.set_paper(9)  # A4
+            sheet.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+            sheet.repeat_rows(header_row)
+            sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+            sheet.set_header(f"&L&8{title[:200]}")
+            page = _("Pagina %(n)s di %(total)s", n="&P", total="&N")
+            sheet.set_footer(f"&R&8{page}")
+            sheet.hide_gridlines(0)  # gridlines on screen and on paper
+
+
+def write_people_xlsx(
+    target: str | os.PathLike[str], sheet: PeopleSheet, rows: Iterable[Sequence[object]]
+) -> int:
+    """Write *rows* (the programme's cells, one per column) at *target*; return how many."""
+    workbook = xlsxwriter.Workbook(
+        os.fspath(target),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    workbook.set_properties({"title": str(sheet.title), "author": "Formazione Coesione"})
+    writer = _Writer(workbook, sheet)
+    for cells in rows:
+        writer.write(cells)
+    writer.finish()
+    workbook.close()
+    return writer.rows_written
+
+
+def people_xlsx_chunks(sheet: PeopleSheet, rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
+    """The workbook in chunks (written to a temporary file first: a ZIP needs its end)."""
+
+    def write(path: Path) -> None:
+        write_people_xlsx(path, sheet, rows)
+
+    return export.file_chunks(write)
