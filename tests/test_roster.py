@@ -398,16 +398,21 @@ ODS = {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.x
         ),
         (b"<html><table><tr><td>CF</td></tr></table>", "export.xls", "the file is named like an"),
         (b"<?xml version='1.0'?><Workbook/>", "export.xml", "the file is not a CSV or XLSX file"),
-        (
+        (  # tabs separate columns ("Testo Unicode"): the header is read, and lacks columns
             b"codice_fiscale\tfirst_name\tlast_name\nX\tY\tZ\n",
             "roster.txt",
-            "the columns are separated by tabs: save the file as CSV (separated by ; or ,) or as",
+            "line 1: missing column(s): email, authority_code, category",
+        ),
+        (
+            codecs.BOM_UTF16_LE + b"\x00\xd8",  # half a surrogate pair
+            "roster.txt",
+            "the file looks like Unicode Text (UTF-16) but cannot be read",
         ),
     ],
     ids=[
         "empty", "blank", "bom-only", "bom-blank-lines", "header-only", "header-then-blank",
         "pdf", "png", "nul-bytes", "not-text", "xls", "encrypted-xlsx", "doc", "ods", "docx",
-        "damaged-zip", "damaged-xlsx", "html-as-xls", "xml", "tabs",
+        "damaged-zip", "damaged-xlsx", "html-as-xls", "xml", "tabs", "broken-utf-16",
     ],
 )  # fmt: skip
 def test_files_that_cannot_be_a_roster_get_one_clear_line(data, filename, message):

@@ -9,18 +9,25 @@ tests/e2e/test_trial_findings.py.
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+import xlsxwriter
+from conftest import csrf_token
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from test_staff_pages import make_course
 
 from lms.auth.models import Role, User
+from lms.core.messages import english
+from lms.core.tabular import TableError
 from lms.core.types import today_in_italy, utcnow
 from lms.courses.models import Course, CourseCompletion
 from lms.enrolments.models import Enrolment
+from lms.enrolments.roster import read_roster
 from lms.extensions import db as _db
 from lms.register.models import Authority, StaffCategory, StaffMember
 
@@ -126,3 +133,112 @@ def test_the_due_date_is_the_readers_own(
     page = plain(client.get(f"/courses/{course.slug}/").get_data(as_text=True))
     assert "Scaduto" not in page
     assert "Da completare entro" not in page
+
+
+# Roster files: the sheet that holds the roster, "Testo Unicode", leavers' accounts --------
+
+ROSTER_HEADER = ["codice_fiscale", "first_name", "last_name", "email", "authority_code", "category"]
+ESPOSITO = ["SPSNCL85C12F839V", "Niccolò", "Esposito", "n.esposito@comune.napoli.it", "063049"]
+
+
+def workbook(sheets: dict[str, list[list[object]]]) -> bytes:
+    """An XLSX with *sheets* (name → rows), in that order."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+def upload_roster(client: FlaskClient, data: bytes, filename: str) -> tuple[int, str]:
+    token = csrf_token(client, "/personale/importa")
+    response = client.post(
+        "/personale/importa",
+        data={"csrf_token": token, "roster": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_an_xlsx_whose_roster_is_not_on_the_first_sheet_names_the_sheet(
+    client: FlaskClient, login_as: Callable[..., User], napoli: Authority
+) -> None:
+    data = workbook(
+        {
+            "Istruzioni": [["Compilare il foglio Personale"], ["Non modificare le intestazioni"]],
+            "Personale": [ROSTER_HEADER, [*ESPOSITO, "new_hire"]],
+        }
+    )
+    login_as(Role.HR, scope=[napoli])
+    status, page = upload_roster(client, data, "personale.xlsx")
+    text = plain(page)
+    assert status == 200
+    assert "il primo foglio («Istruzioni») non è l'elenco del personale" in text
+    assert "l'elenco è nel foglio «Personale»" in text
+    assert "Conferma l'importazione" not in text
+    # The command line says the same in English.
+    with english(), pytest.raises(TableError) as raised:
+        read_roster(data, "personale.xlsx")
+    with english():
+        assert str(raised.value) == (
+            "the first sheet («Istruzioni») is not the staff list: the list is on the sheet"
+            " «Personale». Move that sheet first (or delete the others) and save again"
+        )
+
+
+def test_an_xlsx_with_no_roster_on_any_sheet_keeps_the_first_sheets_problem() -> None:
+    data = workbook({"Foglio1": [["Nome", "Cognome"], ["A", "B"]], "Foglio2": [["x"]]})
+    with english(), pytest.raises(TableError) as raised:
+        read_roster(data, "personale.xlsx")
+    with english():
+        assert "missing column(s)" in str(raised.value)
+        assert "sheet" not in str(raised.value)
+
+
+def test_a_unicode_text_file_from_excel_is_read(
+    client: FlaskClient, login_as: Callable[..., User], napoli: Authority
+) -> None:
+    """Excel's "Testo Unicode" (.txt): UTF-16 little-endian with a BOM, tab-separated, CRLF."""
+    lines = ["\t".join(ROSTER_HEADER), "\t".join([*ESPOSITO, "new_hire"])]
+    data = b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le")
+    login_as(Role.HR, scope=[napoli])
+    status, page = upload_roster(client, data, "personale.txt")
+    assert status == 200
+    assert 'data-count="new">1<' in page
+    assert "Niccolò" in page
+    # Big-endian, as some other programs write it, and tabs in a UTF-8 file, too.
+    big = b"\xfe\xff" + ("\n".join(lines) + "\n").encode("utf-16-be")
+    assert [row.cells["first_name"] for row in read_roster(big, "p.txt").rows] == ["Niccolò"]
+    tabs = ("\n".join(lines) + "\n").encode()
+    assert [row.cells["email"] for row in read_roster(tabs, "p.txt").rows] == [ESPOSITO[3]]
+
+
+def test_the_import_summary_counts_accounts_created_deactivated(
+    client: FlaskClient, login_as: Callable[..., User], napoli: Authority
+) -> None:
+    """A person who already left gets an account switched off: the summary says how many."""
+    header = ",".join([*ROSTER_HEADER, "left_on"])
+    rows = [
+        ",".join([*ESPOSITO, "new_hire", ""]),
+        "VRDGPP80A01F839W,Giuseppe,Verdi,g.verdi@comune.napoli.it,063049,existing,2020-01-31",
+    ]
+    login_as(Role.HR, scope=[napoli])
+    status, page = upload_roster(client, "\n".join([header, *rows]).encode(), "p.csv")
+    assert status == 200
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert csrf is not None
+    assert token is not None
+    done = client.post(
+        "/personale/importa/conferma", data={"csrf_token": csrf.group(1), "token": token.group(1)}
+    ).get_data(as_text=True)
+    assert 'data-count="accounts">2<' in done
+    assert 'data-count="accounts-inactive">1<' in done
+    assert "di cui creati già disattivati (personale cessato):" in plain(done)
+    verdi = _db.session.scalar(select(User).where(User.email == "g.verdi@comune.napoli.it"))
+    assert verdi is not None
+    assert not verdi.active

@@ -1,7 +1,8 @@
 """Reading the CSV files that Excel writes on an Italian PC.
 
-Pure functions, no Flask: encoding (UTF-8 with or without BOM, else Windows-1252)
-and separator (``;`` or ``,``) are detected, header names are matched without
+Pure functions, no Flask: encoding (UTF-8 with or without BOM, else Windows-1252;
+UTF-16 with its BOM, which is Excel's "Testo Unicode") and separator (``;``, ``,``
+or a tab, the separator of "Testo Unicode") are detected, header names are matched without
 regard to case or surrounding spaces, and every row keeps its line number so
 that errors can say ``line N, column: reason``.
 
@@ -24,6 +25,7 @@ is ours, because no maintained library does exactly this for Excel's exports.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
@@ -101,14 +103,33 @@ class Row:
 
 
 class Decoded(NamedTuple):
-    """A file's text and the encoding it was read in (``utf-8-sig`` or ``cp1252``)."""
+    """A file's text and the encoding it was read in (``utf-8-sig``, ``cp1252`` or ``utf-16``)."""
 
     text: str
     encoding: str
 
 
+#: What Excel's "Salva come: Testo Unicode (.txt)" begins with (little-endian), or
+#: another program's big-endian UTF-16.
+UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def decode(data: bytes) -> Decoded:
-    """Decode UTF-8 (BOM optional), falling back to Windows-1252 as Excel writes it."""
+    """Decode UTF-8 (BOM optional), falling back to Windows-1252 as Excel writes it.
+
+    A file that starts with a UTF-16 byte order mark is UTF-16 (Excel's "Testo
+    Unicode"), whose every other byte is a NUL: read as such, not refused as binary.
+    """
+    if data.startswith(UTF16_BOMS):
+        try:
+            return Decoded(data.decode("utf-16"), "utf-16")
+        except UnicodeDecodeError:
+            raise TableError(
+                _l(
+                    "il file sembra un Testo Unicode (UTF-16) ma non si legge: salvalo di nuovo "
+                    "da Excel come CSV UTF-8 o come .xlsx"
+                )
+            ) from None
     if b"\x00" in data[:4096]:
         raise TableError(_l("il file non è un file di testo (CSV)"))
     try:
@@ -156,7 +177,13 @@ def _csv_detail(text: str) -> Message:
 
 
 def detect_delimiter(header_line: str) -> str:
-    """``;`` (Excel in Italian) or ``,``: whichever the header line has more of."""
+    """``;`` (Excel in Italian), ``,`` or a tab ("Testo Unicode"): whichever the header has most of.
+
+    A tab only when the header has more of them than of either of the others.
+    """
+    tabs = header_line.count("\t")
+    if tabs > header_line.count(";") and tabs > header_line.count(","):
+        return "\t"
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 

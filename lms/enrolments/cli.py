@@ -170,10 +170,12 @@ def import_command(file: Path, *, dry_run: bool) -> None:
     if result is None:  # run_import applies every roster it finds valid
         raise RuntimeError("the valid roster was not applied")
     transaction.commit()
+    inactive = result.accounts_created_inactive
     click.echo(
         f"staff: {result.added} added, {result.updated} updated, {result.unchanged} unchanged; "
-        f"{result.accounts_created} account(s) created, "
-        f"{result.accounts_deactivated} deactivated, "
+        f"{result.accounts_created} account(s) created"
+        + (f" ({inactive} of them inactive: already left)" if inactive else "")
+        + f", {result.accounts_deactivated} deactivated, "
         f"{result.enrolled_by_rules} enrolment(s) from standing rules"
     )
 

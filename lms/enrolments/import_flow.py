@@ -130,6 +130,7 @@ def _record(
             "updated": result.updated,
             "unchanged": result.unchanged,
             "accounts_created": result.accounts_created,
+            "accounts_created_inactive": result.accounts_created_inactive,
             "accounts_deactivated": result.accounts_deactivated,
             "accounts_reactivated": result.accounts_reactivated,
             "enrolled_by_rules": result.enrolled_by_rules,

@@ -304,6 +304,8 @@ class ImportResult:
     enrolled_by_rules: int
     #: Accounts switched on again for people the file brings back on the staff.
     accounts_reactivated: int = 0
+    #: Of the accounts created, those created switched off: people who had already left.
+    accounts_created_inactive: int = 0
     #: The staff records added or changed, for the audit log.
     staff_ids: tuple[int, ...] = ()
     #: The authorities they are in, or were in before a move.
@@ -316,11 +318,12 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
         raise ValueError("an import with errors cannot be applied")
     now = now or utcnow()
     new_ids: list[int] = []
-    created = 0
+    created = inactive = 0
     for chunk in _chunks(plan.new):
-        ids, accounts = _add_staff(chunk, now)
+        ids, accounts, switched_off = _add_staff(chunk, now)
         new_ids.extend(ids)
         created += accounts
+        inactive += switched_off
     for chunk in _chunks(plan.updated):
         db.session.execute(
             update(StaffMember),
@@ -336,7 +339,9 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
             ],
         )
     # Records left without an account by anything else (none after a normal import).
-    created += _create_accounts(now)
+    more, more_inactive = _create_accounts(now)
+    created += more
+    inactive += more_inactive
     today = rome_date(now)
     returning = [
         staff_id
@@ -359,6 +364,7 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
         accounts_created=created,
         accounts_deactivated=deactivated,
         accounts_reactivated=reactivated,
+        accounts_created_inactive=inactive,
         enrolled_by_rules=enrolled,
         staff_ids=tuple(staff_ids),
         authority_ids=frozenset(
@@ -382,8 +388,8 @@ def _refusal_cleared(values: dict, old: dict) -> dict:
     return _NOT_REFUSED if values["email"] != old["email"] else {}
 
 
-def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
-    """Insert new people with their accounts; return their staff ids and accounts created.
+def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int, int]:
+    """Insert new people with their accounts; their staff ids, accounts created, inactive ones.
 
     An existing learner account with the same e-mail and no staff record is
     linked rather than duplicated; someone whose e-mail has no account gets a
@@ -429,7 +435,8 @@ def _add_staff(new: Sequence[dict], now: datetime) -> tuple[list[int], int]:
         ],
         key="codice_fiscale",
     )
-    return list(staff.values()), len(created)
+    inactive = sum(1 for values in missing if left_by(values["left_on"], today))
+    return list(staff.values()), len(created), inactive
 
 
 def _bindable_accounts(emails: Sequence[str]) -> tuple[dict[str, int], set[str]]:
@@ -520,8 +527,10 @@ def _link_accounts() -> None:
     )
 
 
-def _create_accounts(now: datetime) -> int:
+def _create_accounts(now: datetime) -> tuple[int, int]:
     """Give every staff record without an account one (set-based), and link them.
+
+    Returns the accounts created and how many of them were created switched off.
 
     An existing learner account with the same e-mail and no staff record is
     linked rather than duplicated (:func:`_link_accounts`). A record whose
@@ -554,7 +563,7 @@ def _create_accounts(now: datetime) -> int:
         db.session.execute(insert(User), list(chunk))
     if rows:
         _link_accounts()
-    return len(rows)
+    return len(rows), sum(1 for row in rows if not row["active"])
 
 
 def _sync_account_status(

@@ -1,10 +1,11 @@
 """A roster saved as CSV: :mod:`lms.core.tabular`'s reader, with the roster's columns.
 
-UTF-8 with or without BOM, or Windows-1252; ``;`` or ``,``. Cells are taken as
+UTF-8 with or without BOM, Windows-1252, or UTF-16 with its BOM (Excel's "Testo
+Unicode", tab-separated); ``;``, ``,`` or tabs. Cells are taken as
 written: ``63049`` stays ``63049`` (the error then suggests ``063049`` if that
 code is known). Before the header is read, text that is clearly not a CSV is
 refused with one sentence: a web page or XML file (which other programs often
-name ``.xls``), a file separated by tabulations.
+name ``.xls``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 
 from lms.core.messages import _l
 from lms.core.tabular import (
+    UTF16_BOMS,
     Header,
     Row,
     TableError,
@@ -43,6 +45,8 @@ def _sniff(data: bytes, filename: str) -> tuple[str, str]:
     try:
         text, encoding = decode(data)
     except TableError:
+        if data.startswith(UTF16_BOMS):  # "Testo Unicode" that does not decode: say how to save
+            raise
         raise TableError(NOT_A_TABLE) from None
     line = first_line(text)
     del text  # the rows are decoded again as they are read, a little at a time
@@ -55,11 +59,4 @@ def _sniff(data: bytes, filename: str) -> tuple[str, str]:
                 )
             )
         raise TableError(NOT_A_TABLE)
-    if "\t" in line and ";" not in line and "," not in line:
-        raise TableError(
-            _l(
-                "le colonne sono separate da tabulazioni: salva il file come CSV "
-                "(separato da ; o ,) o come .xlsx"
-            )
-        )
     return encoding, detect_delimiter(line)

@@ -1,8 +1,11 @@
 """A roster saved as XLSX: its first sheet, read in bounded memory.
 
-The header is the sheet's first non-empty row; line numbers are the sheet's row
-numbers. Date cells become ISO dates. A number typed in the authority column has
-lost its leading zeros, so it is read back as an ISTAT code
+The roster is the first sheet: when that sheet is not one (no header, or not a
+roster's) and another sheet is, the file is refused with the name of the sheet
+that holds the roster (a workbook of instructions first, then the list, is how
+many offices keep theirs). The header is the sheet's first non-empty row; line
+numbers are the sheet's row numbers. Date cells become ISO dates. A number typed
+in the authority column has lost its leading zeros, so it is read back as an ISTAT code
 (:func:`authority_code_from_number`): 1-20 as a region (``15`` → ``15``, ``1`` →
 ``01``), 21-999 as a province (``63`` → ``063``), 1,000-999,999 as a
 municipality (``63049`` → ``063049``). A province from ``001`` to ``020`` typed
@@ -55,6 +58,10 @@ _TOO_BIG_UNPACKED: Final = _l(
     "la cartella di lavoro è troppo grande una volta decompressa: salvala come CSV"
 )
 _ZIP_DIRECTORY_ENTRY: Final = b"PK\x01\x02"
+#: Rows read down each other sheet looking for a roster's header (the first sheet's
+#: are read to the end). Sheets looked at past the first, at most.
+_OTHER_SHEET_ROWS: Final = 50
+_OTHER_SHEETS: Final = 50
 
 
 def read_xlsx_roster(data: bytes, limits: XlsxLimits) -> tuple[Header, Iterator[Row]]:
@@ -227,10 +234,34 @@ def _load_workbook(data: bytes, max_part_bytes: int) -> Workbook:
 
 
 def _header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], Header]:
-    """The numbered rows of the first sheet, advanced past its header, and the header."""
+    """The numbered rows of the first sheet, advanced past its header, and the header.
+
+    When the first sheet has no roster header and another sheet has one, the
+    :class:`TableError` names both sheets instead of the first one's problem.
+    """
     if not workbook.worksheets:
         raise TableError(_l("la cartella di lavoro non ha nessun foglio"))
-    sheet = workbook.worksheets[0]
+    first = workbook.worksheets[0]
+    try:
+        return _sheet_header(first)
+    except TableError:
+        sheet = _roster_sheet(workbook.worksheets[1 : 1 + _OTHER_SHEETS])
+        if sheet is None:
+            raise
+    raise TableError(
+        _l(
+            "il primo foglio («%(first)s») non è l'elenco del personale: l'elenco è nel foglio "
+            "«%(sheet)s». Sposta quel foglio al primo posto (o elimina gli altri) e salva di nuovo",
+            first=first.title,
+            sheet=sheet,
+        )
+    )
+
+
+def _sheet_header(
+    sheet: ReadOnlyWorksheet, max_rows: int | None = None
+) -> tuple[Iterator[tuple[int, tuple]], Header]:
+    """The numbered rows of *sheet* advanced past its header (within *max_rows*), the header."""
     # The dimension a file declares may be wrong (some programs write A1):
     # trusting it could cut rows off.
     sheet.reset_dimensions()
@@ -241,7 +272,20 @@ def _header(workbook: Workbook) -> tuple[Iterator[tuple[int, tuple]], Header]:
         if any(cell.strip() for cell in raw):
             return numbered, check_roster_header(raw, line)
         blank_rows = True
+        if max_rows is not None and line >= max_rows:
+            break
     raise TableError(NO_HEADER if blank_rows else EMPTY)
+
+
+def _roster_sheet(sheets: list[ReadOnlyWorksheet]) -> str | None:
+    """The name of the first of *sheets* whose first non-empty row is a roster's header."""
+    for sheet in sheets:
+        try:
+            _sheet_header(sheet, _OTHER_SHEET_ROWS)
+        except TableError:
+            continue
+        return str(sheet.title)
+    return None
 
 
 def _sheet_values(sheet: ReadOnlyWorksheet) -> Iterator[tuple]:
