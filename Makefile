@@ -65,6 +65,8 @@ test: install lint
 	@chromium="$${LMS_CHROMIUM:-/usr/bin/chromium}"; if [ ! -x "$$chromium" ]; then \
 		echo "== $$chromium not found: the browser tests (tests/e2e) will be SKIPPED; install it with scripts/install-chromium.sh =="; \
 	fi
+	@command -v soffice >/dev/null 2>&1 || \
+		echo "== soffice not found: the spreadsheet tests (tests/test_spreadsheet_program.py) will be SKIPPED; install it with scripts/install-libreoffice.sh =="
 	PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/run-tests.sh
 
 vendor:
