@@ -173,6 +173,14 @@ class _Writer:
             for column in self.columns
         ]
         self.widths = [self._start_width(column) for column in self.columns]
+        # The words, translated and escaped once (not once a cell: a million rows).
+        self.labels: list[dict[Any, str] | None] = [
+            None
+            if column.labels is None
+            else {value: escape_text(str(label)) for value, label in column.labels.items()}
+            for column in self.columns
+        ]
+        self.yes_no = (_("Sì"), _("No"))
         made = moment_in_italy(sheet.made_at or utcnow())
         self.made_at = made.replace(microsecond=0) if made else None
         self.sheets: list[tuple[Worksheet, int, int]] = []
@@ -239,52 +247,63 @@ class _Writer:
         sheet = self.current
         if sheet is None or self.row >= export.XLSX_MAX_ROWS:
             sheet = self.new_sheet()
-        sample = self.rows_written < SAMPLE_ROWS
         for index, value in enumerate(cells):
-            shown = self._cell(sheet, index, value)
-            if sample and shown:
+            if value is not None and value != "":
+                self._cell(sheet, index, value)
+        if self.rows_written < SAMPLE_ROWS:  # the widths from the first rows
+            for index, value in enumerate(cells):
+                shown = self._shown_width(index, value)
                 self.widths[index] = min(max(self.widths[index], shown + 2), MAX_WIDTH)
         self.rows_written += 1
         self.row += 1
 
-    def _cell(self, sheet: Worksheet, index: int, value: object) -> int:
-        """Write one cell; return how wide it shows (characters), 0 for an empty one."""
-        if value is None or value == "":
-            return 0
-        spec = self.columns[index]
-        if spec.labels is not None and value in spec.labels:
-            text = str(spec.labels[value])
-        elif (shown := self._typed(sheet, index, spec.kind, value)) is not None:
-            return shown
-        else:
-            text = str(value)
+    def _cell(self, sheet: Worksheet, index: int, value: object) -> None:
+        """Write one cell (not empty): in words, typed, or as text."""
+        labels = self.labels[index]
+        if labels is not None and (label := labels.get(value)) is not None:
+            sheet.write_string(self.row, index, label, self.text_formats[index])
+            return
+        kind = self.columns[index].kind
+        if self._typed(sheet, index, kind, value):
+            return
         # write_string, never write(): a text is never read as a formula, and
         # escaped like the CSV's cells, so that it stays text however it is copied on.
-        text_format = self.formats[index] if spec.kind is Kind.CODE else self.text_formats[index]
-        sheet.write_string(self.row, index, escape_text(text), text_format)
-        return max((len(line) for line in text.splitlines()), default=0)
+        text_format = self.formats[index] if kind is Kind.CODE else self.text_formats[index]
+        sheet.write_string(self.row, index, escape_text(str(value)), text_format)
 
-    def _typed(self, sheet: Worksheet, index: int, kind: Kind, value: object) -> int | None:
-        """Write a number, a date, a moment or a yes/no as one; None for anything else (text)."""
+    def _typed(self, sheet: Worksheet, index: int, kind: Kind, value: object) -> bool:
+        """Write a number, a date, a moment or a yes/no as one; False for anything else (text)."""
         row, cell_format = self.row, self.formats[index]
-        shown: int | None = None
         if kind is Kind.YES_NO and isinstance(value, bool):
-            text = _("Sì") if value else _("No")
-            sheet.write_string(row, index, text)
-            shown = len(text)
+            sheet.write_string(row, index, self.yes_no[0] if value else self.yes_no[1])
         elif kind in NUMERIC and isinstance(value, NUMBERS) and not isinstance(value, bool):
             # A percentage as the fraction it means (66.7 → 0.667), shifted in decimal.
             number = float(Decimal(str(value)).scaleb(-2)) if kind is Kind.PERCENT else float(value)
             sheet.write_number(row, index, number, cell_format)
-            shown = len(f"{float(value):,}") + (2 if kind is Kind.PERCENT else 0)
         elif kind is Kind.DATE and isinstance(value, date):
             day = value.date() if isinstance(value, datetime) else value
             sheet.write_datetime(row, index, day, cell_format)
-            shown = 10
         elif kind is Kind.MOMENT and (moment := moment_in_italy(value)) is not None:
             sheet.write_datetime(row, index, moment, cell_format)
-            shown = 19
-        return shown
+        else:
+            return False
+        return True
+
+    def _shown_width(self, index: int, value: object) -> int:
+        """About how many characters a cell shows (for the column's width)."""
+        if value is None or value == "":
+            return 0
+        labels = self.labels[index]
+        if labels is not None and (label := labels.get(value)) is not None:
+            return len(label)
+        kind = self.columns[index].kind
+        if isinstance(value, NUMBERS) and kind in NUMERIC:
+            return len(f"{float(value):,}") + (2 if kind is Kind.PERCENT else 0)
+        if kind is Kind.DATE:
+            return 10
+        if kind is Kind.MOMENT:
+            return 19
+        return max((len(line) for line in str(value).splitlines()), default=0)
 
     def finish(self) -> None:
         sheet = self.current if self.current is not None else self.new_sheet()
