@@ -1,4 +1,8 @@
-"""Writing the CSV and XLSX files that people open in a spreadsheet, streamed.
+"""Writing the programme's CSV and XLSX files (``staff-and-reports.md``), streamed.
+
+These are the files for scripts and the command line; a person downloading
+from a page gets the XLSX for people first (:mod:`lms.core.people_xlsx`),
+which reuses :func:`escape_text` and :func:`file_chunks`.
 
 - CSV: UTF-8 with a BOM (so Excel shows accents right), comma-separated, CRLF;
   a text cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage
