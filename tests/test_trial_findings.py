@@ -18,6 +18,7 @@ import pytest
 import xlsxwriter
 from conftest import csrf_token
 from flask.testing import FlaskClient
+from report_world import world_fixture  # noqa: F401 - the world fixture
 from sqlalchemy import select
 from test_staff_pages import make_course
 
@@ -242,3 +243,125 @@ def test_the_import_summary_counts_accounts_created_deactivated(
     verdi = _db.session.scalar(select(User).where(User.email == "g.verdi@comune.napoli.it"))
     assert verdi is not None
     assert not verdi.active
+
+
+# A report with a bad as-of date keeps its filters and says why beside the field --------
+
+
+def _tag(page: str, element_id: str) -> str:
+    """The opening tag of the element with id *element_id*."""
+    found = re.search(rf'<[a-z]+ [^>]*id="{element_id}"[^>]*>', page)
+    assert found is not None, element_id
+    return found.group(0)
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(
+    ("url", "heading"),
+    [
+        ("/reports/", "Report sulla formazione"),
+        ("/reports/regioni/15", "Campania"),
+        ("/reports/enti/063049", "Napoli"),
+    ],
+)
+def test_a_report_with_a_bad_date_keeps_its_filters_and_shows_the_error_beside_the_field(
+    client: FlaskClient, login_as: Callable[..., User], url: str, heading: str
+) -> None:
+    login_as(Role.ADMIN)
+    response = client.get(
+        url, query_string={"as_of": "31/02/2026", "course": "corso-a", "category": "new_hire"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert heading in plain(page)
+    assert re.search(r'<option value="corso-a"\s+selected', page)
+    assert re.search(r'<option value="new_hire"\s+selected', page)
+    field = _tag(page, "filter-as-of")
+    assert 'aria-invalid="true"' in field
+    assert "is-invalid" in field
+    assert "filter-as-of-error" in field
+    assert 'value="31/02/2026"' in field
+    error = re.search(r'id="filter-as-of-error"[^>]*>(.*?)</div>', page, re.DOTALL)
+    assert error is not None
+    assert "Data non valida: 31/02/2026" in plain(error.group(1))
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL)
+    assert title is not None
+    assert plain(title.group(1)).startswith("Errore:")
+
+
+@pytest.mark.usefixtures("world")
+def test_a_download_with_a_bad_date_is_still_a_plain_400(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.ADMIN)
+    response = client.get("/reports/coverage.xlsx?as_of=2026-13-45")
+    assert response.status_code == 400
+    assert "Content-Disposition" not in response.headers
+    assert "Data non valida: 2026-13-45" in response.get_data(as_text=True)
+
+
+# A page that comes back with an error says so in its title, and opens with the summary ------
+
+
+def _title(page: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", page, re.DOTALL)
+    assert found is not None
+    return plain(found.group(1))
+
+
+def test_a_wrong_password_puts_errore_in_the_title_and_marks_the_alert(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.LEARNER)
+    assert _title(client.get("/login").get_data(as_text=True)) == "Accedi · Formazione Coesione"
+    response = client.post(
+        "/login",
+        data={"csrf_token": csrf_token(client), "email": user.email, "password": "sbagliata-1"},
+    )
+    page = response.get_data(as_text=True)
+    assert _title(page) == "Errore: Accedi · Formazione Coesione"
+    assert re.search(r'<div class="alert alert-danger" role="alert" data-lms-error>', page)
+    assert 'src="/static/js/page-errors.js"' in page
+
+
+def test_a_roster_with_bad_rows_opens_with_its_list_of_problems(
+    client: FlaskClient, login_as: Callable[..., User], napoli: Authority
+) -> None:
+    login_as(Role.HR, scope=[napoli])
+    bad = "\n".join([",".join(ROSTER_HEADER), "XXX,Anna,Rossi,non-una-mail,063049,boh"]).encode()
+    status, page = upload_roster(client, bad, "p.csv")
+    assert status == 200
+    assert _title(page).startswith("Errore: Importa il personale")
+    assert re.search(r'<div id="roster-errors"[^>]*data-lms-error-summary', page)
+
+
+def test_field_errors_are_summed_up_at_the_top_with_links_to_the_fields(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    """A refused form: the summary lists each field's error, linked to the field."""
+    login_as(Role.ADMIN, first_name="Capo", last_name="Ufficio")
+    response = client.post(
+        "/admin/utenti/nuovo",
+        data={
+            "csrf_token": csrf_token(client, "/admin/utenti/nuovo"),
+            "email": "",
+            "role": "learner",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert _title(page).startswith("Errore: ")
+    summary = re.search(r"<div [^>]*data-lms-error-summary[^>]*>(.*?)</div>", page, re.DOTALL)
+    assert summary is not None
+    assert re.search(r'<a href="#email">[^<]*E-mail[^<]*:', summary.group(1))
+    # The summary comes first in the page's main part, before the heading.
+    main = page[page.index('<main id="main"') :]
+    assert main.index("data-lms-error-summary") < main.index("<h1")
+
+
+def test_a_page_without_errors_has_no_summary_and_a_plain_title(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.ADMIN, first_name="Capo", last_name="Ufficio")
+    page = client.get("/admin/utenti/nuovo").get_data(as_text=True)
+    assert not _title(page).startswith("Errore")
+    assert "data-lms-error" not in page

@@ -1,11 +1,12 @@
-"""Jinja filters shared by every page."""
+"""Jinja filters shared by every page, and what a page knows of its own errors."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_decimal
 
 from lms.core.types import ROME
@@ -39,9 +40,76 @@ def format_moment(value: datetime | None) -> str:
     return value.astimezone(ROME).strftime("%d/%m/%Y %H:%M")
 
 
+# A page that comes back with an error --------------------------------------------------
+#
+# base.html renders the page's content first, then its <title> and the rest: the
+# macros that show an error (macros.html: alert of kind danger, field_errors) note
+# it here while the content renders, so the title can begin with "Errore:" and an
+# error summary listing the fields in error can open the page; js/page-errors.js
+# then moves the focus to that summary (WCAG 2.4.3, 4.1.3).
+
+
+class FieldError(NamedTuple):
+    """An error shown beside a field: the field's id (the summary links to it), label, message."""
+
+    field_id: str
+    label: str
+    message: str
+
+
+def _noted() -> list[FieldError | None]:
+    if "lms_page_errors" not in g:
+        g.lms_page_errors = []
+    noted: list[FieldError | None] = g.lms_page_errors
+    return noted
+
+
+def note_page_error(field_id: str = "", label: object = "", message: object = "") -> str:
+    """Note that the page shows an error (beside *field_id*, when given); returns ``""``."""
+    _noted().append(FieldError(field_id, str(label), str(message)) if field_id else None)
+    return ""
+
+
+def note_page_summary() -> str:
+    """Note that the page shows its own summary of its errors (no other is added); ``""``."""
+    _noted().append(None)
+    g.lms_own_error_summary = True
+    return ""
+
+
+def reset_page_errors() -> str:
+    """Forget the errors noted so far (base.html, before it renders the content); ``""``."""
+    g.lms_page_errors = []
+    g.lms_own_error_summary = False
+    return ""
+
+
+def page_has_error() -> bool:
+    """Whether the content rendered so far showed an error."""
+    return bool(_noted())
+
+
+def page_field_errors() -> list[FieldError]:
+    """The field errors noted, each once, in the order shown; none when the page sums them up."""
+    seen: list[FieldError] = []
+    if g.get("lms_own_error_summary"):
+        return seen
+    for error in _noted():
+        if error is not None and error not in seen:
+            seen.append(error)
+    return seen
+
+
 def register_filters(app: Flask) -> None:
-    """Install the filters on *app*'s Jinja environment."""
+    """Install the filters (and the page-error helpers) on *app*'s Jinja environment."""
     app.jinja_env.filters["hours"] = format_hours
     app.jinja_env.filters["num"] = format_number
     app.jinja_env.filters["pct"] = format_pct
     app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.globals.update(
+        note_page_error=note_page_error,
+        note_page_summary=note_page_summary,
+        reset_page_errors=reset_page_errors,
+        page_has_error=page_has_error,
+        page_field_errors=page_field_errors,
+    )

@@ -28,7 +28,15 @@ from lms.register.models import Authority, Region, StaffCategory, StaffMember
 
 
 class ReportInputError(ValueError):
-    """A filter value that does not name anything (answer 400, or exit 2 on the CLI)."""
+    """A filter value that does not name anything (answer 400, or exit 2 on the CLI).
+
+    *field* names the filter it is about when a person types it (``as_of``): a
+    page shows the message beside that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class OutOfScopeError(PermissionError):
@@ -176,7 +184,8 @@ def _as_of(raw: str) -> date:
         as_of = parse_date(raw)
     except ValueError:
         raise ReportInputError(
-            _("Data non valida: %(value)s (scrivi AAAA-MM-GG o GG/MM/AAAA).", value=raw)
+            _("Data non valida: %(value)s (scrivi AAAA-MM-GG o GG/MM/AAAA).", value=raw),
+            field="as_of",
         ) from None
     first, last = AS_OF_RANGE
     if not first <= as_of <= last:
@@ -186,7 +195,8 @@ def _as_of(raw: str) -> date:
                 value=raw,
                 first=first.strftime("%d/%m/%Y"),
                 last=last.strftime("%d/%m/%Y"),
-            )
+            ),
+            field="as_of",
         )
     return as_of
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
+    make_response,
     render_template,
     request,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -86,15 +89,54 @@ class Page:
         return self.page + 1
 
 
-def _filters(**extra: str) -> ReportFilters:
-    """The request's filters; 400 for a value that names nothing, 403 outside the scope."""
+def _filters(page: str | None = None, **extra: str) -> ReportFilters:
+    """The request's filters; 400 for a value that names nothing, 403 outside the scope.
+
+    On a report *page* (its endpoint), a bad as-of date, which people type, is the
+    page's filter form again (400): the other filters kept, the message beside the
+    date (:func:`_bad_date_page`). Downloads answer the plain 400.
+    """
     args = {**request.args.to_dict(), **extra}
     try:
         return parse_filters(current_user, args)
     except ReportInputError as error:
+        if page is not None and error.field == "as_of":
+            abort(_bad_date_page(page, args, error))
         abort(400, description=str(error))
     except OutOfScopeError as error:
         abort(403, description=str(error))
+
+
+def _bad_date_page(endpoint: str, args: dict[str, str], error: ReportInputError) -> Response:
+    """The filter form of report page *endpoint* with *error* beside its as-of date (a 400)."""
+    try:
+        kept = parse_filters(current_user, {**args, "as_of": ""})  # the other filters
+    except (ReportInputError, OutOfScopeError):
+        abort(400, description=str(error))  # nothing worth keeping: the date's message alone
+    kept_args: dict[str, Any] = kept.query_args(place=False)
+    home = url_for("reports.home", **kept_args)
+    trail: list[tuple[str, str]] = [] if endpoint == "reports.home" else [(home, _("Report"))]
+    if endpoint == "reports.authority" and kept.authority is not None:
+        heading, code = kept.authority.name, kept.authority.code
+        region = kept.authority.region
+        trail.append((url_for("reports.region", code=region.code, **kept_args), region.name))
+    elif endpoint == "reports.region" and kept.region is not None:
+        heading, code = kept.region.name, kept.region.code
+    elif endpoint == "reports.hours":
+        heading, code = _("Ore di formazione"), ""
+    else:
+        heading, code = _("Report sulla formazione"), ""
+    page = render_template(
+        "reports/bad_date.html",
+        filters=kept,
+        heading=heading,
+        trail=trail,
+        action=url_for(endpoint, code=code) if code else url_for(endpoint),
+        as_of_value=args.get("as_of", ""),
+        as_of_error=str(error),
+        **_filter_choices(),
+    )
+    return make_response(page, 400)
 
 
 def _filter_choices() -> dict[str, object]:
@@ -127,7 +169,7 @@ def _file_name(base: str, filters: ReportFilters, by: str = "") -> str:
 @require(Capability.VIEW_REPORTS)
 def home() -> str:
     """Coverage per region as a chart and a table, headline numbers, downloads."""
-    filters = _filters()
+    filters = _filters("reports.home")
     rows, total = coverage_by_region(filters)
     chart = {
         "labels": [row.name for row in rows],
@@ -150,7 +192,7 @@ def home() -> str:
 @require(Capability.VIEW_REPORTS)
 def region(code: str) -> str:
     """Coverage by authority within one region."""
-    filters = _filters(region=code)
+    filters = _filters("reports.region", region=code)
     rows = coverage_by_authority(filters)
     region_rows, total = coverage_by_region(filters)
     return render_template(
@@ -166,7 +208,7 @@ def region(code: str) -> str:
 @require(Capability.VIEW_REPORTS)
 def authority(code: str) -> str:
     """One authority: its coverage row and its learners, a page at a time."""
-    filters = _filters(authority=code)
+    filters = _filters("reports.authority", authority=code)
     page = page_number(PER_PAGE)
     rows, count = learner_page(filters, page=page, per_page=PER_PAGE)
     if page > 1 and not rows:
@@ -188,7 +230,7 @@ def authority(code: str) -> str:
 @require(Capability.VIEW_REPORTS)
 def hours() -> str:
     """How many staff of each authority reached the yearly hours target."""
-    filters = _filters()
+    filters = _filters("reports.hours")
     year = _year(filters)
     target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
     rows = hours_by_authority(filters, year, target)

@@ -1,0 +1,109 @@
+"""The trial's findings (#18) in the browser: where the focus lands after an error, axe.
+
+A page that comes back with an error (a wrong password, a roster with bad rows, a
+refused form, a report's bad date) moves the focus to its error summary and says
+"Errore:" in its title (WCAG 2.4.3, 4.1.3): a keyboard user starts there instead of
+at the top of the page, and a screen reader reads the summary. Every page goes
+through axe-core (:meth:`Browser.check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import Browser
+
+pytestmark = pytest.mark.browser
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+def focused(browser: Browser) -> dict[str, str]:
+    """The focused element: its id, tag, and whether it is (inside) an error summary or box."""
+    result: dict[str, str] = browser.page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            return {
+                id: e.id, tag: e.tagName.toLowerCase(),
+                summary: String(e.hasAttribute('data-lms-error-summary')),
+                error: String(e.hasAttribute('data-lms-error')),
+                text: e.innerText || '',
+            };
+        }"""
+    )
+    return result
+
+
+def test_a_wrong_password_moves_the_focus_to_the_error(
+    open_browser: Callable[..., Browser],
+) -> None:
+    browser = open_browser()
+    page = browser.page
+    browser.goto("/login")
+    expect(page).to_have_title("Accedi · Formazione Coesione")
+    page.get_by_label("E-mail").fill("nessuno@e2e.example")
+    page.get_by_label("Password").fill("password-sbagliata")
+    page.get_by_role("button", name="Accedi").click()
+    browser.check()
+    expect(page).to_have_title("Errore: Accedi · Formazione Coesione")
+    now = focused(browser)
+    assert now["error"] == "true", now
+    assert "E-mail o password non corretti." in now["text"]
+
+
+def test_an_empty_form_moves_the_focus_to_the_summary_whose_links_reach_the_fields(
+    open_browser: Callable[..., Browser],
+) -> None:
+    browser = open_browser()
+    page = browser.page
+    browser.goto("/login")
+    page.get_by_role("button", name="Accedi").click()
+    browser.check()
+    expect(page).to_have_title("Errore: Accedi · Formazione Coesione")
+    now = focused(browser)
+    assert now["summary"] == "true", now
+    assert "2 errori da correggere" in now["text"]
+    # The first Tab reaches the summary's first link; following it focuses the field.
+    page.keyboard.press("Tab")
+    assert focused(browser)["tag"] == "a"
+    page.keyboard.press("Enter")
+    assert focused(browser)["id"] == "email"
+
+
+def test_a_roster_with_bad_rows_moves_the_focus_to_its_list_of_problems(
+    open_browser: Callable[..., Browser],
+) -> None:
+    browser = open_browser()
+    page = browser.page
+    browser.sign_in("hr.napoli@demo.example", "Personale-2026")
+    browser.goto("/personale/importa")
+    page.locator("#roster").set_input_files(EXAMPLES / "personale_comune_napoli_errore.csv")
+    page.get_by_role("button", name="Controlla il file").click()
+    browser.check()
+    expect(page).to_have_title("Errore: Importa il personale · Formazione Coesione")
+    now = focused(browser)
+    assert now["id"] == "roster-errors", now
+
+
+def test_a_report_with_a_bad_date_moves_the_focus_to_the_summary(
+    open_browser: Callable[..., Browser],
+) -> None:
+    browser = open_browser()
+    page = browser.page
+    browser.sign_in("hr.napoli@demo.example", "Personale-2026")
+    browser.goto("/reports/?as_of=31/02/2026")
+    expect(page).to_have_title("Errore: Report sulla formazione · Report · Formazione Coesione")
+    now = focused(browser)
+    assert now["summary"] == "true", now
+    assert "Data non valida: 31/02/2026" in now["text"]
+    expect(page.locator("#filter-as-of")).to_have_attribute("aria-invalid", "true")
+    # Corrected, the report comes back without an error.
+    page.locator("#filter-as-of").fill("2026-03-01")
+    page.get_by_role("button", name="Aggiorna").click()
+    browser.check()
+    expect(page).to_have_title("Report sulla formazione · Formazione Coesione")
+    assert focused(browser)["tag"] == "body"
