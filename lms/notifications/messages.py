@@ -31,6 +31,7 @@ from lms.notifications.due import due_items, notices
 from lms.notifications.models import Kind, Notification, kind_of, session_kind
 from lms.notifications.plan import Settings, overdue_horizon
 from lms.notifications.sessions import (
+    Release,
     SessionNotice,
     invitation_ics,
     invitation_uid,
@@ -158,7 +159,7 @@ def _about_enrolment(
 def _session_subject(notice: SessionNotice, starts: datetime) -> tuple[str, str]:
     """Subject and template of a live session's notice."""
     title, day, at = notice.module.title, starts.strftime("%d/%m/%Y"), starts.strftime("%H:%M")
-    if notice.kind is Kind.SESSION_INVITE:
+    if notice.kind in (Kind.SESSION_INVITE, Kind.SESSION_REBOOKED):
         if notice.promoted:
             subject = _(
                 "Si è liberato un posto per te: «%(session)s», %(date)s alle %(time)s",
@@ -184,6 +185,22 @@ def _session_subject(notice: SessionNotice, starts: datetime) -> tuple[str, str]
             time=at,
         )
         return subject, "session_moved"
+    if notice.kind is Kind.SESSION_RELEASED:
+        if notice.released_by is Release.SELF:
+            subject = _(
+                "Hai rinunciato al posto: «%(session)s» del %(date)s", session=title, date=day
+            )
+        elif notice.released_by is Release.WAITING:
+            subject = _(
+                "Sei in lista d'attesa: «%(session)s» del %(date)s", session=title, date=day
+            )
+        else:
+            subject = _(
+                "Il tuo posto è stato annullato: «%(session)s» del %(date)s",
+                session=title,
+                date=day,
+            )
+        return subject, "session_released"
     subject = _("Sessione annullata: «%(session)s» del %(date)s", session=title, date=day)
     return subject, "session_cancelled"
 
@@ -212,6 +229,7 @@ def _session(
         starts=starts,
         ends=ends,
         module_url=module_url,
+        release=Release,
     )
     message = make_message(staff.email, subject, text, html)
     if notice.method is not None:

@@ -38,6 +38,12 @@ class Kind(enum.StrEnum):
     SESSION_REMINDER = "remind"  # the day before the edition
     SESSION_MOVED = "moved"  # "moved:<edition>:<change>": its time, place or link changed
     SESSION_CANCELLED = "cancel"  # the edition was called off (.ics METHOD:CANCEL)
+    # "freed:<edition>:<message>": the seat was given up or taken away (.ics METHOD:CANCEL);
+    # the message is the last invitation (or change) sent, which this one withdraws.
+    SESSION_RELEASED = "freed"
+    # "rebook:<edition>:<message>": the seat booked again the same day after the notice
+    # <message> of its release went (another day's booking gets "invite:" again).
+    SESSION_REBOOKED = "rebook"
 
 
 def kind_of(stored: str) -> tuple[Kind, int]:
@@ -52,7 +58,14 @@ def kind_of(stored: str) -> tuple[Kind, int]:
 
 #: The kinds about a live session's edition.
 SESSION_KINDS = frozenset(
-    {Kind.SESSION_INVITE, Kind.SESSION_REMINDER, Kind.SESSION_MOVED, Kind.SESSION_CANCELLED}
+    {
+        Kind.SESSION_INVITE,
+        Kind.SESSION_REMINDER,
+        Kind.SESSION_MOVED,
+        Kind.SESSION_CANCELLED,
+        Kind.SESSION_RELEASED,
+        Kind.SESSION_REBOOKED,
+    }
 )
 
 
@@ -135,7 +148,8 @@ class Notification(Model):
     #: The date it is about: the due date for reminders (a new due date makes new
     #: reminders), the day of the enrolment or completion, a digest's week (its Monday);
     #: for a live session (no enrolment): the day the seat was taken (invitation), the
-    #: edition's Italian day (reminder), the day of the change or of the cancellation.
+    #: edition's Italian day (reminder), the day of the change or of the cancellation,
+    #: the day the seat was released (or booked again, for ``rebook:``).
     on_date: Mapped[date] = mapped_column(Date)
     status: Mapped[Status] = mapped_column(
         Enum(

@@ -34,6 +34,20 @@ When a message is due (all days are Italian days):
   in it. Changes of the last :data:`EVENT_DAYS` days.
 - **cancel:E**: edition E was called off (in the last :data:`EVENT_DAYS` days),
   for those holding a seat or waiting for one.
+- **freed:E:M**: the seat in edition E was given up (or taken away by an HR
+  manager) in the last :data:`EVENT_DAYS` days, and the last message with the
+  edition's event sent to the person is M, an invitation or a change sent before
+  the release: the event is withdrawn. Whoever's invitation had not yet gone
+  gets nothing (the invitation is dropped when its turn comes). The date is the
+  day of the release.
+- **rebook:E:M**: the seat booked again after the notice M of its release went,
+  when that day's ``invite:E`` is taken (it went earlier the same day): the event
+  comes back. Another day's booking gets its own ``invite:E``.
+
+A seat's notice cancelled when its turn came because the seat had changed
+(released before its invitation went; booked again before the notice of its
+release went) is planned again, the same row, when the seat changes back the
+same day (:func:`rearm`): the unique index holds one row per kind and day.
 
 Nobody who has left, no deactivated account, no completed course, no retired
 course gets a reminder.
@@ -59,6 +73,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import aliased
 
@@ -78,6 +93,7 @@ from lms.extensions import db
 from lms.live.models import LiveEdition, LiveSignup, SignupStatus
 from lms.notifications.due import NOTICE_DAYS
 from lms.notifications.models import Kind, Notification, Status
+from lms.notifications.sessions import SEAT_CHANGED
 from lms.register.models import StaffMember
 
 #: Enrolments and completions this recent get their message (a planner that was
@@ -398,16 +414,48 @@ def _seat_rows(
     )
 
 
+def rearm(rows: Select, now: datetime) -> int:
+    """Plan again the notices *rows* would insert that were cancelled as the seat changed.
+
+    A notice of a seat is cancelled when its turn comes if the seat changed
+    meanwhile (:data:`~lms.notifications.sessions.SEAT_CHANGED`: released before
+    its invitation went, booked again before the notice of its release went). When
+    the seat changes back the same day the planner wants the same row (kind,
+    person, day) again, which the unique index holds: it is set pending again.
+    Never a row that was sent. Of the last :data:`EVENT_DAYS` days only.
+    """
+    planned = rows.subquery()
+    statement = (
+        update(Notification)
+        .where(
+            Notification.status == Status.CANCELLED,
+            Notification.last_error.in_(SEAT_CHANGED),
+            Notification.enrolment_id.is_(None),
+            Notification.on_date >= (now - timedelta(days=EVENT_DAYS)).date(),
+            exists().where(
+                planned.c.staff_id == Notification.staff_id,
+                planned.c.kind == Notification.kind,
+                planned.c.on_date == Notification.on_date,
+            ),
+        )
+        .values(status=Status.PENDING, next_attempt_at=now, claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(db.session.execute(statement))
+
+
 def plan_session_invites(today: date, now: datetime) -> int:
     """The invitation for every seat held in an edition ahead and not cancelled.
 
     Its date is the (UTC) day the seat was taken: giving the seat up and booking
-    again another day brings a new invitation; planning again brings none.
+    again another day brings a new invitation; planning again brings none. An
+    invitation dropped because the seat was given up before it went is planned
+    again when the seat is taken again the same day (:func:`rearm`).
     """
     rows = _seat_rows(
         _session_kind(Kind.SESSION_INVITE), utc_day(LiveSignup.updated_at), today, now
     ).where(LiveEdition.cancelled_at.is_(None))
-    return _insert(rows)
+    return rearm(rows, now) + _insert(rows)
 
 
 def plan_session_reminders(today: date, now: datetime) -> int:
@@ -470,6 +518,7 @@ def plan_session_changes(today: date, now: datetime) -> int:
                 or_(
                     told.kind == f"{Kind.SESSION_INVITE.value}:{edition_id}",
                     told.kind.like(f"{Kind.SESSION_MOVED.value}:{edition_id}:%"),
+                    told.kind.like(f"{Kind.SESSION_REBOOKED.value}:{edition_id}:%"),
                 ),
                 told.status == Status.SENT,
                 told.sent_at < at,
@@ -489,6 +538,125 @@ def plan_session_cancellations(today: date, now: datetime) -> int:
         (SignupStatus.BOOKED, SignupStatus.WAITING),
     ).where(LiveEdition.cancelled_at >= now - timedelta(days=EVENT_DAYS))
     return _insert(rows)
+
+
+#: A kind naming an edition and a message fits the kind column for ids below this.
+ID_LIMIT = 10**8
+#: The notices that put the edition's event in the mail program's calendar, and all
+#: those that carry it (either method): (kinds ``k:E``, kinds ``k:E:…``).
+_REQUESTS = ((Kind.SESSION_INVITE,), (Kind.SESSION_MOVED, Kind.SESSION_REBOOKED))
+_EVENTS = (
+    (Kind.SESSION_INVITE, Kind.SESSION_CANCELLED),
+    (Kind.SESSION_MOVED, Kind.SESSION_REBOOKED, Kind.SESSION_RELEASED),
+)
+_RELEASES: tuple[tuple[Kind, ...], tuple[Kind, ...]] = ((), (Kind.SESSION_RELEASED,))
+
+
+def _about_seat(message: Any, kinds: tuple[tuple[Kind, ...], tuple[Kind, ...]]) -> list[Any]:
+    """*message* (a Notification alias) is one of *kinds* about the sign-up of the FROM."""
+    edition = cast(LiveSignup.edition_id, String)
+    exact, prefixed = kinds
+    return [
+        message.staff_id == LiveSignup.staff_id,
+        message.enrolment_id.is_(None),
+        or_(
+            *(message.kind == literal(f"{kind.value}:", String) + edition for kind in exact),
+            *(
+                message.kind.like(literal(f"{kind.value}:", String) + edition + literal(":%"))
+                for kind in prefixed
+            ),
+        ),
+    ]
+
+
+def _last_sent(message: Any, kinds: tuple[tuple[Kind, ...], tuple[Kind, ...]]) -> list[Any]:
+    """*message* is of *kinds*, sent, and the last notice with the event sent to the person."""
+    later = aliased(Notification)
+    return [
+        *_about_seat(message, kinds),
+        message.status == Status.SENT,
+        message.id < ID_LIMIT,
+        ~exists().where(
+            *_about_seat(later, _EVENTS),
+            later.status == Status.SENT,
+            or_(
+                later.sent_at > message.sent_at,
+                and_(later.sent_at == message.sent_at, later.id > message.id),
+            ),
+        ),
+    ]
+
+
+def _none_pending(kinds: tuple[tuple[Kind, ...], tuple[Kind, ...]]) -> ColumnElement[bool]:
+    """No notice of *kinds* about the sign-up of the FROM waits to be sent."""
+    pending = aliased(Notification)
+    return ~exists().where(*_about_seat(pending, kinds), pending.status == Status.PENDING)
+
+
+def _answering(kind: Kind, message: Any) -> ColumnElement[str]:
+    """``"<kind>:<edition>:<message>"`` in SQL, for the sign-up in the FROM."""
+    return (
+        literal(f"{kind.value}:", String)
+        + cast(LiveSignup.edition_id, String)
+        + literal(":", String)
+        + cast(message.id, String)
+    )
+
+
+def plan_session_releases(today: date, now: datetime) -> int:
+    """The notice of a seat released, to people whose calendar has the event.
+
+    For the sign-ups given up (or taken away) in the last :data:`EVENT_DAYS` days
+    of editions ahead (called off too: whoever gave the seat up is not told of a
+    cancellation), on the waiting list again too, when the last message with the
+    event sent to the person is an invitation or a change, sent before the
+    release: the kind names it, so that a seat taken and released again gets a
+    notice of its own. Its date is the (UTC) day of the release.
+    """
+    told = aliased(Notification)
+    rows = (
+        _seat_rows(
+            _answering(Kind.SESSION_RELEASED, told),
+            utc_day(LiveSignup.updated_at),
+            today,
+            now,
+            (SignupStatus.CANCELLED, SignupStatus.WAITING),
+        )
+        .join(told, told.staff_id == LiveSignup.staff_id)
+        .where(
+            LiveSignup.updated_at >= now - timedelta(days=EVENT_DAYS),
+            LiveSignup.edition_id < ID_LIMIT,
+            *_last_sent(told, _REQUESTS),
+            told.sent_at < LiveSignup.updated_at,
+            _none_pending(_RELEASES),
+        )
+    )
+    return rearm(rows, now) + _insert(rows)
+
+
+def plan_session_rebookings(today: date, now: datetime) -> int:
+    """The invitation again for a seat booked after the notice of its release went.
+
+    Only when no invitation is waiting to go (booking again another day plans that
+    day's ``invite:E``); so, in practice, when the seat is taken again the day its
+    invitation went. The kind names the notice of the release.
+    """
+    told = aliased(Notification)
+    rows = (
+        _seat_rows(
+            _answering(Kind.SESSION_REBOOKED, told), utc_day(LiveSignup.updated_at), today, now
+        )
+        .join(told, told.staff_id == LiveSignup.staff_id)
+        .where(
+            LiveEdition.cancelled_at.is_(None),
+            LiveSignup.updated_at >= now - timedelta(days=EVENT_DAYS),
+            LiveSignup.edition_id < ID_LIMIT,
+            *_last_sent(told, _RELEASES),
+            told.sent_at < LiveSignup.updated_at,
+            _none_pending(((Kind.SESSION_INVITE,), (Kind.SESSION_REBOOKED,))),
+        )
+    )
+    return rearm(rows, now) + _insert(rows)
 
 
 @dataclass(frozen=True)
@@ -515,7 +683,9 @@ class Settings:
 def plan_events(now: datetime | None = None) -> PlanReport:
     """The messages that follow an event (cheap; run often, so they come at once).
 
-    Enrolments and completions; a live session's seats, changes and cancellations.
+    Enrolments and completions; a live session's seats (taken, released, taken
+    again), changes and cancellations. The invitations are planned before the
+    invitations again (which go only when no invitation waits).
     """
     now = now or utcnow()
     today = rome_date(now)
@@ -523,8 +693,10 @@ def plan_events(now: datetime | None = None) -> PlanReport:
     report.add(Kind.ENROLLED.value, plan_enrolled(today, now))
     report.add(Kind.COMPLETED.value, plan_completed(today, now))
     report.add(Kind.SESSION_INVITE.value, plan_session_invites(today, now))
+    report.add(Kind.SESSION_REBOOKED.value, plan_session_rebookings(today, now))
     report.add(Kind.SESSION_MOVED.value, plan_session_changes(today, now))
     report.add(Kind.SESSION_CANCELLED.value, plan_session_cancellations(today, now))
+    report.add(Kind.SESSION_RELEASED.value, plan_session_releases(today, now))
     return report
 
 

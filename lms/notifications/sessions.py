@@ -9,7 +9,13 @@ that day? not called off?) and given what the message shows.
 with a higher ``SEQUENCE``) carry one event whose UID is the edition's and the
 person's (:func:`invitation_uid`), so that a mail program updates the event it
 added from the invitation rather than adding another; **a cancellation** carries
-``METHOD:CANCEL`` with the same UID. Times are Italy's (``TZID=Europe/Rome``, with
+``METHOD:CANCEL`` with the same UID, and so does **the notice of a seat released**
+(given up by the person, or taken away by their HR manager): it answers the last
+invitation or change sent (its kind names it, ``freed:<edition>:<message>``) and
+goes only while that message is still the last the person's mail program had
+about the event; **booking again the same day** after it went brings
+``rebook:<edition>:<message>``, an invitation again (another day's booking has
+its own ``invite:``). Times are Italy's (``TZID=Europe/Rome``, with
 its ``VTIMEZONE``). The organiser is the programme's address (``LMS_MAIL_FROM``);
 replies are not read (``RSVP=FALSE``).
 
@@ -20,15 +26,18 @@ invitations in the mailbox's calendar are two calendars.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Final
 
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from lms.auth.models import User
+from lms.audit.models import Action, AuditEntry, AuditObject, ObjectKind
+from lms.auth.models import Role, User
 from lms.core.types import ROME, rome_date
 from lms.courses.models import Course, Module
 from lms.extensions import db
@@ -38,6 +47,21 @@ from lms.register.models import StaffMember
 
 #: How far back the calendar feed shows sessions held.
 FEED_PAST_DAYS: Final = 30
+#: Why a notice of a seat was cancelled when its turn came because the seat had
+#: changed (released; booked again): the planner plans it again when the seat
+#: changes back the same day (:func:`lms.notifications.plan.rearm`).
+NO_LONGER_BOOKED: Final = "no longer booked"
+BOOKED_AGAIN: Final = "booked again"
+SEAT_CHANGED: Final = (NO_LONGER_BOOKED, BOOKED_AGAIN)
+
+
+class Release(enum.StrEnum):
+    """Who released a seat, as the notice of its release tells it."""
+
+    SELF = "self"  # the person gave it up
+    HR = "hr"  # an HR manager took it away (audited ``signup.cancel``)
+    OTHER = "other"  # an administrator (or a trainer) did
+    WAITING = "waiting"  # given up, and the person is on the waiting list again
 
 
 @dataclass(frozen=True)
@@ -55,11 +79,24 @@ class SessionNotice:
     method: str | None
     #: The event's revision: how many of its notices went to the person before.
     sequence: int
+    #: For the notice of a seat released: who released it.
+    released_by: Release | None = None
 
 
 def invitation_uid(edition_id: int, staff_id: int, host: str) -> str:
     """The UID of *staff_id*'s event for the edition: the same in every notice about it."""
     return f"edition-{edition_id}-staff-{staff_id}@{host}"
+
+
+def carries_event(kind: InstrumentedAttribute[str], edition_id: int) -> ColumnElement[bool]:
+    """*kind* is one of the notices about *edition_id* that carry its event (either method)."""
+    return or_(
+        kind == f"{Kind.SESSION_INVITE.value}:{edition_id}",
+        kind.like(f"{Kind.SESSION_MOVED.value}:{edition_id}:%"),
+        kind.like(f"{Kind.SESSION_REBOOKED.value}:{edition_id}:%"),
+        kind.like(f"{Kind.SESSION_RELEASED.value}:{edition_id}:%"),
+        kind == f"{Kind.SESSION_CANCELLED.value}:{edition_id}",
+    )
 
 
 def _sent_before(notification: Notification, edition_id: int) -> int:
@@ -71,15 +108,58 @@ def _sent_before(notification: Notification, edition_id: int) -> int:
                 Notification.enrolment_id.is_(None),
                 Notification.status == Status.SENT,
                 Notification.id != notification.id,
-                or_(
-                    Notification.kind == f"{Kind.SESSION_INVITE.value}:{edition_id}",
-                    Notification.kind.like(f"{Kind.SESSION_MOVED.value}:{edition_id}:%"),
-                    Notification.kind == f"{Kind.SESSION_CANCELLED.value}:{edition_id}",
-                ),
+                carries_event(Notification.kind, edition_id),
             )
         )
         or 0
     )
+
+
+def _last_told(notification: Notification, edition_id: int) -> int | None:
+    """The id of the last notice with the edition's event sent to the person, if any."""
+    return db.session.scalar(
+        select(Notification.id)
+        .where(
+            Notification.staff_id == notification.staff_id,
+            Notification.enrolment_id.is_(None),
+            Notification.status == Status.SENT,
+            carries_event(Notification.kind, edition_id),
+        )
+        .order_by(Notification.sent_at.desc(), Notification.id.desc())
+        .limit(1)
+    )
+
+
+def released_by(signup: LiveSignup) -> Release:
+    """Who released *signup*'s seat (its status cancelled, or waiting again).
+
+    A seat given up for someone else is audited (``signup.cancel``, naming the
+    edition and the person); one's own is not. Since the last booking (which
+    sets ``signed_up_at``) a seat is released once: an entry after it is that
+    release's. On the waiting list again the person signed up after the release.
+    """
+    if signup.status is SignupStatus.WAITING:
+        return Release.WAITING
+    edition_object, staff_object = aliased(AuditObject), aliased(AuditObject)
+    actor = db.session.scalar(
+        select(AuditEntry.actor_id)
+        .join(edition_object, edition_object.entry_id == AuditEntry.id)
+        .join(staff_object, staff_object.entry_id == AuditEntry.id)
+        .where(
+            AuditEntry.action == Action.SIGNUP_CANCEL.value,
+            AuditEntry.at >= signup.signed_up_at,
+            edition_object.kind == ObjectKind.EDITION,
+            edition_object.object_id == signup.edition_id,
+            staff_object.kind == ObjectKind.STAFF,
+            staff_object.object_id == signup.staff_id,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if actor is None:
+        return Release.SELF
+    user = db.session.get(User, actor)
+    return Release.HR if user is not None and user.role is Role.HR else Release.OTHER
 
 
 def _superseded(notification: Notification, edition_id: int) -> bool:
@@ -111,12 +191,81 @@ def _stale(
     if edition.cancelled_at is not None:
         return "edition cancelled"
     if signup is None or signup.status is not SignupStatus.BOOKED:
-        return "no longer booked"
+        return NO_LONGER_BOOKED
     if kind is Kind.SESSION_REMINDER and rome_date(edition.starts_at) != notification.on_date:
         return "edition moved to another day"
+    return _outdated(kind, edition, notification)
+
+
+def _outdated(kind: Kind, edition: LiveEdition, notification: Notification) -> str | None:
+    """Why a notice carrying the event is no longer the one to send, if it is not."""
     if kind is Kind.SESSION_MOVED and _superseded(notification, edition.id):
         return "superseded by a later change"
+    if kind is Kind.SESSION_REBOOKED and not _answers_last(notification, edition.id):
+        return "superseded"  # the notice of the release it answers is no longer the last
     return None
+
+
+def _answers_last(notification: Notification, edition_id: int) -> bool:
+    """The message *notification*'s kind names is still the last one with the event sent."""
+    parsed = session_kind(notification.kind)
+    answered = parsed[2] if parsed is not None else None
+    return answered is not None and _last_told(notification, edition_id) == answered
+
+
+def _released_notice(
+    notification: Notification,
+    edition: LiveEdition,
+    module: Module,
+    signup: LiveSignup | None,
+    now: datetime,
+) -> SessionNotice | str:
+    """The notice of a seat released, or why it should no longer go.
+
+    It goes while the seat is not held (cancelled, or waiting again), the edition
+    is ahead (called off too: whoever gave the seat up is not told of that) and
+    the invitation it withdraws is still the last event the person was sent.
+    """
+    if edition.starts_at <= now:
+        return "edition started"
+    if signup is None:
+        return "no such seat"
+    if signup.status is SignupStatus.BOOKED:
+        return BOOKED_AGAIN
+    if not _answers_last(notification, edition.id):
+        return "superseded"
+    return SessionNotice(
+        Kind.SESSION_RELEASED,
+        edition,
+        module,
+        module.course,
+        signup,
+        promoted=False,
+        method="CANCEL",
+        sequence=_sent_before(notification, edition.id),
+        released_by=released_by(signup),
+    )
+
+
+def _cancelled_notice(
+    notification: Notification, edition: LiveEdition, module: Module, signup: LiveSignup | None
+) -> SessionNotice | str:
+    """The notice of the edition called off: the event withdrawn for a seat holder."""
+    # Cancelling is for good; who gave the seat up before is not told (the notice
+    # of the release, planned while their invitation was the last, withdraws it).
+    if signup is None or signup.status is SignupStatus.CANCELLED:
+        return "no longer signed up"
+    booked = signup.status is SignupStatus.BOOKED
+    return SessionNotice(
+        Kind.SESSION_CANCELLED,
+        edition,
+        module,
+        module.course,
+        signup,
+        promoted=False,
+        method="CANCEL" if booked else None,
+        sequence=_sent_before(notification, edition.id),
+    )
 
 
 def session_notice(notification: Notification, now: datetime) -> SessionNotice | str:
@@ -135,26 +284,13 @@ def session_notice(notification: Notification, now: datetime) -> SessionNotice |
     if module.retired_at is not None or module.course.retired_at is not None:
         return "course retired"
     if kind is Kind.SESSION_CANCELLED:
-        # Cancelling is for good; who gave the seat up before is not told.
-        if signup is None or signup.status is SignupStatus.CANCELLED:
-            return "no longer signed up"
-        booked = signup.status is SignupStatus.BOOKED
-        method = "CANCEL" if booked else None
-        sequence = _sent_before(notification, edition.id)
-        return SessionNotice(
-            kind,
-            edition,
-            module,
-            module.course,
-            signup,
-            promoted=False,
-            method=method,
-            sequence=sequence,
-        )
+        return _cancelled_notice(notification, edition, module, signup)
+    if kind is Kind.SESSION_RELEASED:
+        return _released_notice(notification, edition, module, signup, now)
     stale = _stale(kind, edition, signup, notification, now)
     if stale is not None or signup is None:
-        return stale or "no longer booked"
-    carries = kind in (Kind.SESSION_INVITE, Kind.SESSION_MOVED)
+        return stale or NO_LONGER_BOOKED
+    carries = kind in (Kind.SESSION_INVITE, Kind.SESSION_MOVED, Kind.SESSION_REBOOKED)
     return SessionNotice(
         kind,
         edition,
