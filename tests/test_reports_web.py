@@ -512,7 +512,9 @@ def test_home_headline_chart_and_region_table(
     assert row_cells(response, "Campania") == [
         "4", "2", "3", "1", "25,0 %", "74,4 %", "9,5", "1"
     ]  # fmt: skip
-    assert row_cells(response, "Lazio") == ["0", "0", "0", "0", "–", "–", "0", "0"]
+    # A figure that does not apply: a dash, and its words for screen readers.
+    na = "–non applicabile"
+    assert row_cells(response, "Lazio") == ["0", "0", "0", "0", na, na, "0", "0"]
     assert row_cells(response, "Totale") == [
         "7", "3", "6", "2", "28,6 %", "78,7 %", "17,5", "1"
     ]  # fmt: skip

@@ -365,3 +365,21 @@ def test_a_page_without_errors_has_no_summary_and_a_plain_title(
     page = client.get("/admin/utenti/nuovo").get_data(as_text=True)
     assert not _title(page).startswith("Errore")
     assert "data-lms-error" not in page
+
+
+# No aria-label on a bare <span>: the words are visually hidden text ---------------------
+
+
+@pytest.mark.usefixtures("world")
+def test_a_figure_that_does_not_apply_is_read_as_words_not_an_aria_label(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    """aria-label is not allowed on a span without a role (ARIA 1.2): many readers ignore it."""
+    login_as(Role.ADMIN)
+    page = client.get("/reports/?as_of=2026-03-01").get_data(as_text=True)
+    assert not re.search(r"<span[^>]*\baria-label=", page)
+    dashes = re.findall(
+        r'<span aria-hidden="true">–</span><span class="visually-hidden">non applicabile</span>',
+        page,
+    )
+    assert dashes

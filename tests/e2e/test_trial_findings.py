@@ -107,3 +107,28 @@ def test_a_report_with_a_bad_date_moves_the_focus_to_the_summary(
     browser.check()
     expect(page).to_have_title("Report sulla formazione · Formazione Coesione")
     assert focused(browser)["tag"] == "body"
+
+
+def test_figures_that_do_not_apply_are_words_for_screen_readers_not_aria_labels(
+    open_browser: Callable[..., Browser],
+) -> None:
+    """The report of every region: most have no staff, so most figures do not apply."""
+    browser = open_browser()
+    page = browser.page
+    browser.sign_in("admin@demo.example", "Amministra-2026")
+    for path in ("/reports/", "/reports/regioni/18", "/reports/ore"):
+        browser.goto(path)
+        assert page.locator("span[aria-label]").count() == 0, path
+        # Nor does axe leave it to review: a name on an element that may not have one.
+        review = page.evaluate(
+            """async () => (await window.axe.run(document, {
+                runOnly: {type: 'rule', values: ['aria-prohibited-attr']},
+                resultTypes: ['incomplete', 'violations'],
+            }))""",
+        )
+        assert review["violations"] == [], path
+        assert review["incomplete"] == [], path
+    browser.goto("/reports/")
+    words = page.locator("td .visually-hidden", has_text="non applicabile")
+    assert words.count() > 20  # 17 regions without staff, two figures each
+    expect(words.first).to_be_attached()
