@@ -370,6 +370,35 @@ def test_booking_twice_changes_nothing_and_one_booking_per_module(w: LiveWorld) 
     assert sign_up(second, person, account(person)).status is SignupStatus.BOOKED
 
 
+def test_a_booking_in_an_edition_held_or_cancelled_does_not_block_another(
+    w: LiveWorld,
+) -> None:
+    """Absent or under the threshold at one edition, a person books the next one.
+
+    The trial's finding: a seat in an edition already held (which can no longer be
+    given up) blocked every later edition of the module for good; so did a seat in
+    an edition called off.
+    """
+    held = w.edition(starts_at=utcnow() + timedelta(days=1))
+    later = w.edition(starts_at=utcnow() + timedelta(days=14))
+    person = w.person()
+    sign_up(held, person, account(person))
+    _db.session.commit()
+    with pytest.raises(LiveError, match="già un posto"):
+        sign_up(later, person, account(person))  # both ahead: one booking per module
+    # The first edition is held (its seat stays on the record, booked).
+    assert sign_up(later, person, account(person), now=held.starts_at + timedelta(hours=3))
+    assert status_of(held, person) is SignupStatus.BOOKED
+    assert status_of(later, person) is SignupStatus.BOOKED
+
+    other = w.person()
+    called_off = w.edition(starts_at=utcnow() + timedelta(days=2))
+    sign_up(called_off, other, account(other))
+    cancel_edition(called_off, w.trainer)
+    _db.session.commit()
+    assert sign_up(later, other, account(other)).status is SignupStatus.BOOKED
+
+
 def test_who_may_not_book(w: LiveWorld) -> None:
     edition = w.edition()
     outsider = w.person(enrolled=False)

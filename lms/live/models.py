@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
@@ -90,15 +90,11 @@ class LiveSignup(Model):
     __table_args__ = (
         # One row per person and edition (cancelling and booking again reuses it).
         Index("uq_live_signups_edition_staff", "edition_id", "staff_id", unique=True),
-        # At most one open booking per person and live module: one edition each.
-        Index(
-            "uq_live_signups_module_staff_open",
-            "module_id",
-            "staff_id",
-            unique=True,
-            sqlite_where=text("status <> 'cancelled'"),
-            postgresql_where=text("status <> 'cancelled'"),
-        ),
+        # "One open booking per person and live module" counts only the editions
+        # still ahead and not called off (a seat in an edition held stays on the
+        # record, booked, and must not block the next edition): a rule of time, so
+        # not an index; lms.live.operations.sign_up holds the person's row instead.
+        Index("ix_live_signups_module_staff", "module_id", "staff_id"),
         Index("ix_live_signups_edition_status", "edition_id", "status", "signed_up_at"),
         Index("ix_live_signups_staff_id", "staff_id"),
     )

@@ -13,8 +13,11 @@ the same moment must not both get it: every change of an edition's seats first
 locks the edition's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite, which
 lets one writer at a time, a no-op UPDATE that takes the write lock), then counts.
 
-One open booking (booked or waiting) per person and live module: a partial unique
-index guarantees it; a race on it becomes the same message as the check before.
+One open booking (booked or waiting) per person and live module, among the
+editions still ahead and not called off (a seat in an edition already held stays
+on the record and does not block the next one): the person's row is locked too
+(:func:`lock_person`), so two bookings by the same person are checked one after
+the other.
 """
 
 from __future__ import annotations
@@ -362,14 +365,42 @@ def is_enrolled(staff: StaffMember, module: Module) -> bool:
     )
 
 
-def open_signup_for_module(staff: StaffMember, module: Module) -> LiveSignup | None:
-    """The person's open sign-up (booked or waiting) in any edition of *module*."""
+def open_signup_for_module(
+    staff: StaffMember, module: Module, now: datetime | None = None
+) -> LiveSignup | None:
+    """The person's open sign-up (booked or waiting) in an edition of *module* still ahead.
+
+    Editions already started (held: the seat stays on the record) or called off
+    do not count: the person may book another edition.
+    """
+    now = now or utcnow()
     return db.session.scalar(
-        select(LiveSignup).where(
+        select(LiveSignup)
+        .join(LiveEdition, LiveEdition.id == LiveSignup.edition_id)
+        .where(
             LiveSignup.staff_id == staff.id,
             LiveSignup.module_id == module.id,
             LiveSignup.status.in_(OPEN),
+            LiveEdition.starts_at > now,
+            LiveEdition.cancelled_at.is_(None),
         )
+        .limit(1)
+    )
+
+
+def lock_person(staff: StaffMember) -> None:
+    """Hold *staff*'s row until the transaction ends: their bookings are checked one at a time.
+
+    Two bookings of two editions by the same person (two tabs, or the person and
+    their HR manager) lock two different editions; this makes the second wait for
+    the first and then see its seat. An UPDATE that changes nothing locks the row
+    on PostgreSQL and takes the database's write lock on SQLite.
+    """
+    db.session.execute(
+        update(StaffMember)
+        .where(StaffMember.id == staff.id)
+        .values(id=StaffMember.id)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -418,6 +449,7 @@ def sign_up(
     module = edition.module
     check_may_book(edition, staff, now)
     lock_edition(edition)
+    lock_person(staff)
     existing = db.session.scalar(
         select(LiveSignup).where(
             LiveSignup.edition_id == edition.id, LiveSignup.staff_id == staff.id
@@ -425,7 +457,7 @@ def sign_up(
     )
     if existing is not None and existing.status in OPEN:
         return existing
-    other = open_signup_for_module(staff, module)
+    other = open_signup_for_module(staff, module, now)
     if other is not None:
         raise _already_elsewhere(other)
     full = edition.capacity is not None and booked_count(edition) >= edition.capacity
@@ -460,11 +492,8 @@ def _take_place(
             signup.signed_up_by_id = actor.id
             signup.updated_at = now
     except IntegrityError:
-        # Another request booked another edition of the module for them just now.
+        # The (edition, person) row appeared meanwhile: the locks make it unlikely.
         db.session.expire_all()
-        other = open_signup_for_module(staff, edition.module)
-        if other is not None:
-            raise _already_elsewhere(other) from None
         raise LiveError(_l("La prenotazione non è riuscita: riprova.")) from None
     return signup
 

@@ -115,7 +115,7 @@ def upgrade():
         batch_op.create_index('ix_live_signups_edition_status', ['edition_id', 'status', 'signed_up_at'], unique=False)
         batch_op.create_index('ix_live_signups_staff_id', ['staff_id'], unique=False)
         batch_op.create_index('uq_live_signups_edition_staff', ['edition_id', 'staff_id'], unique=True)
-        batch_op.create_index('uq_live_signups_module_staff_open', ['module_id', 'staff_id'], unique=True, sqlite_where=sa.text("status <> 'cancelled'"), postgresql_where=sa.text("status <> 'cancelled'"))
+        batch_op.create_index('ix_live_signups_module_staff', ['module_id', 'staff_id'], unique=False)
 
     op.create_table('survey_responses',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -182,7 +182,7 @@ def downgrade():
 
     op.drop_table('survey_responses')
     with op.batch_alter_table('live_signups', schema=None) as batch_op:
-        batch_op.drop_index('uq_live_signups_module_staff_open', sqlite_where=sa.text("status <> 'cancelled'"), postgresql_where=sa.text("status <> 'cancelled'"))
+        batch_op.drop_index('ix_live_signups_module_staff')
         batch_op.drop_index('uq_live_signups_edition_staff')
         batch_op.drop_index('ix_live_signups_staff_id')
         batch_op.drop_index('ix_live_signups_edition_status')
