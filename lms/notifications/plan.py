@@ -431,6 +431,7 @@ def rearm(rows: Select, now: datetime) -> int:
             Notification.status == Status.CANCELLED,
             Notification.last_error.in_(SEAT_CHANGED),
             Notification.enrolment_id.is_(None),
+            Notification.staff_id.is_not(None),  # the unique index's rows: found by it
             Notification.on_date >= (now - timedelta(days=EVENT_DAYS)).date(),
             exists().where(
                 planned.c.staff_id == Notification.staff_id,
