@@ -188,6 +188,9 @@ def test_the_print_layout(written) -> None:
     widths = {letter: dimension.width for letter, dimension in sheet.column_dimensions.items()}
     assert widths["A"] >= len("RSSMRA80A01F839X")  # a codice fiscale fits
     assert all(6 <= width <= 62 for width in widths.values()), widths
+    # the filters' values span B to D (a date never shows ###), their labels fit in A
+    assert {str(cells) for cells in sheet.merged_cells.ranges} >= {"B2:D2", "B3:D3", "B4:D4"}
+    assert widths["A"] >= len("File creato il")
     header_cell = sheet.cell(header_row, 1)
     assert header_cell.font.b
     assert header_cell.alignment.wrap_text

@@ -32,8 +32,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import csrf_token, login
+from flask import Flask
 from flask.testing import FlaskClient
 from live_world import PAST, build_live_world
+from pypdf import PdfReader
 from report_world import world_fixture  # noqa: F401 - the reports' world fixture
 from sqlalchemy import select
 from test_external import add_training
@@ -42,6 +44,7 @@ from test_surveys import FULL, answer, make_survey
 from werkzeug.test import TestResponse
 
 from lms.auth.models import Role, User
+from lms.core.people_xlsx import write_people_xlsx
 from lms.core.types import utcnow
 from lms.extensions import db as _db
 from lms.external.models import TrainingStatus
@@ -49,6 +52,8 @@ from lms.live.attendance import record_attendance
 from lms.live.models import AttendanceSource
 from lms.live.operations import sign_up
 from lms.register.models import Authority, Region, StaffMember
+from lms.reports.filters import ReportFilters
+from lms.reports.sheets import LEARNER_SHEET_COLUMNS, learners_sheet
 
 SOFFICE = shutil.which(os.environ.get("LMS_SOFFICE", "soffice"))
 _TRUE = {"1", "true", "yes"}
@@ -144,6 +149,16 @@ class Calc:
             command, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
         )
         assert done.returncode == 0, done.stderr
+
+    def pdf(self, name: str, data: bytes) -> PdfReader:
+        """The XLSX *data* printed by Calc (its page setup: orientation, scale, titles)."""
+        self.runs += 1
+        work = self.root / f"run{self.runs}"
+        source = work / f"{name}.xlsx"
+        work.mkdir(parents=True)
+        source.write_bytes(data)
+        self._convert("pdf", [source], work / "pdf")
+        return PdfReader(work / "pdf" / f"{name}.pdf")
 
     def open(self, files: dict[str, bytes]) -> dict[str, Opened]:
         """Each file (name → XLSX bytes) as Calc shows it and understands it."""
@@ -435,3 +450,38 @@ def test_survey_results_and_live_register_open_in_calc(
     values = dict(zip(header, understood[0], strict=True))
     assert isinstance(values["Data"], datetime)
     assert values["Minuti presenti"] == 100
+
+
+# Printed ---------------------------------------------------------------------------------------
+
+
+def test_a_long_file_prints_landscape_one_page_wide_with_its_header_on_every_page(
+    calc: Calc, app: Flask, tmp_path: Path
+) -> None:
+    rows = [
+        (f"RSSMRA80A01F{i:04d}", "D'Ambrosio", "Niccolò", f"persona{i}@comune.napoli.it",
+         "063049", "Comune di Napoli", "15", "new_hire", "Appalti pubblici e contratti",
+         date(2026, 1, 5), date(2026, 2, 1), "completed", Decimal("100.0"), Decimal("80.0"),
+         date(2026, 2, 10), Decimal("7.5"))
+        for i in range(300)
+    ]  # fmt: skip
+    path = tmp_path / "discenti.xlsx"
+    with app.test_request_context():
+        filters = ReportFilters(None, date(2026, 3, 1))
+        sheet = learners_sheet(filters)
+        assert sheet.columns == LEARNER_SHEET_COLUMNS
+        write_people_xlsx(path, sheet, rows)
+    printed = calc.pdf("discenti", path.read_bytes())
+    pages = len(printed.pages)
+    assert pages > 1
+    for number, page in enumerate(printed.pages, start=1):
+        box = page.mediabox
+        assert box.width > box.height  # landscape
+        text = page.extract_text()
+        assert "Codice fiscale Cognome Nome E-mail" in text  # the header on every page
+        assert "Ore" in text  # the last column too: one page wide
+        assert f"Pagina {number} di {pages}" in text
+        assert "###" not in text  # no value too wide for its column
+    first = printed.pages[0].extract_text()
+    assert "Situazione al 01/03/2026" in first
+    assert "Iscrizioni del personale" in first

@@ -80,6 +80,9 @@ MAX_WIDTH = 60
 #: A header wider than this wraps on two lines instead of widening its column.
 HEADER_WIDTH = 22
 SAMPLE_ROWS = 200
+#: The filters' labels widen column A up to this; their values span columns B to D.
+ABOUT_LABEL_WIDTH = 30
+ABOUT_VALUE_COLUMNS = 3
 #: Excel's limit on a sheet name's length, and the characters it refuses in one.
 SHEET_NAME_LENGTH = 31
 _SHEET_NAME_REFUSED = re.compile(r"[\[\]:*?/\\]")
@@ -158,6 +161,7 @@ class _Writer:
         self.about_moment = workbook.add_format(
             {"num_format": FORMATS[Kind.MOMENT], "align": "left"}
         )
+        self.about_text = workbook.add_format({"align": "left"})
         self.header_format = workbook.add_format(
             {
                 "bold": True,
@@ -217,7 +221,10 @@ class _Writer:
         row = 1
         about = [*self.sheet.about, (_("File creato il"), self.made_at)]
         for label, value in about:
-            sheet.write_string(row, 0, escape_text(str(label)), self.label_format)
+            text = str(label)
+            sheet.write_string(row, 0, escape_text(text), self.label_format)
+            # the labels' column as wide as the longest label, up to a point
+            self.widths[0] = max(self.widths[0], min(len(text) + 2, ABOUT_LABEL_WIDTH))
             self._write_about(sheet, row, value)
             row += 1
         self.header_row = row + 1  # a blank row between the heading and the table
@@ -229,19 +236,29 @@ class _Writer:
         return sheet
 
     def _write_about(self, sheet: Worksheet, row: int, value: object) -> None:
+        """A filter's value in B, merged over the next columns (a date never shows ###)."""
         if value is None or value == "":
             return
         if isinstance(value, datetime):
-            moment = moment_in_italy(value) if value.tzinfo is not None else value
-            sheet.write_datetime(row, 1, moment, self.about_moment)
+            cell_format = self.about_moment
         elif isinstance(value, date):
-            sheet.write_datetime(row, 1, value, self.about_date)
-        elif isinstance(value, bool):
-            sheet.write_string(row, 1, _("Sì") if value else _("No"))
-        elif isinstance(value, NUMBERS):
-            sheet.write_number(row, 1, float(value))
+            cell_format = self.about_date
         else:
-            sheet.write_string(row, 1, escape_text(str(value)))
+            cell_format = self.about_text
+        last = min(ABOUT_VALUE_COLUMNS, len(self.columns) - 1)
+        if last > 1:
+            sheet.merge_range(row, 1, row, last, "", cell_format)
+        if isinstance(value, datetime):
+            moment = moment_in_italy(value) if value.tzinfo is not None else value
+            sheet.write_datetime(row, 1, moment, cell_format)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, 1, value, cell_format)
+        elif isinstance(value, bool):
+            sheet.write_string(row, 1, self.yes_no[0] if value else self.yes_no[1], cell_format)
+        elif isinstance(value, NUMBERS):
+            sheet.write_number(row, 1, float(value), cell_format)
+        else:
+            sheet.write_string(row, 1, escape_text(str(value)), cell_format)
 
     def write(self, cells: Sequence[object]) -> None:
         sheet = self.current
