@@ -240,8 +240,10 @@ def test_a_seat_from_the_waiting_list_is_announced_as_such(w: LiveWorld, mail: M
 
     give_up(edition, first, account(first))
     _db.session.commit()
-    [message] = mail.events()
-    assert message["To"] == second.email
+    sent = {m["To"]: m for m in mail.events()}
+    assert set(sent) == {first.email, second.email}
+    assert ics(sent[first.email])[1] == "CANCEL"  # the seat given up leaves their calendar
+    message = sent[second.email]
     assert str(message["Subject"]).startswith(f"Si è liberato un posto per te: «{SESSION}»")
     assert "si è liberato un posto e ora è tuo" in text(message)
     assert ics(message)[1] == "REQUEST"
