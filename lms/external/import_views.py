@@ -25,6 +25,7 @@ from lms.enrolments.uploads import drop_upload, load_upload, store_upload
 from lms.external.blueprint import bp
 from lms.external.forms import ConfirmImportForm, UploadForm
 from lms.external.imports import COLUMNS, EXAMPLE_ROW, TEMPLATE_HEADER, ImportOutcome, run_import
+from lms.external.queries import people_in_scope
 
 #: How many problems of a bad file the page lists (it counts the rest).
 MAX_ERRORS = 200
@@ -78,12 +79,14 @@ def _upload_page(
         form.file.errors = [
             _("Il file contiene errori: non è stato importato nulla. Vedi l'elenco qui sotto.")
         ]
+    preview = outcome.new[:PREVIEW_ROWS] if outcome is not None and outcome.ok else []
     return render_template(
         "external/upload.html",
         form=form,
         errors=errors,
         outcome=outcome,
-        preview=outcome.new[:PREVIEW_ROWS] if outcome is not None and outcome.ok else [],
+        preview=preview,
+        people=people_in_scope(current_user, (row.staff_id for row in preview)),
         confirm=confirm,
         columns=COLUMNS,
         example=EXAMPLE_ROW,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import Select, func, select
@@ -57,6 +57,21 @@ def training_by_id(training_id: int) -> ExternalTraining | None:
         .options(contains_eager(ExternalTraining.staff).contains_eager(StaffMember.authority))
         .where(ExternalTraining.id == training_id)
     )
+
+
+def people_in_scope(reader: User, staff_ids: Iterable[int]) -> dict[int, StaffMember]:
+    """The staff records *staff_ids* that are in *reader*'s scope, by id (an import's preview)."""
+    wanted = sorted(set(staff_ids))
+    if not wanted:
+        return {}
+    return {
+        member.id: member
+        for member in db.session.scalars(
+            select(StaffMember)
+            .join(Authority, Authority.id == StaffMember.authority_id)
+            .where(StaffMember.id.in_(wanted), authority_scope_clause(reader))
+        )
+    }
 
 
 def in_scope(reader: User) -> Select[ExternalTraining]:

@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from lms.auth.permissions import Capability, require
@@ -20,7 +20,7 @@ from lms.core import transaction
 from lms.core.downloads import FORMATS, table_download
 from lms.core.people_xlsx import Column, Kind, PeopleSheet
 from lms.core.types import ROME
-from lms.courses.models import Course, Module, ModuleKind
+from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
 from lms.courses.pages import course_or_404, module_context, register_module_page
 from lms.courses.queries import ModuleState, outline_progress, visible_courses_clause
 from lms.extensions import db
@@ -103,6 +103,15 @@ def answer(course_slug: str, module_slug: str) -> str | BaseResponse | tuple[str
             "progress": outline_progress(outline),
         }
         return render_survey(course, state, checked=checked, notice=notice, **context), 400
+    # Completed before (an optional survey answered weeks later): nothing to announce.
+    was_done = db.session.scalar(
+        select(
+            exists().where(
+                CourseCompletion.user_id == current_user.id,
+                CourseCompletion.course_id == course.id,
+            )
+        )
+    )
     try:
         course_done = submit_survey(current_user, module, checked.answers)
     except AlreadySubmitted:
@@ -110,7 +119,7 @@ def answer(course_slug: str, module_slug: str) -> str | BaseResponse | tuple[str
         flash(_("Hai già inviato le tue risposte a questo questionario: grazie."), "info")
         return redirect(page_url)
     flash(_("Grazie: le tue risposte sono state registrate in forma anonima."), "success")
-    if course_done and not state.completed:
+    if course_done and not was_done:
         flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")
     return redirect(page_url)
 
