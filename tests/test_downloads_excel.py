@@ -30,6 +30,7 @@ from test_password_links import person
 from lms.auth.models import Role, User
 from lms.core import export
 from lms.core.downloads import table_download
+from lms.core.messages import _l, english
 from lms.core.people_xlsx import (
     Column,
     Kind,
@@ -148,6 +149,17 @@ def test_numbers_dates_moments_and_percentages_are_typed(written) -> None:
     assert first["Scade il"] == naive("2026-03-01 10:00")
     assert second["Scade il"] == naive("2026-07-01 12:00")
     assert written.cell(0, "Scade il").number_format == "dd/mm/yyyy hh:mm"
+
+
+def test_in_english_the_headers_and_the_percentages_are_english(app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "en.xlsx"
+    sheet = PeopleSheet("Copertura", (Column(_l("Copertura"), Kind.PERCENT),))
+    with app.test_request_context(), english():
+        write_people_xlsx(path, sheet, [(Decimal("83.3"),)])
+    table = read_sheet(openpyxl.load_workbook(path).worksheets[0])
+    assert table.header == ["Coverage"]
+    assert "File created on" in table.about
+    assert table.cell(0, "Coverage").number_format == "0.0%"  # 83.3%, as the pages write it
 
 
 def test_text_is_never_a_formula_and_is_escaped_like_the_csv(written) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
@@ -64,7 +65,7 @@ FORMATS: Mapping[Kind, str] = {
     Kind.COUNT: "#,##0",
     Kind.NUMBER: "0",
     Kind.DECIMAL: "General",
-    Kind.PERCENT: "0.0 %",
+    Kind.PERCENT: "0.0 %",  # the pages' Italian format (83,3 %); in English 0.0%
     Kind.DATE: "dd/mm/yyyy",
     Kind.MOMENT: "dd/mm/yyyy hh:mm",
 }
@@ -122,6 +123,12 @@ class PeopleSheet:
     about: Sequence[tuple[str, object]] = ()
     sheet_name: str = ""
     made_at: datetime | None = field(default=None, compare=False)
+
+
+def _english() -> bool:
+    """Whether the file is written in English (the pages' percentages have no space there)."""
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
 
 
 def sheet_name(text: str, number: int = 1) -> str:
@@ -195,6 +202,8 @@ class _Writer:
 
     def _format(self, column: Column) -> Format | None:
         code = column.num_format or FORMATS.get(column.kind)
+        if column.kind is Kind.PERCENT and column.num_format is None and _english():
+            code = "0.0%"  # as the pages write it in English: 83.3%
         properties: dict[str, object] = {}
         if code and code != "General":
             properties["num_format"] = code
