@@ -290,7 +290,7 @@ def test_minutes_recorded_before_are_shown_and_replaced(client, w, people, held)
     trainer_in(client, w)
     html = upload(client, held.id, fixture("teams_en_sections.csv")).get_data(as_text=True)
     giulia = next(row for row in rows(html, "matched") if row.startswith("Verdi Giulia"))
-    assert "30 minuti (register): saranno sostituiti" in giulia
+    assert "30 minuti (registro): saranno sostituiti" in giulia
     confirm(client, held.id, confirm_token(html))
     assert recorded(held)[people.giulia.id] == (112, AttendanceSource.TEAMS)
 

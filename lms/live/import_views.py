@@ -72,6 +72,12 @@ from lms.register.models import StaffMember
 #: with reconnections stays well under 1 MiB.
 MAX_REPORT_BYTES: Final = 5 * 1024 * 1024
 PLATFORM_NAMES: Final = {Platform.TEAMS: "Microsoft Teams", Platform.ZOOM: "Zoom"}
+#: Where minutes already recorded came from, as the preview says it.
+SOURCE_NAMES: Final = {
+    AttendanceSource.REGISTER: _l("registro"),
+    AttendanceSource.TEAMS: "Microsoft Teams",
+    AttendanceSource.ZOOM: "Zoom",
+}
 #: The stored upload's name starts with this and the edition's id: a token is
 #: confirmed only on the edition it was previewed for.
 _STORED_PREFIX: Final = "presenze-"
@@ -327,6 +333,7 @@ def _page(
         report_days=report_days,
         max_mib=format_decimal(MAX_REPORT_BYTES / 1048576, format="#,##0.#"),
         platform_names=PLATFORM_NAMES,
+        source_names=SOURCE_NAMES,
     )
     return body, status
 

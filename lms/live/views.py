@@ -180,6 +180,8 @@ def new_edition(module_id: str) -> str | tuple[str, int] | BaseResponse:
     _trainer_choices(form)
     if request.method == "GET":
         form.trainer.data = current_user.id if current_user.role.value == "trainer" else 0
+        if module.live_hours:  # the module's hours, the usual length of its sessions
+            form.minutes.data = int((module.live_hours * 60).to_integral_value())
     if form.validate_on_submit():
         try:
             edition = schedule_edition(module, _details(form), current_user)
