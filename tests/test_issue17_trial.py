@@ -233,6 +233,7 @@ def active_entries(page: str) -> list[tuple[str, str]]:
         ("external.review", "external.review_queue"),
         ("external.import_upload", "external.review_queue"),
         ("external.record_list", "external.review_queue"),
+        ("external.mine", None),  # one's own training done elsewhere: not HR's queue
         ("courses.overview", "courses.catalogue"),
         ("courses.module_page", "courses.catalogue"),
         ("quiz.review", "courses.catalogue"),

@@ -27,6 +27,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("site.home", _l("Home"), None),
     NavItem("courses.catalogue", _l("Corsi"), Capability.LEARN),
     NavItem("trainer.dashboard", _l("Statistiche corsi"), Capability.VIEW_COURSE_STATS),
+    NavItem("surveys.index", _l("Questionari"), Capability.VIEW_COURSE_STATS),
     # Trainers schedule sessions and keep registers; HR managers book their people.
     NavItem(
         "live.index", _l("Sessioni dal vivo"), (Capability.SCHEDULE_SESSIONS, Capability.ENROL)
@@ -42,8 +43,52 @@ MENU: tuple[NavItem, ...] = (
 )
 
 
+#: Blueprints whose pages belong, in the menu, to another blueprint's entry: a quiz is
+#: taken in a course, a quiz's statistics are a course's statistics.
+SECTION_OF_BLUEPRINT: dict[str, str] = {"quiz": "courses", "quiz_stats": "trainer"}
+#: Pages that belong to another section than their blueprint's (None: to no entry).
+#: A survey answered (its page sent back with errors) and a seat booked or given up
+#: are a learner's course pages; one's own training done elsewhere is not the HR
+#: managers' "Formazione esterna".
+SECTION_OF_ENDPOINT: dict[str, str | None] = {
+    "surveys.answer": "courses",
+    "live.book": "courses",
+    "live.withdraw": "courses",
+    "certificates.download": "courses",
+    "external.mine": None,
+    "external.declare_training": None,
+    "external.withdraw_training": None,
+}
+#: Entries marked on their own page only: the home page's blueprint is the site's.
+EXACT_ENTRIES = frozenset({"site.home"})
+
+
+def menu_section(endpoint: str | None) -> str | None:
+    """The section of the menu an endpoint's page is in (a blueprint's name), if any."""
+    if not endpoint or "." not in endpoint:
+        return None
+    if endpoint in SECTION_OF_ENDPOINT:
+        return SECTION_OF_ENDPOINT[endpoint]
+    blueprint = endpoint.rsplit(".", 1)[0]
+    return SECTION_OF_BLUEPRINT.get(blueprint, blueprint)
+
+
+def nav_entry_active(entry: str, endpoint: str | None) -> bool:
+    """Whether the menu entry *entry* is marked on the page of *endpoint*.
+
+    On its own page, and on the other pages of its section (an edition of "Sessioni
+    dal vivo", a request of "Formazione esterna"); the home page on itself only.
+    """
+    if endpoint == entry:
+        return True
+    if entry in EXACT_ENTRIES:
+        return False
+    section = menu_section(entry)
+    return section is not None and section == menu_section(endpoint)
+
+
 def navigation() -> list[dict[str, object]]:
-    """Menu entries for the signed-in person, with the current one marked."""
+    """Menu entries for the signed-in person, with the current section's marked."""
     if not current_user.is_authenticated:
         return []
     items = []
@@ -58,7 +103,9 @@ def navigation() -> list[dict[str, object]]:
                 "endpoint": item.endpoint,
                 "url": url_for(item.endpoint),
                 "label": item.label,
-                "active": request.endpoint == item.endpoint,
+                "active": nav_entry_active(item.endpoint, request.endpoint),
+                # aria-current: "page" on the entry's own page, "true" on its sub-pages.
+                "current": "page" if request.endpoint == item.endpoint else "true",
             }
         )
     return items
