@@ -327,3 +327,21 @@ def test_a_seat_held_elsewhere_is_said_on_the_other_editions(
     assert page.count("Hai già un posto nella sessione del ") == 2
     assert "rinuncia a quello per sceglierne un'altra." in page
     assert "Prenota —" not in page
+
+
+def test_a_place_on_a_waiting_list_is_said_on_the_other_editions(
+    client: FlaskClient, lw: LiveWorld
+) -> None:
+    seated = lw.person(first_name="Ugo", last_name="Seduto")
+    person = lw.person(first_name="Lia", last_name="Attesa", email="lia.attesa@example.org")
+    full = lw.edition(starts_at=utcnow() + timedelta(days=7), capacity=1)
+    lw.edition(starts_at=utcnow() + timedelta(days=14))
+    sign_up(full, seated, lw.trainer)
+    sign_up(full, person, lw.trainer)  # the seat is taken: the waiting list
+    _db.session.commit()
+    user = _db.session.get(User, person.user_id)
+    assert login(client, user.email).status_code == 302
+    page = plain(text(client.get(f"/courses/{lw.course.slug}/{lw.live.slug}/")))
+    assert "Sei in lista d'attesa per questa sessione." in page
+    assert page.count("Sei in lista d'attesa per la sessione del ") == 1
+    assert "Hai già un posto" not in page
