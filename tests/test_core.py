@@ -345,18 +345,22 @@ def test_every_string_of_the_finished_pages_is_in_the_english_catalog():
 
 
 @pytest.fixture
-def minimal_register(db, make_region, make_authority):
-    """Just what the demo accounts refer to (the full register takes seconds to load)."""
+def minimal_register(db, make_region, make_authority, app, tmp_path, monkeypatch):
+    """Just what the demo accounts refer to (the full register takes seconds to load).
+
+    ``lms demo`` writes a Teams report under the instance folder: here, a temporary one.
+    """
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
     make_region("18")
     make_authority(istat_code="063049", name="Napoli", region_code="15")
     db.session.commit()
 
 
 @pytest.mark.usefixtures("minimal_register")
-def test_demo_creates_five_accounts_once(runner, db, client):
+def test_demo_creates_its_accounts_once(runner, db, client):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "demo: 5 new account(s)" in first.stdout
+    assert f"demo: {len(DEMO_USERS)} new account(s)" in first.stdout
     for demo in DEMO_USERS:
         assert demo.email in first.stdout
         assert demo.password in first.stdout

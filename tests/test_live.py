@@ -580,7 +580,8 @@ def test_one_person_booking_two_editions_at_once_gets_one_and_a_message(
 # The demo --------------------------------------------------------------------------------
 
 
-def test_the_demo_schedules_two_editions_once_one_almost_full(make_region, make_authority) -> None:
+def test_the_demo_schedules_four_editions_once_one_almost_full(make_region, make_authority) -> None:
+    """Two held (8 days ago, yesterday), two ahead; tests/test_demo_data.py has the rest."""
     from pathlib import Path  # noqa: PLC0415
 
     from lms.courses.content import load_tree  # noqa: PLC0415
@@ -590,6 +591,8 @@ def test_the_demo_schedules_two_editions_once_one_almost_full(make_region, make_
 
     make_region("18")
     make_authority(istat_code="063049", name="Napoli", region_code="15")
+    for code in ("079023", "078045", "080063"):  # Catanzaro, Cosenza, Reggio Calabria
+        make_authority(istat_code=code, region_code="18")
     sources, errors = load_tree(Path(__file__).resolve().parent.parent / "content")
     assert errors == []
     sync_courses(sources)
@@ -599,13 +602,13 @@ def test_the_demo_schedules_two_editions_once_one_almost_full(make_region, make_
     trainer = _db.session.scalar(select(User).where(User.email == "formatore@demo.example"))
     (module,) = live_modules(trainer, "laboratorio-progetti")
     rows = editions_of([module])[module.id]
-    assert [(r.booked, r.seats_left) for r in rows] == [(4, 1), (1, 19)]
+    assert [(r.booked, r.seats_left) for r in rows] == [(6, 6), (4, 8), (4, 1), (1, 19)]
     learner = _db.session.scalar(select(User).where(User.email == "discente@demo.example"))
-    assert [b.edition.id for b in upcoming_bookings(learner)] == [rows[1].edition.id]
-    assert len(entries(Action.EDITION_CREATE)) == 2
+    assert [b.edition.id for b in upcoming_bookings(learner)] == [rows[3].edition.id]
+    assert len(entries(Action.EDITION_CREATE)) == 4
     load_demo_staff()
     _db.session.commit()
-    assert _db.session.scalar(select(func.count(LiveEdition.id))) == 2
+    assert _db.session.scalar(select(func.count(LiveEdition.id))) == 4
 
 
 def test_attendable_people_by_their_account_email_too(w: LiveWorld) -> None:
