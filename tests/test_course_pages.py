@@ -134,13 +134,13 @@ def test_catalogue_shows_published_courses_with_facts_and_progress(
     assert "Fondi, programmi e attori in tre moduli." in coesione
     assert "4,5 ore" in coesione
     assert "3 moduli" in coesione
-    assert "0 di 3 moduli completati (0%)" in coesione
+    assert "0 di 3 moduli completati (0 %)" in coesione
 
     percorso = plain(found["percorso"])
     assert "Percorso guidato" in percorso
     assert "Tre moduli da seguire in ordine." in percorso
     assert "2 ore" in percorso
-    assert "1 di 3 moduli completati (33%)" in percorso
+    assert "1 di 3 moduli completati (33 %)" in percorso
     assert "lms-pct-33" in found["percorso"]
 
 
@@ -211,7 +211,7 @@ def test_overview_lists_modules_in_order_with_their_state_and_a_progress_bar(
         ("I fondi", "", True, "Iniziato"),
         ("Verifica", "", True, "Da iniziare"),
     ]
-    assert "1 di 3 moduli completati (33%)" in page
+    assert "1 di 3 moduli completati (33\u00a0%)" in page
     assert "lms-pct-33" in page
     assert "4,5 ore di formazione" in page
     # The course's own page (course.md), rendered at sync time, with links rewritten.
@@ -265,7 +265,7 @@ def test_a_module_page_shows_its_text_neighbours_and_the_completion_form(
     assert re.search(r"<h1\b[^>]*>I fondi</h1>", page)
     assert "TESTO-FONDI" in page
     assert "Modulo 2 di 3" in page
-    assert "0 di 3 moduli completati (0%)" in page  # the course's progress, as on its page
+    assert "0 di 3 moduli completati (0\u00a0%)" in page  # the course's progress, as on its page
     assert "15 minuti di lettura" in page
     assert link(page, "prev") == "/courses/coesione/introduzione/"
     assert link(page, "next") == "/courses/coesione/verifica/"
@@ -397,7 +397,7 @@ def test_completing_every_module_of_a_course_without_quizzes_completes_it_once(
     page = text(client.get(response.location))
     assert "Hai completato il corso «Percorso guidato»" in page
     assert "Hai completato questo corso il" in page
-    assert "3 di 3 moduli completati (100%)" in page
+    assert "3 di 3 moduli completati (100\u00a0%)" in page
 
     fresh()
     (completion,) = _db.session.scalars(select(CourseCompletion)).all()
@@ -418,7 +418,7 @@ def test_a_course_with_a_quiz_is_complete_only_once_the_quiz_is(
     assert complete(client, "coesione", "fondi").status_code == 302
     assert count(CourseCompletion) == 0
     page = text(client.get("/courses/coesione/"))
-    assert "2 di 3 moduli completati (67%)" in page
+    assert "2 di 3 moduli completati (67\u00a0%)" in page
     assert "Hai completato questo corso" not in page
 
     fresh()
@@ -446,7 +446,7 @@ def test_a_completion_stands_when_a_module_is_added_later(
     assert (completion.id, completion.completed_at) == (completion_id, completed_at)
     page = text(client.get("/courses/percorso/"))
     assert "Hai completato questo corso il" in page
-    assert "3 di 4 moduli completati (75%)" in page
+    assert "3 di 4 moduli completati (75\u00a0%)" in page
     assert outline(page)[3] == ("Quarto passo", "", True, "Da iniziare")
     assert "Completato il" in plain(cards(text(client.get("/courses/")))["percorso"])
     assert count(CourseCompletion) == 1
@@ -466,7 +466,7 @@ def test_a_retired_module_is_hidden_and_does_not_count_toward_completion(
     page = text(client.get("/courses/percorso/"))
     assert [title for title, *_ in outline(page)] == ["Primo passo", "Terzo passo"]
     assert "TESTO-SECONDO" not in page
-    assert "0 di 2 moduli completati (0%)" in page
+    assert "0 di 2 moduli completati (0\u00a0%)" in page
     assert "2 moduli" in plain(cards(text(client.get("/courses/")))["percorso"])
 
     assert complete(client, "percorso", "primo").location == "/courses/percorso/terzo/"
@@ -486,7 +486,7 @@ def test_retiring_the_only_missing_module_completes_the_course(
     (content / "percorso" / "03-terzo.md").unlink()
     sync(content)
     page = text(client.get("/courses/percorso/"))
-    assert "2 di 2 moduli completati (100%)" in page
+    assert "2 di 2 moduli completati (100\u00a0%)" in page
     assert "Hai completato questo corso il" in page
     assert count(CourseCompletion) == 1
 

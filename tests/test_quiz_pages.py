@@ -137,7 +137,7 @@ def test_the_quiz_page_shows_the_rules_before_an_attempt_starts(
     page = text(client.get(QUIZ_URL))
     words = plain(page)
     assert "ISTRUZIONI-VERIFICA" in words
-    assert "Per superare la verifica serve almeno il 70% dei punti." in words
+    assert "Per superare la verifica serve almeno il 70 % dei punti." in words
     assert "Tentativi rimasti: 2 su 2." in words
     assert "Tempo a disposizione: 15 minuti per tentativo." in words
     assert "Inizia la verifica" in words
@@ -152,7 +152,7 @@ def test_a_quiz_without_limits_says_so(tmp_path: Path, client: FlaskClient, logi
     make_quiz(tmp_path)
     login_as("learner")
     words = plain(text(client.get(QUIZ_URL)))
-    assert "Per superare la verifica serve almeno il 60% dei punti." in words  # the default
+    assert "Per superare la verifica serve almeno il 60 % dei punti." in words  # the default
     assert "Tentativi illimitati." in words
     assert "Tempo a disposizione" not in words
 
@@ -298,7 +298,7 @@ def test_submitting_the_key_passes_and_the_review_shows_explanations(
     assert response.headers["Location"] == review_url(attempt.id)
     page = text(client.get(review_url(attempt.id)))
     words = plain(page)
-    assert "Verifica superata con il 100% (5 punti su 5)." in words
+    assert "Verifica superata con il 100,0 % (5 punti su 5)." in words
     assert page.count("lms-review lms-right") == 4
     for explanation in [s for s in SECRETS if s.startswith("SPIEGAZIONE")]:
         assert explanation in words
@@ -308,7 +308,7 @@ def test_submitting_the_key_passes_and_the_review_shows_explanations(
     assert progress_of(learner, quiz).completed_at is not None
     assert completion_of(learner) is not None  # the quiz was the last module left
     words = plain(text(client.get(QUIZ_URL)))
-    assert "Il tuo miglior punteggio: 100%. Verifica superata." in words
+    assert "Il tuo miglior punteggio: 100,0 %. Verifica superata." in words
 
 
 def test_the_review_marks_each_question_right_or_wrong(
@@ -322,7 +322,7 @@ def test_the_review_marks_each_question_right_or_wrong(
     page = text(client.get(review_url(attempt.id)))
     words = plain(page)
     # q1 and q3 right (2 of 5 points): 40%, below 70%.
-    assert "Verifica non superata: 40% (2 punti su 5); serve almeno il 70%." in words
+    assert "Verifica non superata: 40,0 % (2 punti su 5); serve almeno il 70 %." in words
     sections = re.findall(r'<section class="lms-question lms-review (lms-\w+)"', page)
     assert sections == ["lms-right", "lms-wrong", "lms-right", "lms-wrong"]
     assert "Domanda 2 · 0 su 2" in words
@@ -465,7 +465,7 @@ def test_a_second_submission_goes_to_the_review_of_the_first(
     assert second.headers["Location"] == review_url(attempt.id)
     page = text(client.get(review_url(attempt.id)))
     assert ALREADY_SUBMITTED in flashes(page)
-    assert "Verifica superata con il 60% (3 punti su 5)." in plain(page)
+    assert "Verifica superata con il 60,0 % (3 punti su 5)." in plain(page)
     graded = only_attempt(learner, quiz)
     assert (graded.score_pct, graded.earned) == (Decimal("60.00"), 3)
     # A forged replay is not even read: the attempt is closed.
@@ -657,7 +657,7 @@ def test_a_past_attempt_s_review_shows_the_questions_it_answered(
     sync_content(tmp_path / "content")
 
     page = text(client.get(review_url(old.id)))
-    assert "Verifica superata con il 100% (5 punti su 5)." in plain(page)
+    assert "Verifica superata con il 100,0 % (5 punti su 5)." in plain(page)
     assert "PRIMA domanda" in page
     assert "RISCRITTA" not in page
 
@@ -757,7 +757,7 @@ def test_each_shipped_final_quiz_can_be_passed_with_its_key(
     response = submit(client, attempt.id, form, url=f"{url}tentativi")
     assert response.headers["Location"] == f"{url}tentativi/{attempt.id}"
     review = plain(text(client.get(response.headers["Location"])))
-    assert "Verifica superata con il 100%" in review
+    assert "Verifica superata con il 100,0 %" in review
     attempt = only_attempt(learner, final)
     assert (attempt.passed, attempt.score_pct) == (True, Decimal("100.00"))
     assert attempt.possible == sum(q["points"] for q in questions.values())

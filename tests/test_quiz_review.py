@@ -84,7 +84,7 @@ def test_a_failed_first_attempt_with_attempts_left_shows_the_score_not_the_key(
     learner = login_as("learner")
     page = take_on_the_web(client, learner, quiz, ALL_WRONG)
     words = plain(page)
-    assert "Verifica non superata: 0% (0 punti su 5); serve almeno il 60%." in words
+    assert "Verifica non superata: 0,0 % (0 punti su 5); serve almeno il 60 %." in words
     assert words.count("Risposta errata:") == 4  # which questions were wrong, in words
     assert "La tua risposta: sbagliata" in words
     assert "Le tue scelte: Opzione sbagliata A" in words  # the learner's own choice
@@ -167,7 +167,7 @@ def test_never_shows_no_key_even_when_passed_and_done(
     learner = login_as("learner")
     page = take_on_the_web(client, learner, quiz, KEY)
     words = plain(page)
-    assert "Verifica superata con il 100% (5 punti su 5)." in words
+    assert "Verifica superata con il 100,0 % (5 punti su 5)." in words
     assert words.count("Risposta corretta:") == 4
     assert HIDDEN_NOTE["never"] in words
     # The learner's own right answer is theirs to see; the accepted list and the

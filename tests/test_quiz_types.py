@@ -397,15 +397,15 @@ def test_the_review_after_the_last_attempt_shows_weights_ranges_and_pairs(
     learner = login_as("learner")
     attempt = submit_answers(client, learner, module, HALF)
     words = plain(text(client.get(f"/courses/corso/verifica/tentativi/{attempt.id}")))
-    assert "Verifica non superata: 50% (4,5 punti su 9); serve almeno il 60%." in words
+    assert "Verifica non superata: 50,0 % (4,5 punti su 9); serve almeno il 60 %." in words
     assert "Domanda 1 · 0,5 su 1" in words
     assert "Risposta in parte corretta:" in words
-    assert "Belgio (vale il 50%)" in words
-    assert "Orizzonte Europa (vale il -50%)" in words
-    assert "FESR (corretta) (vale il 50%)" in words  # the share of a right option
+    assert "Belgio (vale il 50 %)" in words
+    assert "Orizzonte Europa (vale il -50 %)" in words
+    assert "FESR (corretta) (vale il 50 %)" in words  # the share of a right option
     assert "Bruxelles (corretta)" in words
-    assert "vale il 100%" not in words  # a single choice's right answer: no weight to say
-    assert "Risposte accettate: 1957 ± 0, 1955..1959 (50%)" in words
+    assert "vale il 100 %" not in words  # a single choice's right answer: no weight to say
+    assert "Risposte accettate: 1957 ± 0, 1955..1959 (50 %)" in words
     assert "La tua risposta: 1956,5" in words
     assert "FSE+ → la tua scelta agricoltura (quella giusta: occupazione)" in words
     assert "FESR → la tua scelta sviluppo regionale (corretta)" in words

@@ -491,7 +491,7 @@ def test_person_page_shows_enrolments_and_is_404_out_of_scope(
     page = client.get(f"/personale/{member.id}").get_data(as_text=True)
     assert "Corso fondamenti" in page
     assert "30/06/2030" in page
-    assert "25% completato" in page
+    assert "25\u00a0% completato" in page
     assert client.get(f"/personale/{other.id}").status_code == 404
     assert client.get("/personale/999999").status_code == 404
 

@@ -267,13 +267,13 @@ def test_the_course_page_shows_the_survey_as_optional_and_progress_without_it(
     _db.session.commit()
     page = plain(text(client.get("/courses/corso/")))
     assert "Questionario di gradimento · facoltativo" in page
-    assert "1 di 1 moduli completati (100%)" in page
+    assert "1 di 1 moduli completati (100 %)" in page
     catalogue = plain(text(client.get("/courses/")))
     assert "1 modulo" in catalogue  # the modules that complete the course
     assert "Completato il" in catalogue
     module_page = plain(text(client.get("/courses/corso/lettura/")))
     assert "Modulo 1 di 2" in module_page
-    assert "1 di 1 moduli completati (100%)" in module_page
+    assert "1 di 1 moduli completati (100 %)" in module_page
 
 
 # Results for trainers -----------------------------------------------------------------------

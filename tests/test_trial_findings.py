@@ -12,17 +12,26 @@ import html
 import io
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import xlsxwriter
 from conftest import csrf_token
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from report_world import world_fixture  # noqa: F401 - the world fixture
 from sqlalchemy import select
+from test_quiz_attempts import KEY, make_quiz
+from test_quiz_pages import review_url
+from test_quiz_review import attempts, take_on_the_web
 from test_staff_pages import make_course
 
 from lms.auth.models import Role, User
+from lms.core.filters import format_pct, format_pct_range
+from lms.core.italian import elide
 from lms.core.messages import english
 from lms.core.tabular import TableError
 from lms.core.types import today_in_italy, utcnow
@@ -383,3 +392,103 @@ def test_a_figure_that_does_not_apply_is_read_as_words_not_an_aria_label(
         page,
     )
     assert dashes
+
+
+# Percentages: one format everywhere; Italian elisions before numbers ------------------
+
+LMS = Path(__file__).resolve().parents[1] / "lms"
+#: A percentage written by hand rather than by the pct filter: a number then "%"
+#: ("%(pct)d%%" or "30%%" in a message, "{{ x }}%" or "{{ x }}&nbsp;%" in a template,
+#: f"{x}%" or "100%" in Python).
+HAND_MADE_PERCENT = re.compile(r'%\(\w+\)[ds]%%|\}\}\s*(?:&nbsp;)?%|\w\}%|\d%%|\d%"')
+#: Not shown to people as a percentage: LIKE patterns; Excel's number formats (the
+#: spreadsheet formats the fraction itself); the content format's own syntax ({50%}
+#: weights) and its checker's messages to authors.
+NOT_PERCENTAGES = ("core/sql.py", "core/people_xlsx.py", "content/")
+
+
+def test_percentages_have_one_format_in_each_language(app: Flask) -> None:
+    with app.test_request_context():
+        assert format_pct(Decimal("83.333")) == "83,3\u00a0%"
+        assert format_pct(83.35) == "83,4\u00a0%"
+        assert format_pct(Decimal(25)) == "25,0\u00a0%"
+        assert format_pct(80) == "80\u00a0%"  # a whole number as set: a pass mark
+        assert format_pct(Decimal("33.33"), exact=True) == "33,33\u00a0%"  # a weight as written
+        assert format_pct(Decimal(50), exact=True) == "50\u00a0%"
+        assert format_pct(None) == ""
+        assert format_pct_range(0, 9) == "0–9\u00a0%"
+        with force_locale("en"):
+            assert format_pct(Decimal("83.333")) == "83.3%"
+            assert format_pct(1234.5) == "1,234.5%"
+            assert format_pct(80) == "80%"
+            assert format_pct_range(90, 100) == "90–100%"
+
+
+def test_no_percentage_is_written_by_hand() -> None:
+    """Every percentage shown goes through the pct filter (or format_pct in Python)."""
+    found = []
+    for path in sorted([*LMS.rglob("*.html"), *LMS.rglob("*.txt"), *LMS.rglob("*.py")]):
+        where = path.relative_to(LMS).as_posix()
+        if "vendor" in path.parts or where.startswith(NOT_PERCENTAGES):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if HAND_MADE_PERCENT.search(line):
+                found.append(f"{where}:{number}: {line.strip()[:90]}")
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("text", "elided"),
+    [
+        ("Verifica superata con il 83,3 %", "Verifica superata con l'83,3 %"),
+        ("completato il 1 dic 2026", "completato l'1 dic 2026"),
+        ("Il 8 dic 2026", "L'8 dic 2026"),
+        ("scaduto dal 11 dic 2026", "scaduto dall'11 dic 2026"),
+        ("situazione al 1 dic 2026", "situazione all'1 dic 2026"),
+        ("almeno il 80 %", "almeno l'80 %"),
+        ("del 800 % della", "dell'800 % della"),
+        ("nel 11000", "nell'11000"),
+        ("sul 8,5 %", "sull'8,5 %"),
+        ("la 1 prova", "l'1 prova"),
+        # No elision: a consonant sound, a leading zero, an ordinal, a thousands group.
+        ("il 18 dic", "il 18 dic"),
+        ("il 100 %", "il 100 %"),
+        ("il 01/12/2026", "il 01/12/2026"),
+        ("il 1° dicembre", "il 1° dicembre"),
+        ("il 1.000", "il 1.000"),
+        ("il 110 %", "il 110 %"),
+        ("nel 2026", "nel 2026"),
+        ("profilo 1", "profilo 1"),
+    ],
+)
+def test_italian_elides_the_article_before_a_number_said_with_a_vowel(
+    text: str, elided: str
+) -> None:
+    assert elide(text) == elided
+
+
+def test_the_quiz_pages_write_percentages_and_elisions_as_italian_does(
+    tmp_path: Path, client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    quiz = make_quiz(tmp_path, pass_mark=80, max_attempts=3)
+    learner = login_as(Role.LEARNER)
+    words = plain(client.get("/courses/corso/verifica/").get_data(as_text=True))
+    assert "Per superare la verifica serve almeno l'80 % dei punti." in words
+    page = take_on_the_web(client, learner, quiz, KEY | {"q1": ["a"]})  # 4 of 5 points
+    assert "Verifica superata con l'80,0 % (4 punti su 5)." in plain(page)
+    client.post("/lingua", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    review = client.get(review_url(attempts(learner, quiz)[0].id)).get_data(as_text=True)
+    assert "Quiz passed with 80.0% (4 points out of 5)." in plain(review)
+
+
+def test_a_date_after_an_article_is_elided(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    course = make_course()
+    learner = login_as(Role.LEARNER)
+    first_of_december = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    done = CourseCompletion(user_id=learner.id, course_id=course.id, completed_at=first_of_december)
+    _db.session.add(done)
+    _db.session.commit()
+    page = plain(client.get(f"/courses/{course.slug}/").get_data(as_text=True))
+    assert "Hai completato questo corso l'1 dic 2026." in page

@@ -26,6 +26,7 @@ from lms.assessments.statistics import FEW_ATTEMPTS
 from lms.assessments.statistics import quiz_statistics as compute
 from lms.auth.permissions import Capability, require
 from lms.core import transaction
+from lms.core.filters import format_pct_range
 from lms.courses.models import Course, Module, ModuleKind
 from lms.courses.pages import course_or_404, module_context, register_module_page
 from lms.courses.queries import ModuleState
@@ -174,7 +175,8 @@ def quiz_statistics(course_slug: str, module_slug: str) -> str:
         if with_attempts:
             earlier = (max(with_attempts), counts[max(with_attempts)])
     chart = {
-        "labels": [f"{low}-{low + 9}%" for low in range(0, 90, 10)] + ["90-100%"],
+        "labels": [format_pct_range(low, low + 9) for low in range(0, 90, 10)]
+        + [format_pct_range(90, 100)],
         "attempts": stats.distribution,
         "label": _("Tentativi"),
     }

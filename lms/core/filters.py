@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from flask import Flask, g
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 
+from lms.core import italian
 from lms.core.types import ROME
 
 
@@ -26,11 +27,37 @@ def format_number(value: int | None) -> str:
     return format_decimal(value, format="#,##0")
 
 
-def format_pct(value: Decimal | float | None) -> str:
-    """A percentage with one decimal: ``66,7 %`` in Italian."""
+#: What follows the number in each language: Italian writes 83,3 and a no-break
+#: space before the sign, English 83.3 and the sign; any other language as Italian.
+_PERCENT_SIGN: Final = {"en": "%"}
+_PERCENT_SIGN_DEFAULT: Final = "\u00a0" + "%"
+
+
+def _percent_sign() -> str:
+    locale = get_locale()
+    return _PERCENT_SIGN.get(locale.language if locale else "", _PERCENT_SIGN_DEFAULT)
+
+
+def format_pct(value: Decimal | float | None, *, exact: bool = False) -> str:
+    """A percentage, the one format of the product: ``83,3 %`` in Italian, ``83.3%`` in English.
+
+    A share that was measured (a score, a coverage) has one decimal, kept when it
+    is 0 (``25,0 %``) so that a column lines up; a whole number someone set (a pass
+    mark, an attendance threshold: an ``int``) has none (``80 %``). *exact* writes a
+    value as it was set, with up to two decimals (a weight: ``50 %``, ``33,33 %``).
+    """
     if value is None:
         return ""
-    return format_decimal(value, format="#,##0.0") + "\u00a0%"
+    if isinstance(value, int):
+        return format_decimal(value, format="#,##0") + _percent_sign()
+    return format_decimal(value, format="#,##0.##" if exact else "#,##0.0") + _percent_sign()
+
+
+def format_pct_range(low: int, high: int) -> str:
+    """A range of percentages, the sign once: ``0–9 %`` (``0–9%`` in English)."""
+    return f"{format_decimal(low, format='#,##0')}–{format_decimal(high, format='#,##0')}" + (
+        _percent_sign()
+    )
 
 
 def format_moment(value: datetime | None) -> str:
@@ -105,7 +132,10 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["hours"] = format_hours
     app.jinja_env.filters["num"] = format_number
     app.jinja_env.filters["pct"] = format_pct
+    app.jinja_env.filters["pct_range"] = format_pct_range
     app.jinja_env.filters["moment"] = format_moment
+    # Italian elides the article before a number said with a vowel ("l'1 dic").
+    italian.install(app)
     app.jinja_env.globals.update(
         note_page_error=note_page_error,
         note_page_summary=note_page_summary,

@@ -23,7 +23,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from lms.core.filters import format_hours
+from lms.core.filters import format_hours, format_pct
 from lms.core.people_xlsx import Column, Kind, PeopleSheet
 from lms.core.types import ROME, utcnow
 from lms.live.models import LiveEdition
@@ -139,8 +139,8 @@ def register_pdf(edition: LiveEdition, people: Sequence[Person]) -> bytes:
         (
             _("Presenza minima"),
             _(
-                "%(pct)d%% della durata: %(n)d minuti (%(hours)s ore di formazione)",
-                pct=module.attendance_percent or 0,
+                "%(pct)s della durata: %(n)d minuti (%(hours)s ore di formazione)",
+                pct=format_pct(module.attendance_percent or 0),
                 n=minutes_needed(edition.minutes, module.attendance_percent),
                 hours=format_hours(module.live_hours),
             ),
@@ -256,8 +256,8 @@ def register_sheet(edition: LiveEdition) -> PeopleSheet:
         (
             _("Presenza minima"),
             _(
-                "%(pct)d%% della durata: %(n)d minuti",
-                pct=module.attendance_percent or 0,
+                "%(pct)s della durata: %(n)d minuti",
+                pct=format_pct(module.attendance_percent or 0),
                 n=minutes_needed(edition.minutes, module.attendance_percent),
             ),
         ),

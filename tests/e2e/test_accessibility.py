@@ -118,7 +118,7 @@ def test_a_quiz_can_be_taken_with_the_keyboard_alone(
     assert tab(browser)["text"] == "Consegna la verifica"
     submit_with_enter(browser)
     expect(page).to_have_url(re.compile("/tentativi/"))
-    expect(page.get_by_text("100%").first).to_be_visible()
+    expect(page.get_by_text("100,0 %").first).to_be_visible()
     expect(page.get_by_text("superata").first).to_be_visible()
 
 

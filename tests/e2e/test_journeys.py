@@ -142,7 +142,7 @@ def fail_then_pass_the_quiz(browser: Browser, live_server: LiveServer) -> None:
     page.get_by_role("button", name="Inizia un nuovo tentativo").click()
     browser.check()
     answer_quiz(browser, key, right=True)
-    expect(page.get_by_text("100%").first).to_be_visible()
+    expect(page.get_by_text("100,0 %").first).to_be_visible()
     browser.check()
 
 

@@ -172,7 +172,7 @@ def test_a_quiz_with_every_new_kind_is_taken_and_graded(
 
     # First attempt: everything wrong, one attempt left: the score, not the key.
     answer(browser, right=False)
-    expect(page.get_by_text("Verifica non superata: 0% (0 punti su 9)")).to_be_visible()
+    expect(page.get_by_text("Verifica non superata: 0,0 % (0 punti su 9)")).to_be_visible()
     expect(page.get_by_text("esaurito i tentativi")).to_be_visible()
     expect(page.get_by_text("SPIEGAZIONE-COMMISSIONE")).to_have_count(0)
     expect(page.get_by_text("Risposte accettate")).to_have_count(0)
@@ -184,10 +184,10 @@ def test_a_quiz_with_every_new_kind_is_taken_and_graded(
     browser.goto(QUIZ_URL)
     page.get_by_role("button", name="Inizia un nuovo tentativo").click()
     answer(browser, right=True)
-    expect(page.get_by_text("Verifica superata con il 72,22% (6,5 punti su 9).")).to_be_visible()
+    expect(page.get_by_text("Verifica superata con il 72,2 % (6,5 punti su 9).")).to_be_visible()
     # Passed: the key and the explanations, weights and pairs included.
     expect(page.get_by_text("SPIEGAZIONE-COMMISSIONE")).to_be_visible()
-    expect(page.get_by_text("Risposte accettate: 1957 ± 0, 1955..1959 (50%)")).to_be_visible()
+    expect(page.get_by_text("Risposte accettate: 1957 ± 0, 1955..1959 (50 %)")).to_be_visible()
     expect(page.get_by_text("(quella giusta: occupazione)")).to_be_visible()
     expect(page.locator(".lms-partial")).to_have_count(4)  # q1, q4, q5, q6
     expect(page.get_by_text("Risposta in parte corretta:").first).to_be_attached()

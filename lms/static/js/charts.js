@@ -147,7 +147,13 @@
     var data = canvas && readData("coverage-chart");
     if (!data) { return; }
     canvas.parentNode.style.height = (data.labels.length * 44 + 110) + "px";
-    var percent = function (value) { return value + " %"; };
+    // The pages' format (lms/core/filters.py format_pct): "74,4 %" in Italian, "74.4%" in English.
+    var lang = document.documentElement.lang || "it";
+    var sign = lang.indexOf("en") === 0 ? "%" : "\u00a0%";
+    var share = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    var whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+    var percent = function (value) { return share.format(value) + sign; };
+    var tick = function (value) { return whole.format(value) + sign; };
     horizontalBars(canvas, data.labels, [
       series(data.coverageLabel, data.coverage, GREEN, GREEN),
       series(data.enrolledLabel, data.enrolled, LIGHT_BLUE, BLUE)
@@ -156,7 +162,7 @@
         var value = item.raw === null ? "–" : percent(item.raw);
         return item.dataset.label + ": " + value;
       }
-    }, { beginAtZero: true, max: 100, ticks: { callback: percent } });
+    }, { beginAtZero: true, max: 100, ticks: { callback: tick } });
   }
 
   function draw() {
