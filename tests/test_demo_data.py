@@ -296,6 +296,7 @@ def test_the_demos_teams_report_of_yesterday_is_read_and_recorded(client: FlaskC
     assert preview.status_code == 200
     page = text(preview)
     assert "formatore@demo.example" in page  # the organiser: not one of the people, listed
+    assert "Ospite (esterno)" in page  # the guest without an address
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     done = client.post(
         url + "/conferma", data={"csrf_token": csrf_token(client, url), "token": token}
@@ -311,8 +312,7 @@ def test_the_demos_teams_report_of_yesterday_is_read_and_recorded(client: FlaskC
         "maria.caruso@demo.example",
     ]
     # The second demo learner's webinar now counts: he signs in and sees it complete.
-    client.get("/logout")
-    learner = FlaskClient(client.application, use_cookies=True)
+    learner = client.application.test_client()
     assert login(learner, *SECOND_LEARNER).status_code == 302
     live = module_of("laboratorio-progetti", ModuleKind.LIVE)
     page = text(learner.get(f"/courses/laboratorio-progetti/{live.slug}/"))
@@ -368,6 +368,67 @@ def test_the_trainer_reads_the_laboratory_results_and_not_appaltis(client: Flask
     assert "canvas" not in few
 
 
+@pytest.mark.usefixtures("demo")
+def test_a_seventh_answer_from_yesterdays_webinar_hides_the_first_edition_alone() -> None:
+    """The README: Antonio Mancuso answers; one answer outside the edition would be its
+    difference from the whole, so the edition is no longer shown on its own."""
+    from lms.surveys.operations import submit_survey  # noqa: PLC0415
+
+    lab = module_of("laboratorio-progetti", ModuleKind.SURVEY)
+    first = {q["id"]: 4 for q in lab.survey_questions if q["kind"] == "scale"}
+    submit_survey(user(SECOND_LEARNER[0]), lab, {k: min(v, 3) for k, v in first.items()})
+    _db.session.commit()
+    results = survey_results(lab)
+    assert (results.whole.responses, results.whole.shown) == (7, True)
+    assert not any(group.shown for group in results.editions)
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_learner_moves_to_next_weeks_last_seat_and_answers_appalti(
+    client: FlaskClient, app: Flask
+) -> None:
+    live = module_of("laboratorio-progetti", ModuleKind.LIVE)
+    page_url = f"/courses/laboratorio-progetti/{live.slug}/"
+    classroom = edition_for(21, recorded=False)
+    webinar = edition_for(7, recorded=False)
+    assert login(client, "discente@demo.example", "Discente-2026").status_code == 302
+    base = f"/sessioni/corsi/laboratorio-progetti/{live.slug}"
+    for edition, action in ((classroom, "rinuncia"), (webinar, "prenota")):
+        response = client.post(
+            f"{base}/{edition.id}/{action}", data={"csrf_token": csrf_token(client, page_url)}
+        )
+        assert response.status_code == 302, action
+    _db.session.expire_all()
+    seats = {
+        s.edition_id: s.status
+        for s in _db.session.scalars(
+            select(LiveSignup).where(LiveSignup.staff_id == staff("discente@demo.example").id)
+        )
+    }
+    assert seats == {classroom.id: SignupStatus.CANCELLED, webinar.id: SignupStatus.BOOKED}
+    assert (
+        _db.session.scalar(
+            select(func.count()).where(
+                LiveSignup.edition_id == webinar.id, LiveSignup.status == SignupStatus.BOOKED
+            )
+        )
+        == 5
+    )  # full: whoever books next waits
+
+    survey_url = f"/courses/appalti-pubblici/{SURVEY}/"
+    survey = module_of("appalti-pubblici", ModuleKind.SURVEY)
+    form = {"csrf_token": csrf_token(client, survey_url), "versione": str(survey.version)}
+    for question in survey.survey_questions:
+        if question["kind"] == "scale":
+            form[question["id"]] = "2"
+    response = client.post(f"/questionari/appalti-pubblici/{SURVEY}/risposte", data=form)
+    assert response.status_code == 302, text(response)[:600]
+    trainer = app.test_client()
+    assert login(trainer, *TRAINER).status_code == 302
+    page = text(trainer.get(f"/questionari/appalti-pubblici/{SURVEY}/"))
+    assert "2 risposte: i risultati appaiono da 5 risposte." in page
+
+
 # Training done elsewhere and the hours ----------------------------------------------
 
 
@@ -395,15 +456,52 @@ def test_hr_napoli_has_a_declaration_to_decide_and_one_approved(client: FlaskCli
     assert certificate.data.startswith(b"%PDF-")
     hours = text(client.get("/reports/ore"))
     assert "di cui esterne" in hours
+    # The Comune's row: average hours, then on the platform, live and external, all there.
+    row = re.search(r'<th scope="row">Napoli</th>(.*?)</tr>', hours, re.DOTALL).group(1)
+    cells = re.findall(r'<td class="text-end">([^<]+)</td>', row)
+    average, platform, live, external = (Decimal(c.replace(",", ".")) for c in cells[-4:])
+    assert platform > 0
+    assert live > 0  # the webinar of 8 days ago: three of Napoli's five at 2 hours
+    assert external == Decimal("1.3")  # Carmela Romano's 6.5 hours over five people
+    assert average == platform + live + external
 
 
 @pytest.mark.usefixtures("demo")
-def test_the_example_file_of_external_training_is_for_napolis_demo_staff() -> None:
+def test_hr_napoli_imports_the_example_file_of_external_training(client: FlaskClient) -> None:
     hr = user(HR_NAPOLI[0])
     outcome = check_file(EXTERNAL_CSV.read_bytes(), importer=hr, today=today_in_italy())
     assert outcome.errors == []
     assert len(outcome.new) == 3
     assert outcome.by_authority == {"063049": 3}
+    # Someone of Calabria uploading it finds nobody of theirs in it.
+    calabria = user("hr.calabria@demo.example")
+    assert check_file(EXTERNAL_CSV.read_bytes(), importer=calabria, today=today_in_italy()).errors
+
+    assert login(client, *HR_NAPOLI).status_code == 302
+
+    def upload() -> str:
+        response = client.post(
+            "/formazione-esterna/importa",
+            data={
+                "csrf_token": csrf_token(client, "/formazione-esterna/importa"),
+                "file": (io.BytesIO(EXTERNAL_CSV.read_bytes()), EXTERNAL_CSV.name),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        return text(response)
+
+    page = upload()
+    assert 'data-count="new">3<' in page
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    done = client.post(
+        "/formazione-esterna/importa/conferma",
+        data={"csrf_token": csrf_token(client, "/formazione-esterna/importa"), "token": token},
+    )
+    assert done.status_code == 200
+    assert 'data-count="imported">3<' in text(done)
+    again = upload()
+    assert 'data-count="skipped">3<' in again
 
 
 # Accounts ---------------------------------------------------------------------------

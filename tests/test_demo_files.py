@@ -70,7 +70,7 @@ def napoli_staff() -> int:
 
 def test_the_readme_names_the_demo_rosters() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for path in (GOOD, ONE_ERROR):
+    for path in (GOOD, ONE_ERROR, EXAMPLES / "formazione_esterna_comune_napoli.csv"):
         assert f"`{path.relative_to(ROOT)}`" in readme
 
 
