@@ -132,3 +132,31 @@ def test_figures_that_do_not_apply_are_words_for_screen_readers_not_aria_labels(
     words = page.locator("td .visually-hidden", has_text="non applicabile")
     assert words.count() > 20  # 17 regions without staff, two figures each
     expect(words.first).to_be_attached()
+
+
+def test_the_short_answer_label_sits_on_its_input_below_the_question(
+    open_browser: Callable[..., Browser],
+) -> None:
+    """The label of a typed answer was drawn at the top of the question's box, above it."""
+    browser = open_browser()
+    page = browser.page
+    browser.sign_in("telefono@e2e.example", "Telefono-2026")
+    browser.goto("/courses/appalti-pubblici/verifica-finale/")
+    start = page.get_by_role("button", name="Inizia la verifica")
+    if start.count():
+        start.click()
+        browser.check()
+    for field in page.locator("fieldset.lms-question input[type=text]").all():
+        question = field.locator("xpath=ancestor::fieldset[1]")
+        label = page.locator(f"label[for='{field.get_attribute('id')}']")
+        legend, where, box = (
+            question.locator("legend").bounding_box(),
+            label.bounding_box(),
+            field.bounding_box(),
+        )
+        assert legend is not None
+        assert where is not None
+        assert box is not None
+        assert where["y"] >= legend["y"] + legend["height"] - 1, "the label is above the question"
+        assert box["y"] - (where["y"] + where["height"]) < 12, "the label is far from its input"
+        assert where["y"] < box["y"] + box["height"]
