@@ -30,6 +30,7 @@ from test_quiz_review import attempts, take_on_the_web
 from test_staff_pages import make_course
 
 from lms.auth.models import Role, User
+from lms.auth.operations import issue_password_token
 from lms.core.filters import format_pct, format_pct_range
 from lms.core.italian import elide
 from lms.core.messages import english
@@ -492,3 +493,41 @@ def test_a_date_after_an_article_is_elided(
     _db.session.commit()
     page = plain(client.get(f"/courses/{course.slug}/").get_data(as_text=True))
     assert "Hai completato questo corso l'1 dic 2026." in page
+
+
+# Public pages have an "Accedi" link ------------------------------------------------------
+
+SIGN_IN_LINK = re.compile(
+    r'<a [^>]*href="/login"[^>]*>(?:(?!</a>).)*Accedi(?:(?!</a>).)*</a>', re.DOTALL
+)
+
+
+def _header(page: str) -> str:
+    return page[page.index("<header") : page.index("</header>")]
+
+
+def test_public_pages_have_a_sign_in_link_in_their_header(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    newcomer = make_user(Role.LEARNER, email="nuova@example.org", password_hash=None)
+    token = issue_password_token(newcomer, hours=72)
+    _db.session.commit()
+    for url in ("/accessibilita", f"/password/{token}", "/password/dimenticata", "/certificates/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert SIGN_IN_LINK.search(_header(response.get_data(as_text=True))), url
+    # On the sign-in page itself the link says it is the current page.
+    link = SIGN_IN_LINK.search(_header(client.get("/login").get_data(as_text=True)))
+    assert link is not None
+    assert 'aria-current="page"' in link.group(0)
+    # An error page reached by a stranger too (a link that expired: the way back in).
+    expired = client.get("/password/non-valido")
+    assert expired.status_code == 404
+    assert SIGN_IN_LINK.search(_header(expired.get_data(as_text=True)))
+
+
+def test_signed_in_pages_have_no_sign_in_link(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.LEARNER)
+    assert not SIGN_IN_LINK.search(_header(client.get("/accessibilita").get_data(as_text=True)))

@@ -160,3 +160,17 @@ def test_the_short_answer_label_sits_on_its_input_below_the_question(
         assert where["y"] >= legend["y"] + legend["height"] - 1, "the label is above the question"
         assert box["y"] - (where["y"] + where["height"]) < 12, "the label is far from its input"
         assert where["y"] < box["y"] + box["height"]
+
+
+def test_a_stranger_finds_the_way_in_from_the_public_pages(
+    open_browser: Callable[..., Browser],
+) -> None:
+    browser = open_browser()
+    page = browser.page
+    for path in ("/accessibilita", "/password/dimenticata", "/certificates/"):
+        browser.goto(path)
+        page.get_by_role("banner").get_by_role("link", name="Accedi").click()
+        expect(page).to_have_url(browser.url("/login"))
+        browser.check()
+        link = page.get_by_role("banner").get_by_role("link", name="Accedi")
+        expect(link).to_have_attribute("aria-current", "page")
