@@ -531,3 +531,33 @@ def test_signed_in_pages_have_no_sign_in_link(
 ) -> None:
     login_as(Role.LEARNER)
     assert not SIGN_IN_LINK.search(_header(client.get("/accessibilita").get_data(as_text=True)))
+
+
+# Marking a module complete says so on the next page ------------------------------------
+
+
+def test_marking_a_module_complete_says_so_on_the_next_page(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    course = make_course(modules=2)
+    login_as(Role.LEARNER)
+    token = csrf_token(client, f"/courses/{course.slug}/")
+    response = client.post(
+        f"/courses/{course.slug}/m0/completa", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert response.request.path == f"/courses/{course.slug}/m1/"
+    page = response.get_data(as_text=True)
+    assert re.search(r'<div class="alert alert-success" role="status">', page)
+    assert "Hai completato il modulo «Modulo 0»." in plain(page)
+    # The last one completes the course: the page says that, once.
+    response = client.post(
+        f"/courses/{course.slug}/m1/completa", data={"csrf_token": token}, follow_redirects=True
+    )
+    words = plain(response.get_data(as_text=True))
+    assert f"Hai completato il corso «{course.title}»." in words
+    assert "Hai completato il modulo" not in words
+    # Again: nothing new to say.
+    response = client.post(
+        f"/courses/{course.slug}/m0/completa", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert 'class="alert alert-success"' not in response.get_data(as_text=True)

@@ -122,8 +122,11 @@ def complete(course_slug: str, module_slug: str) -> BaseResponse:
     if state.module.kind is ModuleKind.SURVEY:
         abort(400, description=_("Un questionario si completa rispondendo alle domande."))
     course_done = complete_module(current_user, state.module)
+    # The next page says what happened (a module marked done again says nothing new).
     if course_done and not state.completed:
         flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")
+    elif not state.completed:
+        flash(_("Hai completato il modulo «%(title)s».", title=state.module.title), "success")
     following = outline[index + 1] if index + 1 < len(outline) else None
     if following is not None:
         return redirect(
