@@ -174,3 +174,39 @@ def test_a_stranger_finds_the_way_in_from_the_public_pages(
         browser.check()
         link = page.get_by_role("banner").get_by_role("link", name="Accedi")
         expect(link).to_have_attribute("aria-current", "page")
+
+
+def test_the_report_filters_line_up_and_keep_clear_of_the_text_above(
+    open_browser: Callable[..., Browser],
+) -> None:
+    """The as-of date's help text pushed its field above its neighbours; labels touched the lead."""
+    browser = open_browser()
+    page = browser.page
+    browser.sign_in("hr.napoli@demo.example", "Personale-2026")
+    for path in ("/reports/", "/reports/regioni/15", "/reports/enti/063049", "/reports/ore"):
+        browser.goto(path)
+        form = page.locator("form.lms-report-filters")
+        controls = [
+            box
+            for box in (c.bounding_box() for c in form.locator("select, input").all())
+            if box is not None
+        ]
+        button = form.get_by_role("button", name="Aggiorna").bounding_box()
+        assert button is not None
+        tops = {round(box["y"]) for box in controls} | {round(button["y"])}
+        bottoms = {round(box["y"] + box["height"]) for box in controls} | {
+            round(button["y"] + button["height"])
+        }
+        assert max(tops) - min(tops) <= 2, (path, tops)  # noqa: PLR2004
+        assert max(bottoms) - min(bottoms) <= 2, (path, bottoms)  # noqa: PLR2004
+        labels = [b for b in (x.bounding_box() for x in form.locator("label").all()) if b]
+        above = page.evaluate(
+            """() => {
+                const form = document.querySelector('form.lms-report-filters');
+                let e = form.previousElementSibling;
+                while (e && !e.getBoundingClientRect().height) { e = e.previousElementSibling; }
+                return e.getBoundingClientRect().bottom + window.scrollY;
+            }"""
+        )
+        gap = min(box["y"] for box in labels) - above
+        assert gap >= 16, (path, gap)  # noqa: PLR2004
