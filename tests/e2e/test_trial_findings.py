@@ -197,8 +197,8 @@ def test_the_report_filters_line_up_and_keep_clear_of_the_text_above(
         bottoms = {round(box["y"] + box["height"]) for box in controls} | {
             round(button["y"] + button["height"])
         }
-        assert max(tops) - min(tops) <= 2, (path, tops)  # noqa: PLR2004
-        assert max(bottoms) - min(bottoms) <= 2, (path, bottoms)  # noqa: PLR2004
+        assert max(tops) - min(tops) <= 2, (path, tops)
+        assert max(bottoms) - min(bottoms) <= 2, (path, bottoms)
         labels = [b for b in (x.bounding_box() for x in form.locator("label").all()) if b]
         above = page.evaluate(
             """() => {
@@ -209,4 +209,4 @@ def test_the_report_filters_line_up_and_keep_clear_of_the_text_above(
             }"""
         )
         gap = min(box["y"] for box in labels) - above
-        assert gap >= 16, (path, gap)  # noqa: PLR2004
+        assert gap >= 16, (path, gap)
