@@ -385,6 +385,25 @@ def test_trainers_preview_every_module_of_a_sequential_course(
 # Course completion ---------------------------------------------------------------------------
 
 
+def test_a_module_added_to_a_course_already_completed_does_not_announce_it_again(
+    client: FlaskClient, login_as, content: Path
+) -> None:
+    """The completion stands; marking the new module done says only that."""
+    login_as("learner")
+    for module in ("primo", "secondo", "terzo"):
+        complete(client, "percorso", module)
+    client.get("/courses/percorso/")  # the course's flash is read
+    (content / "percorso" / "04-quarto.md").write_text(
+        "---\ntitle: Quarto\n---\n\nTESTO-QUARTO\n", encoding="utf-8"
+    )
+    sync(content)
+    response = complete(client, "percorso", "quarto")
+    page = text(client.get(response.location))
+    assert "Hai completato il modulo «Quarto»" in page
+    assert "Hai completato il corso" not in page
+    assert count(CourseCompletion) == 1
+
+
 def test_completing_every_module_of_a_course_without_quizzes_completes_it_once(
     client: FlaskClient, login_as
 ) -> None:

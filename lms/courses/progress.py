@@ -92,6 +92,18 @@ def course_is_complete(user: User, course: Course) -> bool:
     return bool(has_modules) and db.session.scalar(select(exists(missing))) is False
 
 
+def has_completed(user: User, course: Course) -> bool:
+    """Whether *user*'s completion of *course* is recorded (once recorded, it stands)."""
+    return (
+        db.session.scalar(
+            select(CourseCompletion.id).where(
+                CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
+            )
+        )
+        is not None
+    )
+
+
 def record_course_completion_if_due(
     user: User, course: Course, now: datetime | None = None
 ) -> bool:

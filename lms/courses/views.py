@@ -26,7 +26,7 @@ from lms.courses import queries
 from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
 from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
 from lms.courses.pages import course_or_404, due_date, module_context, module_page_renderer
-from lms.courses.progress import complete_module, record_visit
+from lms.courses.progress import complete_module, has_completed, record_visit
 from lms.courses.queries import course_outline, outline_progress
 from lms.extensions import db
 
@@ -121,9 +121,11 @@ def complete(course_slug: str, module_slug: str) -> BaseResponse:
         abort(400, description=_("Una sessione dal vivo si completa con la presenza registrata."))
     if state.module.kind is ModuleKind.SURVEY:
         abort(400, description=_("Un questionario si completa rispondendo alle domande."))
+    was_done = has_completed(current_user, course)
     course_done = complete_module(current_user, state.module)
-    # The next page says what happened (a module marked done again says nothing new).
-    if course_done and not state.completed:
+    # The next page says what happened (a module marked done again says nothing new, and a
+    # course completed before, then given a new module, is not announced again).
+    if course_done and not was_done:
         flash(_("Hai completato il corso «%(title)s».", title=course.title), "success")
     elif not state.completed:
         flash(_("Hai completato il modulo «%(title)s».", title=state.module.title), "success")
