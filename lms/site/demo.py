@@ -635,10 +635,10 @@ def unrecorded_edition() -> LiveEdition | None:
 
 # Demo survey answers ------------------------------------------------------------------
 
-#: (course, who answered its survey, days after the course's webinar or their last
-#: module). The six who attended the laboratory's webinar 8 days ago answered its survey:
-#: six responses, so a trainer sees the results for the course and for that edition.
-#: Appalti has one, under the five that results need (the demo learner can add a second).
+#: (course, who answered its survey, 6 days ago). The six who attended the laboratory's
+#: webinar 8 days ago answered its survey: six responses, so a trainer sees the results
+#: for the course and for that edition. Appalti has one, from Carmela Romano, who
+#: completed the course: under the five that results need (the demo learner can add one).
 DEMO_SURVEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "laboratorio-progetti",
