@@ -141,7 +141,13 @@ def test_a_roster_can_be_uploaded_with_the_keyboard_alone(
     keyboard_sign_in(browser, "hr.calabria@demo.example", "Personale-2026")
     browser.goto("/personale/importa")
     for roster, outcome in ((bad, "#import-errors"), (good, "#preview-counts")):
-        tab_to(browser, lambda f: f["id"] == "roster")
+        if roster == bad:
+            tab_to(browser, lambda f: f["id"] == "roster")
+        else:
+            # The page came back with the file's problems, and the focus on them (#18):
+            # the file field is just before, one Shift+Tab away.
+            expect(page.locator("#roster-errors")).to_be_focused()
+            assert tab(browser, backwards=True)["id"] == "roster"
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Space")
         chooser.value.set_files(roster)
