@@ -451,6 +451,7 @@ def test_no_percentage_is_written_by_hand() -> None:
         ("nel 11000", "nell'11000"),
         ("sul 8,5 %", "sull'8,5 %"),
         ("la 1 prova", "l'1 prova"),
+        ("entro il 8.", "entro l'8."),
         # No elision: a consonant sound, a leading zero, an ordinal, a thousands group.
         ("il 18 dic", "il 18 dic"),
         ("il 100 %", "il 100 %"),

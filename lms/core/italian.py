@@ -50,7 +50,7 @@ _ELIDED: Final = {
 #: ordinal sign or a slash (a date such as 1/12 is said "primo dicembre").
 _BEFORE_NUMBER: Final = re.compile(
     r"\b(?P<article>" + "|".join(sorted(_ELIDED, key=len, reverse=True)) + r")"
-    r"[ \u00a0]+(?P<number>[1-9][0-9]*(?:\.[0-9]{3})*)(?![0-9°ºª/.])",
+    r"[ \u00a0]+(?P<number>[1-9][0-9]*(?:\.[0-9]{3})*)(?![0-9°ºª/]|\.[0-9])",
     re.IGNORECASE,
 )
 
