@@ -303,7 +303,11 @@ def graded_attempts_per_version(versions: Iterable[QuizVersion]) -> dict[int, in
 
 
 def graded_attempts(version: QuizVersion) -> list[tuple[Decimal, bool, dict, dict]]:
-    """(score, passed, results, responses) of every graded, not expired attempt of *version*."""
+    """(score, passed, results, responses) of every graded, not expired attempt of *version*.
+
+    In the order they were submitted: the statistics break ties by first sight, and
+    without an ORDER BY PostgreSQL returns rows in whatever order it finds them.
+    """
     return list(
         db.session.execute(
             select(
@@ -311,10 +315,12 @@ def graded_attempts(version: QuizVersion) -> list[tuple[Decimal, bool, dict, dic
                 QuizAttempt.passed,
                 QuizAttempt.results,
                 QuizAttempt.responses,
-            ).where(
+            )
+            .where(
                 QuizAttempt.quiz_version_id == version.id,
                 QuizAttempt.submitted_at.is_not(None),
                 QuizAttempt.expired.is_(False),
             )
+            .order_by(QuizAttempt.submitted_at, QuizAttempt.id)
         ).all()
     )
