@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from lms.content.errors import ContentError
-from lms.content.syntax import HEADING_ATTRIBUTES, HEADING_CLOSING_HASHES
+from lms.content.syntax import HEADING_ATTRIBUTES, level2_heading
 from lms.markdown import fenced_code_lines
 
 __all__ = [
@@ -164,7 +164,6 @@ class Question:
 
 _TRUE_FALSE = ({"vero", "falso"}, {"true", "false"})
 
-_HEADING = re.compile(r"(#{1,6})(.*)")
 _POINTS = re.compile(r"\s*points\s*=\s*(\S*)\s*")
 _LIST_ITEM = re.compile(r" {0,3}([-*+])(?:[ \t]+(.*))?")
 _ORDERED_ITEM = re.compile(r" {0,3}[0-9]{1,9}[.)](?:[ \t]|$)")
@@ -250,20 +249,12 @@ def _option_id(index: int) -> str:
     return letters
 
 
-def _level2_heading(line: str) -> str | None:
-    """The text of a ``## heading`` line (as Python-Markdown reads it), else None."""
-    match = _HEADING.fullmatch(line.rstrip())
-    if match is None or len(match.group(1)) != 2:  # noqa: PLR2004 - level 2
-        return None
-    return HEADING_CLOSING_HASHES.sub("", match.group(2)).strip()
-
-
 def quiz_intro(body: str) -> str:
     """The instructions before the first question (Markdown, possibly empty)."""
     lines = body.split("\n")
     code = fenced_code_lines(lines)
     for index, line in enumerate(lines):
-        if not code[index] and _level2_heading(line) is not None:
+        if not code[index] and level2_heading(line) is not None:
             return "\n".join(lines[:index]).strip()
     return body.strip()
 
@@ -716,7 +707,7 @@ def parse_quiz(body: str, *, first_line: int = 1) -> tuple[list[Question], list[
 
     for index, line in enumerate(lines):
         number = first_line + index
-        heading = None if code[index] else _level2_heading(line)
+        heading = None if code[index] else level2_heading(line)
         if heading is not None:
             close()
             draft = _Draft(heading=heading, line=number)

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from lms.content.errors import ContentError
 from lms.content.quiz import quiz_intro
-from lms.content.syntax import HEADING_CLOSING_HASHES
+from lms.content.syntax import level2_heading
 from lms.markdown import fenced_code_lines
 
 __all__ = [
@@ -57,7 +57,6 @@ AGREEMENT_SCALES: dict[str, tuple[str, ...]] = {
 _TEXT_WORDS = frozenset({"testo", "text"})
 _OPTIONAL_WORDS = frozenset({"facoltativa", "facoltativo", "optional"})
 
-_HEADING = re.compile(r"(#{1,6})(.*)")
 #: One or more ``{…}`` groups at the end of a heading: the question's attributes.
 _ATTRIBUTES = re.compile(r"(?:\s*\{[^{}]*\})+\s*$")
 _GROUP = re.compile(r"\{([^{}]*)\}")
@@ -91,14 +90,6 @@ class SurveyQuestion:
 def survey_intro(body: str) -> str:
     """The introduction before the first question (Markdown, possibly empty)."""
     return quiz_intro(body)
-
-
-def _level2_heading(line: str) -> str | None:
-    """The text of a ``## heading`` line (as Python-Markdown reads it), else None."""
-    match = _HEADING.fullmatch(line.rstrip())
-    if match is None or len(match.group(1)) != 2:  # noqa: PLR2004 - level 2
-        return None
-    return HEADING_CLOSING_HASHES.sub("", match.group(2)).strip()
 
 
 def _normalise(text: str) -> str:
@@ -272,7 +263,7 @@ def parse_survey(
 
     for index, line in enumerate(lines):
         number = first_line + index
-        heading = None if code[index] else _level2_heading(line)
+        heading = None if code[index] else level2_heading(line)
         if heading is not None:
             close()
             draft = _Draft(heading=heading, line=number)
