@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import unicodedata
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from lms.certificates.models import Certificate
 from lms.core.filters import format_hours
+from lms.core.pdf_text import FONT_DIR, FONT_FAMILY, FONT_FILES, printable_text
 from lms.core.types import rome_date
-
-# fpdf2 subsets the font with fontTools, which logs every glyph list at INFO.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 #: Issuing programme, as printed on every certificate (a proper name: not translated).
 PROGRAMME = "PN Capacità per la Coesione 2021-2027"
 PLATFORM = "Formazione Coesione"
 
-#: Titillium Web, the public administration's typeface, shipped with the app (OFL):
-#: a PDF reader needs no font of its own, and names outside Latin-1 (Łukasz, Dvořák) print.
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
-FONT_FAMILY = "Titillium"
-FONT_FILES = {"": "TitilliumWeb-Regular.ttf", "B": "TitilliumWeb-SemiBold.ttf"}
 
 BLUE = (0, 102, 204)  # Bootstrap Italia's primary colour
 INK = (26, 26, 26)
@@ -40,45 +28,6 @@ MARGIN = 30
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 #: Long names, titles and addresses are set smaller, down to this size (points).
 MIN_SIZE = 8
-
-
-@cache
-def _printable() -> frozenset[int]:
-    """Code points the embedded font has glyphs for."""
-    cmap = set()
-    for name in FONT_FILES.values():
-        font = TTFont(FONT_DIR / name, lazy=True)
-        cmap.update(font.getBestCmap())
-        font.close()
-    return frozenset(cmap)
-
-
-def printable_text(text: str) -> str:
-    """*text* with characters the font lacks replaced by their base letters, else by "?".
-
-    The font covers every Latin alphabet of Europe; this only matters for other
-    scripts, which would otherwise vanish from the page without a trace.
-    """
-    printable = _printable()
-    out = []
-    for ch in text:
-        if ord(ch) in printable:
-            out.append(ch)
-            continue
-        out.append(_fallback(ch, printable) or "?")
-    return "".join(out)
-
-
-def _fallback(ch: str, printable: frozenset[int]) -> str:
-    """*ch* spelt with characters the font has: "Ǆ" as "DŽ", else its base letters."""
-    spelt = unicodedata.normalize("NFC", unicodedata.normalize("NFKD", ch))
-    out = []
-    for c in spelt:
-        if ord(c) in printable:
-            out.append(c)
-        else:
-            out.extend(base for base in unicodedata.normalize("NFD", c) if ord(base) in printable)
-    return "".join(out)
 
 
 def italian_date(day: date) -> str:

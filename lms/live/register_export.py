@@ -10,62 +10,30 @@ Web, as the certificates do), so accented names print; pages are numbered
 
 from __future__ import annotations
 
-import logging
-import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from lms.core.filters import format_hours, format_pct
+from lms.core.pdf_text import FONT_DIR, FONT_FAMILY, FONT_FILES, printable_text
 from lms.core.people_xlsx import Column, Kind, PeopleSheet
 from lms.core.types import ROME, utcnow
 from lms.live.models import LiveEdition
 from lms.live.queries import Person
 from lms.live.rules import attended_enough, minutes_needed
 
-logging.getLogger("fontTools").setLevel(logging.WARNING)
-
 PLATFORM = "Formazione Coesione"
 PROGRAMME = "PN Capacità per la Coesione 2021-2027"
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
-FONT_FAMILY = "Titillium"
-FONT_FILES = {"": "TitilliumWeb-Regular.ttf", "B": "TitilliumWeb-SemiBold.ttf"}
 BLUE = (0, 102, 204)
 INK = (26, 26, 26)
 MUTED = (84, 101, 117)
 MARGIN = 12
 #: Column widths in millimetres (A4 landscape: 297 - 2 × 12 = 273).
 WIDTHS = (10, 62, 42, 62, 24, 73)
-
-
-@cache
-def _printable() -> frozenset[int]:
-    cmap: set[int] = set()
-    for name in FONT_FILES.values():
-        font = TTFont(FONT_DIR / name, lazy=True)
-        cmap.update(font.getBestCmap())
-        font.close()
-    return frozenset(cmap)
-
-
-def printable(text: str) -> str:
-    """*text* with characters the font lacks spelt with base letters (else "?")."""
-    known = _printable()
-    out = []
-    for ch in text:
-        if ord(ch) in known:
-            out.append(ch)
-            continue
-        base = [c for c in unicodedata.normalize("NFKD", ch) if ord(c) in known]
-        out.append("".join(base) or "?")
-    return "".join(out)
 
 
 def _when(edition: LiveEdition) -> tuple[str, str]:
@@ -100,7 +68,7 @@ class _RegisterPDF(FPDF):
         self.set_y(7)
         self.set_font(FONT_FAMILY, "", 8)
         self.set_text_color(*MUTED)
-        self.cell(0, 5, printable(self.heading), align="L")
+        self.cell(0, 5, printable_text(self.heading), align="L")
         self.set_y(16)
 
     def footer(self) -> None:
@@ -127,7 +95,7 @@ def register_pdf(edition: LiveEdition, people: Sequence[Person]) -> bytes:
 
     pdf.set_font(FONT_FAMILY, "B", 18)
     pdf.set_text_color(*BLUE)
-    pdf.cell(0, 10, printable(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, printable_text(title), new_x="LMARGIN", new_y="NEXT")
     details = [
         (_("Corso"), course.title),
         (_("Modulo"), module.title),
@@ -151,9 +119,9 @@ def register_pdf(edition: LiveEdition, people: Sequence[Person]) -> bytes:
     pdf.set_text_color(*INK)
     for label, value in details:
         pdf.set_font(FONT_FAMILY, "B", 10)
-        pdf.cell(40, 6, printable(label))
+        pdf.cell(40, 6, printable_text(label))
         pdf.set_font(FONT_FAMILY, "", 10)
-        pdf.multi_cell(0, 6, printable(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, printable_text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BLUE)
@@ -180,19 +148,19 @@ def register_pdf(edition: LiveEdition, people: Sequence[Person]) -> bytes:
             table.row(
                 [
                     str(number),
-                    printable(f"{staff.last_name} {staff.first_name}"),
+                    printable_text(f"{staff.last_name} {staff.first_name}"),
                     staff.codice_fiscale,
-                    printable(person.authority.name),
+                    printable_text(person.authority.name),
                     "" if person.minutes is None else str(person.minutes),
                     "",
                 ]
             )
     if not people:
         pdf.ln(2)
-        pdf.cell(0, 6, printable(_("Nessuna persona prenotata.")))
+        pdf.cell(0, 6, printable_text(_("Nessuna persona prenotata.")))
     pdf.ln(8)
     pdf.set_font(FONT_FAMILY, "", 10)
-    pdf.cell(0, 6, printable(_("Firma del formatore")) + ": " + "_" * 40)
+    pdf.cell(0, 6, printable_text(_("Firma del formatore")) + ": " + "_" * 40)
     return bytes(pdf.output())
 
 
