@@ -19,8 +19,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from lms.content.errors import ContentError
-from lms.content.syntax import HEADING_ATTRIBUTES, level2_heading
-from lms.markdown import fenced_code_lines
+from lms.content.syntax import HEADING_ATTRIBUTES, intro, question_sections
 
 __all__ = [
     "DEFAULT_REVIEW",
@@ -251,12 +250,7 @@ def _option_id(index: int) -> str:
 
 def quiz_intro(body: str) -> str:
     """The instructions before the first question (Markdown, possibly empty)."""
-    lines = body.split("\n")
-    code = fenced_code_lines(lines)
-    for index, line in enumerate(lines):
-        if not code[index] and level2_heading(line) is not None:
-            return "\n".join(lines[:index]).strip()
-    return body.strip()
+    return intro(body)
 
 
 @dataclass(frozen=True)
@@ -691,38 +685,21 @@ def parse_quiz(body: str, *, first_line: int = 1) -> tuple[list[Question], list[
     *first_line* is the line of the file where *body* starts, so that errors point
     into the file. Questions with errors are left out of the list.
     """
-    lines = body.split("\n")
-    code = fenced_code_lines(lines)
     questions: list[Question] = []
     problems: list[tuple[int, str]] = []
-    draft: _Draft | None = None
-    fence_reported = False
-
-    def close() -> None:
-        if draft is not None:
-            question = _finish(draft)
-            problems.extend(draft.errors)
-            if question is not None:
-                questions.append(question)
-
-    for index, line in enumerate(lines):
-        number = first_line + index
-        heading = None if code[index] else level2_heading(line)
-        if heading is not None:
-            close()
-            draft = _Draft(heading=heading, line=number)
-            fence_reported = False
-        elif draft is None:
-            continue  # the intro: any Markdown
-        elif code[index]:
-            if not fence_reported:
+    sections = question_sections(body, first_line=first_line)
+    for section in sections:
+        draft = _Draft(heading=section.heading, line=section.line)
+        for number, line in section.lines:
+            if line is None:
                 _stray(draft, number, "code blocks cannot go inside a question")
-            fence_reported = True
-        else:
-            fence_reported = False
-            _read_line(draft, number, line)
-    close()
-    if draft is None:
+            else:
+                _read_line(draft, number, line)
+        question = _finish(draft)
+        problems.extend(draft.errors)
+        if question is not None:
+            questions.append(question)
+    if not sections:
         problems.append((first_line, "a quiz needs at least one question (a '## …' heading)"))
     problems.sort(key=lambda problem: problem[0])
     return questions, [ContentError(None, number, message) for number, message in problems]

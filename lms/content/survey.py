@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lms.content.errors import ContentError
-from lms.content.quiz import quiz_intro
-from lms.content.syntax import level2_heading
-from lms.markdown import fenced_code_lines
+from lms.content.syntax import intro, question_sections
 
 __all__ = [
     "AGREEMENT_SCALES",
@@ -89,7 +87,7 @@ class SurveyQuestion:
 
 def survey_intro(body: str) -> str:
     """The introduction before the first question (Markdown, possibly empty)."""
-    return quiz_intro(body)
+    return intro(body)
 
 
 def _normalise(text: str) -> str:
@@ -247,38 +245,21 @@ def parse_survey(
     point into the file; *language* (the course's) chooses the labels of the
     default agreement scale. Questions with errors are left out of the list.
     """
-    lines = body.split("\n")
-    code = fenced_code_lines(lines)
     questions: list[SurveyQuestion] = []
     problems: list[tuple[int, str]] = []
-    draft: _Draft | None = None
-    fence_reported = False
-
-    def close() -> None:
-        if draft is not None:
-            question = _finish(draft, language)
-            problems.extend(draft.errors)
-            if question is not None:
-                questions.append(question)
-
-    for index, line in enumerate(lines):
-        number = first_line + index
-        heading = None if code[index] else level2_heading(line)
-        if heading is not None:
-            close()
-            draft = _Draft(heading=heading, line=number)
-            fence_reported = False
-        elif draft is None:
-            continue  # the introduction: any Markdown
-        elif code[index]:
-            if not fence_reported:
+    sections = question_sections(body, first_line=first_line)
+    for section in sections:
+        draft = _Draft(heading=section.heading, line=section.line)
+        for number, line in section.lines:
+            if line is None:
                 _stray(draft, number, "code blocks cannot go inside a question")
-            fence_reported = True
-        else:
-            fence_reported = False
-            _read_line(draft, number, line)
-    close()
-    if draft is None:
+            else:
+                _read_line(draft, number, line)
+        question = _finish(draft, language)
+        problems.extend(draft.errors)
+        if question is not None:
+            questions.append(question)
+    if not sections:
         problems.append((first_line, "a survey needs at least one question (a '## …' heading)"))
     problems.sort(key=lambda problem: problem[0])
     return questions, [ContentError(None, number, message) for number, message in problems]
