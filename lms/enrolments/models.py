@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -87,6 +88,53 @@ class Enrolment(Model):
 
     staff: Mapped[StaffMember] = relationship()
     course: Mapped[Course] = relationship()
+
+
+class CourseFacts(Model):
+    """What the reports need of one person and course, "so far", kept up to date.
+
+    One row per (staff member, course) the person is enrolled in or has a scored
+    attempt on one of its current quizzes of (coverage's average score counts
+    quizzes of courses a person is not enrolled in). Every value is the exact
+    path's definition with no as-of cut (``docs/reports.md``, "The facts table"):
+    the operations that change a source call :mod:`lms.enrolments.facts` in the
+    same transaction, so a report as of today reads this table in one pass.
+    """
+
+    __tablename__ = "course_facts"
+    __table_args__ = (
+        # Refreshing one course's facts (content sync, bulk enrolment) and the
+        # reports filtered on one course.
+        Index("ix_course_facts_course", "course_id"),
+        # SQLite keeps the rows in primary-key order, person by person: the
+        # reports' per-person pass reads the table itself, with no sort.
+        {"sqlite_with_rowid": False},
+    )
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The enrolment's; None: not enrolled (the row is there for scores only).
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``enrolled_at`` as a day in Italy (:func:`lms.core.types.rome_date`).
+    enrolled_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    #: The staff member's account's course completion.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    #: The account started a current module of the course or has a scored
+    #: attempt on one of its current quizzes (what makes ``in_progress``).
+    started: Mapped[bool] = mapped_column(Boolean)
+    #: Current required modules of the course the account completed.
+    modules_done: Mapped[int] = mapped_column(Integer)
+    #: Sum over the course's current quizzes with a scored attempt of the best
+    #: score, in hundredths of a percent (``ReportFilters.best_score()``) ...
+    score_hundredths: Mapped[int] = mapped_column(Integer)
+    #: ... and how many such quizzes.
+    quizzes: Mapped[int] = mapped_column(Integer)
 
 
 class PendingUpload(Model):

@@ -63,6 +63,20 @@ class ReportFilters:
         object.__setattr__(self, "reader_clause", clause)
 
     @property
+    def uses_facts(self) -> bool:
+        """Whether the report may read the facts table (``course_facts``) instead of the sources.
+
+        The facts are "so far": every enrolment, completion, progress and attempt
+        recorded up to now, and the modules current now. For an as-of day of today
+        or later the exact path's cuts (before the end of that day; not retired by
+        then) keep exactly those too, since nothing is recorded in the future and a
+        module retired so far was retired before the day's end; so both paths give
+        the same figures (``tests/test_facts_property.py`` checks it on random
+        worlds). An earlier day needs the exact path's cuts.
+        """
+        return self.as_of >= today_in_italy()
+
+    @property
     def day_end(self) -> datetime:
         """The first instant after day ``as_of`` in Italy, in UTC: events before it count."""
         return rome_midnight(self.as_of + timedelta(days=1))
