@@ -79,6 +79,10 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every domain's models so that Alembic and create_all see them.
     import lms.models  # noqa: F401, PLC0415
+    from lms.enrolments import facts  # noqa: PLC0415
+
+    # The reports' facts table follows every transaction that changes its sources.
+    facts.init_app(app)
     from lms.auth.views import load_user  # noqa: PLC0415
 
     login_manager.user_loader(load_user)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Integer, Label, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Label, and_, or_, select, true
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from lms.assessments.models import QuizAttempt
@@ -21,6 +21,7 @@ from lms.auth.operations import find_authority, find_region
 from lms.auth.permissions import authority_in_scope, authority_scope_clause
 from lms.core.types import rome_midnight, today_in_italy
 from lms.courses.models import Course, CourseCompletion, CourseStatus, Module, ModuleKind
+from lms.enrolments.facts import best_score
 from lms.enrolments.models import Enrolment
 from lms.enrolments.roster import parse_category, parse_date
 from lms.extensions import db
@@ -127,7 +128,7 @@ class ReportFilters:
         and quiz, over the attempts of :meth:`scored_attempt`; the mean score is
         the sum of these over their count.
         """
-        return cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best")
+        return best_score()
 
     def scored_attempt(self) -> ColumnElement[bool]:
         """WHERE clause on :class:`QuizAttempt`.
