@@ -256,6 +256,12 @@ def _sync_course(
     return course
 
 
+#: The key of ``Session.info`` holding the ids of the courses a transaction
+#: synced: the enrolments layer (above this one, so not imported here) refreshes
+#: their report facts before the commit (lms/enrolments/facts.py).
+CHANGED_COURSES = "lms.changed_courses"
+
+
 def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> SyncReport:
     """Bring the database in line with *sources* (already validated); idempotent.
 
@@ -296,6 +302,9 @@ def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> Sy
         if retired_here:
             db.session.flush()
             record_due_completions(course, now)
+        # The reports' facts of the course (modules retired, added, made optional;
+        # the completions just recorded) are refreshed before the commit.
+        db.session.info.setdefault(CHANGED_COURSES, set()).add(course.id)
     present = {s.slug for s in sources}
     for slug, course in courses.items():
         if slug not in present and course.retired_at is None:

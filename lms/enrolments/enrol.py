@@ -44,6 +44,7 @@ from lms.auth.models import User
 from lms.core.sql import rowcount
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
+from lms.enrolments import facts
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.enrolments.reminder_days import format_reminder_days
 from lms.extensions import db
@@ -171,6 +172,9 @@ def enrol(
             execution_options=KEEP_ROWCOUNT,
         )
     )
+    if inserted:
+        # The reports' facts of the people targeted, in this course (set-based).
+        facts.refresh(staff_ids=select(targets.c.id), course_ids=[course.id])
     rules: list[EnrolmentRule] = []
     if standing:
         for column, ids in (("authority_id", authority_ids), ("region_id", region_ids)):
@@ -377,17 +381,23 @@ def apply_rules(staff_ids: Iterable[int] | None = None, now: datetime | None = N
         # idempotent, so for a large import matching every staff member is the same.
         if len(staff_ids) <= MAX_LISTED_IDS:
             matches = matches.where(StaffMember.id.in_(staff_ids))
-    return (
-        rowcount(
-            db.session.execute(
-                insert(Enrolment).from_select(
-                    ["staff_id", "course_id", "enrolled_at", "due_on", "rule_id"], matches
-                ),
-                execution_options=KEEP_ROWCOUNT,
-            )
+    inserted = rowcount(
+        db.session.execute(
+            insert(Enrolment).from_select(
+                ["staff_id", "course_id", "enrolled_at", "due_on", "rule_id"], matches
+            ),
+            execution_options=KEEP_ROWCOUNT,
         )
-        or 0
     )
+    if inserted:
+        # The reports' facts of what was just enrolled: the rules' enrolments made
+        # at this instant (set-based, whatever the number of people and courses).
+        made_now = and_(Enrolment.enrolled_at == now, Enrolment.rule_id.is_not(None))
+        facts.refresh(
+            staff_ids=select(Enrolment.staff_id).where(made_now),
+            course_ids=select(Enrolment.course_id).where(made_now),
+        )
+    return inserted or 0
 
 
 def remove_enrolment(enrolment: Enrolment, *, by: User | None = None) -> None:

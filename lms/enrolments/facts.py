@@ -58,13 +58,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Mapper, ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql.expression import FunctionElement
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
 from lms.core.types import rome_date
 from lms.courses.models import CourseCompletion, Module, ModuleKind, ModuleProgress
+from lms.courses.sync import CHANGED_COURSES
 from lms.enrolments.models import CourseFacts, Enrolment
 from lms.extensions import db
 from lms.register.models import StaffMember
@@ -124,13 +125,18 @@ def best_score() -> Label[int]:
     return cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best")
 
 
-def _ids_in(column: Any, ids: Collection[int] | None) -> ColumnElement[bool]:
-    return true() if ids is None else column.in_(sorted(ids))
+#: Ids to refresh: a collection, a SELECT of one id column (set-based, for what a
+#: bulk statement wrote), or None for all.
+Ids = Collection[int] | Select | None
 
 
-def facts_query(
-    staff_ids: Collection[int] | None = None, course_ids: Collection[int] | None = None
-) -> Select:
+def _ids_in(column: Any, ids: Ids) -> ColumnElement[bool]:
+    if ids is None:
+        return true()
+    return column.in_(ids if isinstance(ids, Select) else sorted(ids))
+
+
+def facts_query(staff_ids: Ids = None, course_ids: Ids = None) -> Select:
     """The facts of the staff members *staff_ids* in the courses *course_ids*, computed.
 
     None means every staff member (every course). The columns are those of
@@ -142,7 +148,7 @@ def facts_query(
     users: ColumnElement[bool] = true()
     if staff_ids is not None:
         users = QuizAttempt.user_id.in_(
-            select(StaffMember.user_id).where(StaffMember.id.in_(sorted(staff_ids)))
+            select(StaffMember.user_id).where(_ids_in(StaffMember.id, staff_ids))
         )
     pairs = union(
         select(Enrolment.staff_id, Enrolment.course_id).where(
@@ -157,7 +163,7 @@ def facts_query(
     progress_users: ColumnElement[bool] = true()
     if staff_ids is not None:
         progress_users = ModuleProgress.user_id.in_(
-            select(StaffMember.user_id).where(StaffMember.id.in_(sorted(staff_ids)))
+            select(StaffMember.user_id).where(_ids_in(StaffMember.id, staff_ids))
         )
     progress = (
         select(
@@ -251,7 +257,7 @@ FACT_COLUMNS = (
 )
 
 
-def _refresh_one(staff_ids: Collection[int] | None, course_ids: Collection[int] | None) -> None:
+def _refresh_one(staff_ids: Ids, course_ids: Ids) -> None:
     scope = and_(
         _ids_in(CourseFacts.staff_id, staff_ids), _ids_in(CourseFacts.course_id, course_ids)
     )
@@ -267,21 +273,18 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + CHUNK]
 
 
-def refresh(
-    staff_ids: Collection[int] | None = None, course_ids: Collection[int] | None = None
-) -> None:
+def refresh(staff_ids: Ids = None, course_ids: Ids = None) -> None:
     """Recompute the facts of *staff_ids* × *course_ids* from the sources (None: all).
 
     ``refresh()`` recomputes every row; ``refresh(course_ids=[c])`` a course's
     (after a content sync or a bulk enrolment); ``refresh(staff_ids=ids)`` some
     people's, in every course. Set-based: a few statements per 5,000 people.
     """
-    if staff_ids is not None and not staff_ids:
-        return
-    if course_ids is not None and not course_ids:
-        return
-    if staff_ids is None:
-        _refresh_one(None, course_ids)
+    for ids in (staff_ids, course_ids):
+        if ids is not None and not isinstance(ids, Select) and not ids:
+            return
+    if staff_ids is None or isinstance(staff_ids, Select):
+        _refresh_one(staff_ids, course_ids)
         return
     for chunk in _chunks(staff_ids):
         _refresh_one(chunk, course_ids)
@@ -347,10 +350,11 @@ def apply_pending(session: Session | None = None) -> None:
     to do).
     """
     session = session if session is not None else db.session()
-    if session.info.get(_KEY) is None:
+    if session.info.get(_KEY) is None and CHANGED_COURSES not in session.info:
         return
     session.flush()
-    note = session.info.pop(_KEY, None)
+    note = session.info.pop(_KEY, None) or Pending()
+    note.courses |= session.info.pop(CHANGED_COURSES, set())
     if not note:
         return
     if note.everything:
@@ -586,10 +590,14 @@ def _before_commit(session: Session) -> None:
     apply_pending(session)
 
 
-def _after_rollback(session: Session) -> None:
-    # What was noted was rolled back too (a note left over would only cost a
-    # needless refresh, never a wrong fact).
-    session.info.pop(_KEY, None)
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended: committed (the note was applied) or rolled
+    # back (what was noted was undone too). A savepoint's end keeps the note: what
+    # the transaction noted before it still needs its refresh (a note left over
+    # would only cost a needless refresh, never a wrong fact).
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)
+        session.info.pop(CHANGED_COURSES, None)
 
 
 _registered = False
@@ -604,5 +612,5 @@ def init_app(app: Flask) -> None:  # noqa: ARG001 - the app factory's hook
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _do_orm_execute)
     event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_rollback", _after_rollback)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
     _registered = True
