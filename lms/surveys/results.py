@@ -102,7 +102,7 @@ class QuestionResult:
 
     @property
     def chart(self) -> dict[str, object]:
-        """The data of the question's bar chart (js/survey-charts.js)."""
+        """The data of the question's bar chart (js/charts.js)."""
         return {"labels": self.question["labels"], "counts": list(self.counts)}
 
 

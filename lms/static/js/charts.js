@@ -10,6 +10,8 @@
 //                       vertical bars, one per score band (quiz statistics)
 //   coverage-chart      {labels, coverage, enrolled, coverageLabel, enrolledLabel}
 //                       horizontal bars, two per region, in percent (reports home)
+//   survey-chart-…      {labels, counts, label}, any number of them
+//                       horizontal bars, one per point of a scale question (survey results)
 //
 // Sizes are set through the CSSOM (element.style), which the CSP allows;
 // style="" attributes in the markup are what it forbids.
@@ -165,12 +167,55 @@
     }, { beginAtZero: true, max: 100, ticks: { callback: tick } });
   }
 
+  function surveyChart(canvas) {
+    var data = readData(canvas.id);
+    if (!data) { return; }
+    var narrow = canvas.parentNode.clientWidth < 576;
+    var labels = data.labels.map(function (label) { return wrap(label, narrow ? 18 : 30); });
+    var lines = labels.reduce(function (most, l) { return Math.max(most, l.length); }, 1);
+    var perPoint = Math.max(36, 18 * lines + 12);
+    canvas.parentNode.style.height = (labels.length * perPoint + 60) + "px";
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: labels,
+        datasets: [{
+          label: data.label, data: data.counts,
+          backgroundColor: BLUE, borderColor: BLUE, borderWidth: 1
+        }]
+      },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              // The whole point's label, not the wrapped lines.
+              title: function (items) {
+                return items.length ? data.labels[items[0].dataIndex] : "";
+              }
+            }
+          }
+        },
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { ticks: { autoSkip: false }, grid: { display: false } }
+        }
+      }
+    });
+  }
+
   function draw() {
     if (typeof Chart === "undefined") { return; }
     setDefaults();
     moduleChart();
     distributionChart();
     coverageChart();
+    Array.prototype.forEach.call(
+      document.querySelectorAll("canvas[id^='survey-chart-']"), surveyChart
+    );
   }
 
   // Canvas text does not wait for web fonts: load the page's font first.
