@@ -45,6 +45,7 @@ __all__ = [
     "load_session",
     "open_sessions",
     "parse_row_id",
+    "staff_id_of",
     "start_session",
 ]
 
@@ -53,6 +54,8 @@ __all__ = [
 SEEN_EVERY = timedelta(minutes=5)
 #: Where the signed-in request's session row is kept for the request.
 _G_SESSION = "lms_user_session"
+#: Where the signed-in person's (account id, staff record id) is kept for the request.
+_G_STAFF = "lms_staff_id"
 #: What a browser's Flask session keeps across a sign-in and a sign-out: the visitor's
 #: own choice of language (lms.core.views). Everything else starts anew.
 _KEPT_ACROSS_SIGN_IN = ("lang",)
@@ -120,7 +123,8 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     """The account a cookie names and, if its staff record has left by *today*, that day.
 
     One query (account, staff record and session row): it runs on every request
-    of a signed-in person. None when the cookie names no open session of an
+    of a signed-in person. The staff record's id is kept for the request
+    (:func:`staff_id_of`). None when the cookie names no open session of an
     active account at its current version.
     """
     raw_id, raw_version, key = [*session_cookie_id.split(":"), "", ""][:3]
@@ -129,7 +133,7 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
         return None
     now = utcnow()
     row = db.session.execute(
-        select(User, UserSession, StaffMember.left_on, StaffMember.has_left(today))
+        select(User, UserSession, StaffMember.id, StaffMember.left_on, StaffMember.has_left(today))
         .join(
             UserSession,
             and_(
@@ -147,14 +151,27 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
     ).first()
     if row is None:
         return None
-    user, user_session, left_on, has_left = row
+    user, user_session, staff_id, left_on, has_left = row
     if not user.active:
         return None
     if now - user_session.last_seen_at >= SEEN_EVERY:
         user_session.last_seen_at = now
     setattr(g, _G_SESSION, user_session)
     setattr(g, _G_KEY, key)
+    setattr(g, _G_STAFF, (user.id, staff_id))
     return user, left_on if has_left else None
+
+
+def staff_id_of(user: User) -> int | None:
+    """The id of *user*'s staff record (None: they have none), read once a request.
+
+    The signed-in person's was read with their session (:func:`load_session`): no
+    statement for them; anyone else's is one query.
+    """
+    known: tuple[int, int | None] | None = g.get(_G_STAFF) if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return known[1]
+    return db.session.scalar(select(StaffMember.id).where(StaffMember.user_id == user.id))
 
 
 def current_session() -> UserSession | None:

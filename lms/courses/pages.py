@@ -19,7 +19,7 @@ from flask import abort
 from flask_login import current_user
 
 from lms.courses.models import Course, ModuleKind
-from lms.courses.queries import ModuleState, course_outline, find_visible_course
+from lms.courses.queries import ModuleState, find_visible_course, visible_course_outline
 
 #: Draws a module's page: (course, the module's state, page context) -> HTML.
 ModulePage = Callable[..., str]
@@ -60,9 +60,14 @@ def course_or_404(slug: str) -> Course:
 
 
 def module_context(course_slug: str, module_slug: str) -> tuple[Course, list[ModuleState], int]:
-    """The course, its outline for the reader, and the index of the module in it (or 404)."""
-    course = course_or_404(course_slug)
-    outline = course_outline(current_user, course)
+    """The course, its outline for the reader, and the index of the module in it (or 404).
+
+    One statement (:func:`visible_course_outline`): every module page runs it.
+    """
+    found = visible_course_outline(current_user, course_slug)
+    if found is None:
+        abort(404)
+    course, outline = found
     for index, state in enumerate(outline):
         if state.module.slug == module_slug:
             return course, outline, index

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, exists, func, insert, literal, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from lms.auth.models import User
 from lms.core.sql import rowcount
@@ -38,16 +43,113 @@ def _get_or_create_progress(user: User, module: Module, now: datetime) -> Module
     return progress
 
 
-def record_visit(user: User, module: Module, now: datetime | None = None) -> ModuleProgress:
-    """Note that *user* opened *module*: start it, and count the reading time."""
+def record_visit(
+    user: User, module: Module, now: datetime | None = None, *, started: bool | None = None
+) -> ModuleProgress:
+    """Note that *user* opened *module*: start it, and count the reading time.
+
+    A repeat visit is one UPDATE that adds the gap since the last view in SQL
+    (:func:`_count_visit`): two tabs at once cannot lose each other's time, since
+    each adds to the row as the other left it. The first visit creates the row
+    through the ORM session (listeners see a new :class:`ModuleProgress`).
+    *started*, when the caller knows it (the module page's outline has read the
+    row): the visit is then that one statement; unknown, a SELECT comes first.
+    """
     now = now or utcnow()
-    progress = _get_or_create_progress(user, module, now)
-    gap = now - progress.last_seen_at
-    if timedelta(0) < gap <= MAX_COUNTED_GAP:
-        progress.seconds_spent += int(gap.total_seconds())
-    progress.last_seen_at = now
-    db.session.flush()
+    if started is None:
+        # Unknown: a read first, which takes no write lock when the row is not there
+        # (on SQLite an UPDATE locks the database even when it matches nothing).
+        started = (
+            db.session.scalar(
+                select(ModuleProgress.id).where(
+                    ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id
+                )
+            )
+            is not None
+        )
+    if started:
+        counted = _count_visit(user, module, now)
+        if counted is not None:
+            return counted
+    try:
+        with db.session.begin_nested():
+            progress = ModuleProgress(
+                user_id=user.id, module_id=module.id, started_at=now, last_seen_at=now
+            )
+            db.session.add(progress)
+    except IntegrityError:
+        # Another request (a second tab) created it first: this visit counts on its row.
+        counted = _count_visit(user, module, now)
+        assert counted is not None  # noqa: S101 - the unique constraint guarantees it
+        return counted
     return progress
+
+
+#: The Unix epoch, for moments as whole microseconds (exact, unlike a float of seconds).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class epoch_microseconds(FunctionElement[int]):  # noqa: N801 - used like a SQL function
+    """A :class:`~lms.core.types.UTCDateTime` column as microseconds since the epoch, exactly.
+
+    SQLite keeps such a moment as UTC text, ``YYYY-MM-DD HH:MM:SS.ffffff``: whole
+    seconds from ``strftime('%s')``, the microseconds from the text (``julianday``
+    keeps only milliseconds). PostgreSQL's ``EXTRACT(EPOCH …)`` is an exact numeric.
+    """
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_microseconds"
+
+
+@compiles(epoch_microseconds, "sqlite")
+def _epoch_microseconds_sqlite(
+    element: epoch_microseconds, compiler: SQLCompiler, **kw: Any
+) -> str:
+    moment = compiler.process(element.clauses, **kw)
+    # Padded with zeros: a value written without its fraction (or a shorter one) reads right.
+    return (
+        f"(CAST(strftime('%s', {moment}) AS INTEGER) * 1000000"
+        f" + CAST(substr({moment} || '000000', 21, 6) AS INTEGER))"
+    )
+
+
+@compiles(epoch_microseconds, "postgresql")
+def _epoch_microseconds_postgresql(
+    element: epoch_microseconds, compiler: SQLCompiler, **kw: Any
+) -> str:
+    moment = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM {moment}) * 1000000 AS BIGINT)"
+
+
+def _count_visit(user: User, module: Module, now: datetime) -> ModuleProgress | None:
+    """Add the gap since the last view to the person's row, in one UPDATE; None: no row yet.
+
+    The gap counts when it is in (0, :data:`MAX_COUNTED_GAP`], in whole seconds
+    (truncated, as ``int(gap.total_seconds())`` did). The test compares the stored
+    moment with bound ones; the seconds come from exact microseconds. The UPDATE
+    reads the row as it is when it runs (a second tab's write included: nothing is
+    lost). ``last_seen_at`` only moves forward: a request that started earlier but
+    writes later (or a clock set back) does not make the next view count again.
+    """
+    last = ModuleProgress.last_seen_at
+    counted = and_(last < now, last >= now - MAX_COUNTED_GAP)
+    now_us = literal((now - _EPOCH) // _MICROSECOND, BigInteger)
+    seconds = (now_us - epoch_microseconds(last)) // 1_000_000
+    statement = (
+        sql_update(ModuleProgress)
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id)
+        .values(
+            seconds_spent=ModuleProgress.seconds_spent + case((counted, seconds), else_=0),
+            last_seen_at=case((last < now, literal(now, last.type)), else_=last),
+        )
+        .returning(ModuleProgress)
+    )
+    return db.session.scalars(
+        statement,
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).one_or_none()
 
 
 def complete_module(user: User, module: Module, now: datetime | None = None) -> bool:

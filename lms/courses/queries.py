@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 
@@ -55,13 +57,47 @@ class CatalogueEntry:
 
 
 def catalogue(user: User) -> list[CatalogueEntry]:
-    """Visible courses with module counts and the reader's progress, in four queries."""
-    courses = list(
-        db.session.scalars(
-            select(Course).where(visible_courses_clause(user)).order_by(Course.title)
-        )
+    """Visible courses with module counts and the reader's progress, in one statement."""
+    return [entry for entry, _extra in catalogue_with(user)]
+
+
+def catalogue_with(
+    user: User, *columns: ColumnElement[Any]
+) -> list[tuple[CatalogueEntry, tuple[Any, ...]]]:
+    """:func:`catalogue`, and per course the values of *columns*: still one statement.
+
+    *columns* are read beside each course (scalar subqueries correlated to
+    :class:`Course`, from a higher layer: the home page adds the person's
+    enrolment in it). The counts are those of :func:`progress_on`: the current
+    required modules, and those of them the reader completed.
+    """
+    required = and_(
+        Module.course_id == Course.id, Module.retired_at.is_(None), Module.required.is_(True)
     )
-    return progress_on(user.id, courses)
+    modules = select(func.count(Module.id)).where(required).correlate(Course).scalar_subquery()
+    done = (
+        select(func.count(ModuleProgress.id))
+        .join(Module, Module.id == ModuleProgress.module_id)
+        .where(
+            required,
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.completed_at.is_not(None),
+        )
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Course, modules, done, CourseCompletion.completed_at, *columns)
+        .outerjoin(  # at most one: unique (user, course)
+            CourseCompletion,
+            and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id),
+        )
+        .where(visible_courses_clause(user))
+        .order_by(Course.title)
+    ).all()
+    return [
+        (CatalogueEntry(row[0], row[1] or 0, row[2] or 0, row[3]), tuple(row[4:])) for row in rows
+    ]
 
 
 def progress_on(user_id: int | None, courses: list[Course]) -> list[CatalogueEntry]:
@@ -132,6 +168,37 @@ def course_outline(user: User, course: Course) -> list[ModuleState]:
         .where(Module.course_id == course.id, Module.retired_at.is_(None))
         .order_by(Module.position)
     ).all()
+    return _states(user, course, [(m, started, completed) for m, started, completed in rows])
+
+
+def visible_course_outline(user: User, slug: str) -> tuple[Course, list[ModuleState]] | None:
+    """The course called *slug* if *user* may see it, with its outline: one statement.
+
+    The same course and states as :func:`find_visible_course` then
+    :func:`course_outline` (a module page reads both on every view): the course
+    joined to its current modules and the reader's progress on each.
+    """
+    rows = db.session.execute(
+        select(Course, Module, ModuleProgress.started_at, ModuleProgress.completed_at)
+        .outerjoin(Module, and_(Module.course_id == Course.id, Module.retired_at.is_(None)))
+        .outerjoin(
+            ModuleProgress,
+            and_(ModuleProgress.module_id == Module.id, ModuleProgress.user_id == user.id),
+        )
+        .where(Course.slug == slug, visible_courses_clause(user))
+        .order_by(Module.position)
+    ).all()
+    if not rows:
+        return None
+    course = rows[0][0]
+    modules = [(m, started, completed) for _c, m, started, completed in rows if m is not None]
+    return course, _states(user, course, modules)
+
+
+def _states(
+    user: User, course: Course, rows: Sequence[tuple[Module, datetime | None, datetime | None]]
+) -> list[ModuleState]:
+    """The outline's states from (module, started_at, completed_at) in course order."""
     preview = can(user, Capability.VIEW_DRAFTS)
     states, open_so_far = [], True
     for module, started_at, completed_at in rows:
@@ -229,6 +296,7 @@ __all__ = [
     "ModuleStats",
     "OutlineProgress",
     "catalogue",
+    "catalogue_with",
     "course_activity",
     "course_completions",
     "course_outline",
@@ -236,5 +304,6 @@ __all__ = [
     "module_statistics",
     "outline_progress",
     "progress_on",
+    "visible_course_outline",
     "visible_courses_clause",
 ]

@@ -87,7 +87,8 @@ def module_page(course_slug: str, module_slug: str) -> str | BaseResponse:
             _("Completa prima i moduli precedenti: questo corso va seguito in ordine."), "warning"
         )
         return redirect(url_for("courses.overview", course_slug=course.slug))
-    record_visit(current_user, state.module)
+    # The outline read the person's row: a repeat visit is one UPDATE, a first one an INSERT.
+    record_visit(current_user, state.module, started=state.started)
     context = {
         "previous": outline[index - 1] if index > 0 else None,
         "following": outline[index + 1] if index + 1 < len(outline) else None,

@@ -11,7 +11,7 @@ from sqlalchemy import Row, Select, and_, exists, or_, select
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause, region_scope_ids
 from lms.courses.models import Course
-from lms.courses.queries import CatalogueEntry, catalogue
+from lms.courses.queries import CatalogueEntry, catalogue, catalogue_with
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffMember
@@ -24,22 +24,33 @@ class EnrolledCourse:
     entry: CatalogueEntry
     due_on: date | None
     overdue: bool
+    #: The enrolment's id, when it was read with the course (:func:`home_courses`).
+    enrolment_id: int | None = None
 
 
 def enrolled_courses(
-    user: User, today: date, entries: list[CatalogueEntry] | None = None
+    user: User,
+    today: date,
+    entries: list[CatalogueEntry] | None = None,
+    enrolments: dict[int, tuple[int, date | None]] | None = None,
 ) -> list[EnrolledCourse]:
     """The person's enrolments (through their staff record), soonest due first.
 
-    *entries* is the reader's :func:`catalogue`, when the caller has it already.
+    *entries* is the reader's :func:`catalogue`, when the caller has it already;
+    *enrolments* their enrolments, course id → (enrolment id, due date), likewise.
     """
-    due = dict(
-        db.session.execute(
-            select(Enrolment.course_id, Enrolment.due_on)
-            .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-            .where(StaffMember.user_id == user.id)
-        ).all()
-    )
+    if enrolments is None:
+        due = dict(
+            db.session.execute(
+                select(Enrolment.course_id, Enrolment.due_on)
+                .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+                .where(StaffMember.user_id == user.id)
+            ).all()
+        )
+        ids: dict[int, int | None] = dict.fromkeys(due)
+    else:
+        due = {course_id: due_on for course_id, (_id, due_on) in enrolments.items()}
+        ids = {course_id: enrolment_id for course_id, (enrolment_id, _due) in enrolments.items()}
     if not due:
         return []
     entries = [e for e in (catalogue(user) if entries is None else entries) if e.course.id in due]
@@ -47,10 +58,33 @@ def enrolled_courses(
     for e in entries:
         due_on = due[e.course.id]
         overdue = due_on is not None and due_on < today and not e.completed_at
-        courses.append(EnrolledCourse(entry=e, due_on=due_on, overdue=overdue))
+        courses.append(EnrolledCourse(e, due_on, overdue, ids[e.course.id]))
     return sorted(
         courses, key=lambda c: (c.entry.completed_at is not None, c.due_on is None, c.due_on or 0)
     )
+
+
+def home_courses(user: User, today: date) -> tuple[list[CatalogueEntry], list[EnrolledCourse]]:
+    """The reader's :func:`catalogue` and their :func:`enrolled_courses`, in one statement.
+
+    The home page shows both: each visible course is read with the person's
+    enrolment in it, if any (their staff record's: unique per account, and an
+    enrolment is unique per person and course).
+    """
+    mine = (
+        select(Enrolment.id, Enrolment.due_on)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(StaffMember.user_id == user.id, Enrolment.course_id == Course.id)
+        .correlate(Course)
+    )
+    enrolment_id = mine.with_only_columns(Enrolment.id).scalar_subquery()
+    due_on = mine.with_only_columns(Enrolment.due_on).scalar_subquery()
+    rows = catalogue_with(user, enrolment_id, due_on)
+    entries = [entry for entry, _extra in rows]
+    enrolments = {
+        entry.course.id: (extra[0], extra[1]) for entry, extra in rows if extra[0] is not None
+    }
+    return entries, enrolled_courses(user, today, entries, enrolments)
 
 
 def due_date(user: User, course: Course) -> date | None:

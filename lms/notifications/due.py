@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.courses.queries import CatalogueEntry
 from lms.enrolments.models import Enrolment
-from lms.enrolments.queries import enrolled_courses
+from lms.enrolments.queries import EnrolledCourse, enrolled_courses
 from lms.extensions import db
 from lms.register.models import StaffMember
 
@@ -42,32 +42,38 @@ class DueItem:
 
 
 def due_items(
-    user: User, today: date, entries: list[CatalogueEntry] | None = None
+    user: User,
+    today: date,
+    entries: list[CatalogueEntry] | None = None,
+    enrolled: list[EnrolledCourse] | None = None,
 ) -> list[DueItem]:
     """*user*'s enrolments that have a due date and are not completed, most urgent first.
 
     "Completed" and "due" are those of the home page's list
     (:func:`lms.enrolments.queries.enrolled_courses`): the same courses, visible to
-    the person, with their completion. One more query reads the enrolments' ids.
+    the person, with their completion. One more query reads the enrolments' ids,
+    unless *enrolled* (that list, read with them: :func:`home_courses`) has them.
     *entries* is the reader's catalogue, when the caller has it already.
     """
     open_courses = [
         c
-        for c in enrolled_courses(user, today, entries)
+        for c in (enrolled_courses(user, today, entries) if enrolled is None else enrolled)
         if c.due_on is not None and not c.entry.completed_at
     ]
     if not open_courses:
         return []
-    ids = dict(
-        db.session.execute(
-            select(Enrolment.course_id, Enrolment.id)
-            .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-            .where(
-                StaffMember.user_id == user.id,
-                Enrolment.course_id.in_([c.entry.course.id for c in open_courses]),
-            )
-        ).all()
-    )
+    ids = {c.entry.course.id: c.enrolment_id for c in open_courses if c.enrolment_id is not None}
+    if len(ids) < len(open_courses):
+        ids = dict(
+            db.session.execute(
+                select(Enrolment.course_id, Enrolment.id)
+                .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+                .where(
+                    StaffMember.user_id == user.id,
+                    Enrolment.course_id.in_([c.entry.course.id for c in open_courses]),
+                )
+            ).all()
+        )
     items = [
         DueItem(
             enrolment_id=ids[c.entry.course.id],

@@ -27,9 +27,23 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Subquery, case, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    String,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
-from lms.core.types import ROME, rome_date
+from lms.core.types import ROME, UTCDateTime, rome_date
 from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
 from lms.extensions import db
 from lms.external.models import ExternalTraining, TrainingStatus
@@ -146,40 +160,10 @@ def hours_per_year(user_id: int, target: Decimal) -> list[YearHours]:
     account's staff record, if any.
     """
     parts: dict[int, dict[str, int]] = {}
-
-    def add(year: int, part: str, value: int) -> None:
+    for part, moment, day, value in db.session.execute(_person_hours(user_id)):
+        year = rome_date(moment).year if moment is not None else day.year
         parts.setdefault(year, {"platform": 0, "live": 0, "external": 0, "pending": 0})
         parts[year][part] += int(value)
-
-    net, live_per_course = _platform_per_completion()
-    for completed_at, value in db.session.execute(
-        select(CourseCompletion.completed_at, net)
-        .join(Course, Course.id == CourseCompletion.course_id)
-        .outerjoin(live_per_course, live_per_course.c.course_id == Course.id)
-        .where(CourseCompletion.user_id == user_id)
-    ):
-        add(rome_date(completed_at).year, "platform", value)
-    staff_id = db.session.scalar(select(StaffMember.id).where(StaffMember.user_id == user_id))
-    if staff_id is not None:
-        first = _first_attended()
-        for first_start, value in db.session.execute(
-            select(first.c.first_start, _hundredths(func.coalesce(Module.live_hours, 0)))
-            .join(Module, Module.id == first.c.module_id)
-            .where(first.c.staff_id == staff_id)
-        ):
-            add(rome_date(first_start).year, "live", value)
-        for completed_on, status, value in db.session.execute(
-            select(
-                ExternalTraining.completed_on,
-                ExternalTraining.status,
-                _hundredths(ExternalTraining.hours),
-            ).where(
-                ExternalTraining.staff_id == staff_id,
-                ExternalTraining.status.in_([TrainingStatus.APPROVED, TrainingStatus.PENDING]),
-            )
-        ):
-            part = "external" if status is TrainingStatus.APPROVED else "pending"
-            add(completed_on.year, part, value)
     return [
         YearHours(
             year,
@@ -191,6 +175,53 @@ def hours_per_year(user_id: int, target: Decimal) -> list[YearHours]:
         )
         for year, p in sorted(parts.items(), reverse=True)
     ]
+
+
+def _person_hours(user_id: int) -> CompoundSelect[Any]:
+    """Every part of one person's hours, one row each: (part, moment, day, hundredths).
+
+    One statement (the home page reads it on every view), the three parts as one
+    UNION ALL: the account's completions (their moment), the live modules attended
+    enough by the account's staff record (the first such edition's start), and its
+    external training approved or pending (the day it ended). *moment* or *day* says
+    the year, in Python (the Italian year of a moment: :func:`rome_date`).
+    """
+    staff_id = select(StaffMember.id).where(StaffMember.user_id == user_id).scalar_subquery()
+    no_moment = cast(null(), UTCDateTime())
+    no_day = cast(null(), Date())
+    net, live_per_course = _platform_per_completion()
+    platform = (
+        select(
+            literal("platform", String).label("part"),
+            CourseCompletion.completed_at.label("moment"),
+            no_day.label("day"),
+            net.label("value"),
+        )
+        .join(Course, Course.id == CourseCompletion.course_id)
+        .outerjoin(live_per_course, live_per_course.c.course_id == Course.id)
+        .where(CourseCompletion.user_id == user_id)
+    )
+    first = _first_attended()
+    live = (
+        select(
+            literal("live", String),
+            first.c.first_start,
+            no_day,
+            _hundredths(func.coalesce(Module.live_hours, 0)),
+        )
+        .join(Module, Module.id == first.c.module_id)
+        .where(first.c.staff_id == staff_id)
+    )
+    external = select(
+        case((ExternalTraining.status == TrainingStatus.APPROVED, "external"), else_="pending"),
+        no_moment,
+        ExternalTraining.completed_on,
+        _hundredths(ExternalTraining.hours),
+    ).where(
+        ExternalTraining.staff_id == staff_id,
+        ExternalTraining.status.in_([TrainingStatus.APPROVED, TrainingStatus.PENDING]),
+    )
+    return union_all(platform, live, external)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask_login import current_user, login_required
 
+from lms.auth.models import User
+from lms.auth.sessions import staff_id_of
 from lms.core.types import today_in_italy
-from lms.courses.queries import catalogue
-from lms.enrolments.queries import enrolled_courses
+from lms.courses.queries import CatalogueEntry
+from lms.enrolments.queries import home_courses
 from lms.live.queries import upcoming_bookings
 from lms.notifications.due import due_items, notices
 from lms.reports.hours import YearHours, hours_per_year
@@ -20,16 +22,27 @@ bp = Blueprint("site", __name__)
 @bp.get("/")
 @login_required
 def home() -> str:
-    """The signed-in person's home page: the courses they follow, their sections."""
+    """The signed-in person's home page: the courses they follow, their sections.
+
+    At most four statements, the signed-in person's load included (issue #19;
+    tests/test_page_statements.py): the courses with the person's progress and
+    enrolments, their hours, their seats in live sessions. What the template
+    asks of the person beyond them is answered from these (see
+    :func:`_answer_the_templates_questions`).
+    """
+    user: User = current_user._get_current_object()  # noqa: SLF001 - the real object, typed
     today = today_in_italy()
-    entries = catalogue(current_user)  # once, for both lists
-    enrolled = enrolled_courses(current_user, today, entries)
+    staff_id = staff_id_of(user)  # read with the session: no statement
+    entries, enrolled = home_courses(user, today)  # one statement for both lists
+    _answer_the_templates_questions(staff_id, entries)
     enrolled_ids = {c.entry.course.id for c in enrolled}
     started = [
         e for e in entries if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
     ]
     target = Decimal(current_app.config["ANNUAL_HOURS_TARGET"])
-    years = hours_per_year(current_user.id, target)
+    # Hours and live seats are those of a person on the staff register: the page shows
+    # no hours to anyone else, and only a staff record books seats.
+    years = hours_per_year(user.id, target) if staff_id is not None else []
     this_year = next(
         (y for y in years if y.year == today.year), YearHours(today.year, Decimal(0), target)
     )
@@ -40,6 +53,23 @@ def home() -> str:
         this_year=this_year,
         # Past years with hours earned (not those with only a declaration pending).
         past_years=[y for y in years if y.year < today.year and y.hours][:4],
-        notices=notices(due_items(current_user, today, entries)),
-        sessions=upcoming_bookings(current_user),
+        notices=notices(due_items(user, today, entries, enrolled)),
+        sessions=upcoming_bookings(user) if staff_id is not None else [],
+    )
+
+
+def _answer_the_templates_questions(staff_id: int | None, entries: list[CatalogueEntry]) -> None:
+    """Seed what the template's helpers read once a request, from what the page read.
+
+    ``on_staff()`` (lms.enrolments.blueprint) and ``certificate_available(course)``
+    (lms.certificates.views) keep their answer in ``g`` under these names; each
+    would otherwise run a query. A certificate is due for a completed course when
+    the person is on the staff register (lms.certificates.operations.certificate_due):
+    the courses the page lists are all in *entries*, with their completion.
+    """
+    g.on_staff = staff_id is not None
+    g.certificate_courses = (
+        frozenset(e.course.id for e in entries if e.completed_at is not None)
+        if staff_id is not None
+        else frozenset()
     )
