@@ -350,9 +350,9 @@ def apply_pending(session: Session | None = None) -> None:
     to do).
     """
     session = session if session is not None else db.session()
+    session.flush()  # the flush notes what it writes (a no-op when nothing changed)
     if session.info.get(_KEY) is None and CHANGED_COURSES not in session.info:
         return
-    session.flush()
     note = session.info.pop(_KEY, None) or Pending()
     note.courses |= session.info.pop(CHANGED_COURSES, set())
     if not note:
@@ -446,18 +446,15 @@ def _note_object(note: Pending, obj: object, *, dirty: bool) -> None:
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    # Every key a fact depends on is known before the flush (a new staff record
+    # has no id yet, but it is found again by its account at the refresh).
     note = pending(session)
+    for obj in session.new:
+        _note_object(note, obj, dirty=False)
     for obj in session.deleted:
         _note_object(note, obj, dirty=False)
     for obj in session.dirty:
         _note_object(note, obj, dirty=True)
-
-
-def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    # New rows have their ids only now (a new staff member's).
-    note = pending(session)
-    for obj in session.new:
-        _note_object(note, obj, dirty=False)
 
 
 # The statements a transaction runs ---------------------------------------------------
@@ -497,7 +494,13 @@ def _key_columns(model: type) -> list[str]:
 
 def _note_rows(note: Pending, model: type, rows: Iterable[Any]) -> None:
     for row in rows:
-        if row[0] is None or (len(row) > 1 and row[1] is None and model is not StaffMember):
+        if model is StaffMember:
+            if row[0] is not None:
+                note.staff.add(row[0])
+            if row[1] is not None:
+                note.users.add(row[1])
+            continue
+        if row[0] is None or (len(row) > 1 and row[1] is None):
             continue
         if model is Enrolment:
             note.staff_courses.add((row[0], row[1]))
@@ -507,10 +510,6 @@ def _note_rows(note: Pending, model: type, rows: Iterable[Any]) -> None:
             note.user_modules.add((row[0], row[1]))
         elif model is Module:
             note.courses.add(row[0])
-        elif model is StaffMember:
-            note.staff.add(row[0])
-            if row[1] is not None:
-                note.users.add(row[1])
         else:
             note.users.add(row[0])
 
@@ -609,7 +608,6 @@ def init_app(app: Flask) -> None:  # noqa: ARG001 - the app factory's hook
     if _registered:
         return
     event.listen(Session, "before_flush", _before_flush)
-    event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _do_orm_execute)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_transaction_end", _after_transaction_end)
