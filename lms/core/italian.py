@@ -15,11 +15,12 @@ e-mails, Python's ``gettext`` and :class:`~lms.core.messages.Message`) go throug
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
-from flask import Flask
-from flask_babel import Domain, get_locale
+from babel import Locale
+from babel.support import NullTranslations
+from flask import Flask, g, has_app_context
+from flask_babel import Domain, get_domain, get_locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -89,9 +90,56 @@ def elide(text: str) -> str:
 _Text = TypeVar("_Text", bound=str)
 
 
-def _in_italian() -> bool:
+class Bound(NamedTuple):
+    """The request's language, looked up once: its locale, domain and translations."""
+
+    locale: Locale | None
+    domain: Domain | None
+    translations: NullTranslations
+    #: Whether the elision applies (Italian, or no locale at all: the messages as written).
+    italian: bool
+
+
+#: Outside an application context: the messages as written (Flask-Babel's NullTranslations).
+_OUTSIDE: Final = Bound(None, None, NullTranslations(), italian=True)
+
+
+def bound() -> Bound:
+    """The current language's translations, found once a request (and again when it changes).
+
+    Flask-Babel finds them afresh for every message (about twelve look-ups through
+    Flask's ``g`` proxy each: its context, the domain, the locale twice); a page
+    translates a hundred messages. The answer is kept beside Flask-Babel's own
+    per-request state (``g._flask_babel``) and used while the locale and domain
+    found there are the same objects: ``force_locale`` (an e-mail in its reader's
+    language) and ``refresh`` replace or remove the locale, so the next message
+    looks again, and ends as Flask-Babel would.
+    """
+    if not has_app_context():
+        return _OUTSIDE
+    # _get_current_object: werkzeug's documented way from a proxy to its object, once.
+    state = getattr(g._get_current_object(), "_flask_babel", None)  # noqa: SLF001
+    if state is not None:
+        found: Bound | None = getattr(state, "lms_bound", None)
+        if (
+            found is not None
+            and found.locale is getattr(state, "babel_locale", None)
+            and found.domain is getattr(state, "babel_domain", None)
+        ):
+            return found
+    domain = get_domain()
+    # Domain's own lookup, not ours (ElidingDomain.get_translations comes back here).
+    translations = Domain.get_translations(domain)
     locale = get_locale()
-    return locale is None or locale.language == "it"
+    answer = Bound(locale, domain, translations, locale is None or locale.language == "it")
+    state = getattr(g._get_current_object(), "_flask_babel", None)  # noqa: SLF001
+    if state is not None and locale is not None:
+        state.lms_bound = answer
+    return answer
+
+
+def _in_italian() -> bool:
+    return bound().italian
 
 
 def elide_message(text: _Text) -> _Text:
@@ -111,6 +159,13 @@ def elide_message(text: _Text) -> _Text:
 class ElidingDomain(Domain):
     """Flask-Babel's message domain, its translations elided in Italian (Python's gettext)."""
 
+    def get_translations(self) -> NullTranslations:
+        """The current language's translations, found once a request (:func:`bound`)."""
+        found = bound()
+        if found.domain is self:
+            return found.translations
+        return super().get_translations()
+
     def gettext(self, *args: Any, **variables: Any) -> str:
         """Flask-Babel's ``gettext`` (a message), elided in Italian."""
         return elide_message(super().gettext(*args, **variables))
@@ -128,30 +183,88 @@ class ElidingDomain(Domain):
         return elide_message(super().npgettext(*args, **variables))
 
 
-def _eliding(translate: Callable[..., Any]) -> Callable[..., Any]:
-    """Jinja's gettext callable *translate*, its finished sentence elided."""
+def _finished(context: Context, found: Bound, text: str, variables: dict[str, Any]) -> Any:
+    """What Jinja's new-style gettext makes of a translation, then elided in Italian.
 
-    @pass_context
-    def translated(context: Context, *args: Any, **variables: Any) -> Any:
-        return elide_message(translate(context, *args, **variables))
+    As jinja2.ext does: Markup when the template autoescapes (the values are escaped
+    as they go in), and always formatted, even without values (a doubled percent sign
+    is one).
+    """
+    # Safe: a translation is trusted text, as jinja2.ext trusts it.
+    message: Any = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    message = message % variables
+    if not found.italian or not isinstance(message, str):
+        return message
+    elided = elide(message)
+    if elided == message:
+        return message
+    # Safe: only an apostrophe was added to the text of what was Markup already.
+    return Markup(elided) if isinstance(message, Markup) else elided  # noqa: S704
 
-    return translated
+
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> Any:
+    found = bound()
+    return _finished(context, found, found.translations.ugettext(string), variables)
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, /, **variables: Any
+) -> Any:
+    variables.setdefault("num", num)
+    found = bound()
+    return _finished(context, found, found.translations.ungettext(singular, plural, num), variables)
+
+
+@pass_context
+def _template_pgettext(
+    context: Context, message_context: str, string: str, /, **variables: Any
+) -> Any:
+    variables.setdefault("context", message_context)
+    found = bound()
+    text = found.translations.upgettext(message_context, string)
+    return _finished(context, found, text, variables)
+
+
+@pass_context
+def _template_npgettext(
+    context: Context,
+    message_context: str,
+    singular: str,
+    plural: str,
+    num: int,
+    /,
+    **variables: Any,
+) -> Any:
+    variables.setdefault("context", message_context)
+    variables.setdefault("num", num)
+    found = bound()
+    text = found.translations.unpgettext(message_context, singular, plural, num)
+    return _finished(context, found, text, variables)
+
+
+#: Jinja's gettext callables: Flask-Babel's (jinja2.ext's new style over its
+#: translations) with the language bound once a request and the sentence elided.
+_TEMPLATE_CALLABLES: Final = {
+    "gettext": _template_gettext,
+    "ngettext": _template_ngettext,
+    "pgettext": _template_pgettext,
+    "npgettext": _template_npgettext,
+}
 
 
 def install(app: Flask) -> None:
     """Elide every translated message of *app* in Italian: templates and Python alike.
 
     Runs after Flask-Babel's ``init_app``, which installed Jinja's gettext callables
-    (each formats the sentence with its values, so the elision wraps them) and
-    whose domain Python's ``gettext`` reads.
+    (new style: each formats the sentence with its values): they are replaced by
+    the same ones over :func:`bound`'s translations, whose sentence is elided.
+    Python's ``gettext`` reads the domain, made an :class:`ElidingDomain`.
     """
-    globals_ = app.jinja_env.globals
-    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
-        translate = globals_.get(name)
-        if callable(translate) and not getattr(translate, "lms_elides", False):
-            wrapped = _eliding(translate)
-            wrapped.lms_elides = True  # type: ignore[attr-defined]
-            globals_[name] = wrapped
+    for name, translate in _TEMPLATE_CALLABLES.items():
+        if callable(app.jinja_env.globals.get(name)):
+            app.jinja_env.globals[name] = translate
     babel = app.extensions["babel"].instance
     if not isinstance(babel.__dict__.get("domain_instance"), ElidingDomain):
         # Flask-Babel's Babel.domain_instance is a cached property: set once, per object.
