@@ -94,8 +94,9 @@ class epoch_microseconds(FunctionElement[int]):  # noqa: N801 - used like a SQL 
     """A :class:`~lms.core.types.UTCDateTime` column as microseconds since the epoch, exactly.
 
     SQLite keeps such a moment as UTC text, ``YYYY-MM-DD HH:MM:SS.ffffff``: whole
-    seconds from ``strftime('%s')``, the microseconds from the text (``julianday``
-    keeps only milliseconds). PostgreSQL's ``EXTRACT(EPOCH …)`` is an exact numeric.
+    seconds from ``strftime('%s')`` of its first 19 characters, the microseconds from
+    the rest (SQLite's date functions keep only milliseconds). PostgreSQL's
+    ``EXTRACT(EPOCH …)`` is an exact numeric.
     """
 
     type = BigInteger()
@@ -108,9 +109,11 @@ def _epoch_microseconds_sqlite(
     element: epoch_microseconds, compiler: SQLCompiler, **kw: Any
 ) -> str:
     moment = compiler.process(element.clauses, **kw)
-    # Padded with zeros: a value written without its fraction (or a shorter one) reads right.
+    # The whole seconds from the text without its fraction: SQLite's date functions round
+    # to milliseconds (…:59.9999995 would read as the next second). The fraction padded
+    # with zeros: a value written without one (or with fewer digits) reads right.
     return (
-        f"(CAST(strftime('%s', {moment}) AS INTEGER) * 1000000"
+        f"(CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER) * 1000000"
         f" + CAST(substr({moment} || '000000', 21, 6) AS INTEGER))"
     )
 
