@@ -101,8 +101,12 @@ def _platform_per_completion() -> tuple[ColumnElement[int], Subquery]:
     return case((net > 0, net), else_=0), live
 
 
-def _first_attended() -> Subquery:
-    """(staff, live module, start of the first edition whose attendance counts)."""
+def _first_attended(*where: ColumnElement[bool]) -> Subquery:
+    """(staff, live module, start of the first edition whose attendance counts).
+
+    *where* narrows the attendance read (one person's), inside the grouping: the
+    database then reads that person's rows, not every attendance to keep one group.
+    """
     return (
         select(
             LiveAttendance.staff_id,
@@ -112,7 +116,7 @@ def _first_attended() -> Subquery:
         .select_from(LiveAttendance)
         .join(LiveEdition, LiveEdition.id == LiveAttendance.edition_id)
         .join(Module, Module.id == LiveEdition.module_id)
-        .where(attended_enough_clause())
+        .where(attended_enough_clause(), *where)
         .group_by(LiveAttendance.staff_id, LiveEdition.module_id)
         .subquery("first_attended")
     )
@@ -201,17 +205,13 @@ def _person_hours(user_id: int) -> CompoundSelect[Any]:
         .outerjoin(live_per_course, live_per_course.c.course_id == Course.id)
         .where(CourseCompletion.user_id == user_id)
     )
-    first = _first_attended()
-    live = (
-        select(
-            literal("live", String),
-            first.c.first_start,
-            no_day,
-            _hundredths(func.coalesce(Module.live_hours, 0)),
-        )
-        .join(Module, Module.id == first.c.module_id)
-        .where(first.c.staff_id == staff_id)
-    )
+    first = _first_attended(LiveAttendance.staff_id == staff_id)
+    live = select(
+        literal("live", String),
+        first.c.first_start,
+        no_day,
+        _hundredths(func.coalesce(Module.live_hours, 0)),
+    ).join(Module, Module.id == first.c.module_id)
     external = select(
         case((ExternalTraining.status == TrainingStatus.APPROVED, "external"), else_="pending"),
         no_moment,
