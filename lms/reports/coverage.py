@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from lms.assessments.models import QuizAttempt
@@ -275,37 +275,66 @@ def _score_counts(filters: ReportFilters, by: By) -> Select:
 def _fact_counts(filters: ReportFilters, by: By) -> Select:
     """The enrolment and score counts of :func:`_enrolment_counts` and :func:`_score_counts`.
 
-    Read from the facts table in one pass (per person first, as there), for an
+    Read from the facts table in one pass, per person first as there, for an
     as-of day of today or later (:attr:`ReportFilters.uses_facts` says why the
     figures are the same). A row for scores only (no enrolment) adds to the
     scores and not to the enrolments.
+
+    The same numbers in the shape each database runs fastest (measured on
+    bench/generate.py's million facts): SQLite sums the facts per person straight
+    from the table, which it keeps in person order (no sort), and joins the
+    100,000 sums to the staff; a join of every fact to the staff and the courses
+    first made it drive the join from the courses and sort a temporary B-tree
+    (5 s). PostgreSQL joins every fact in parallel hash joins, faster for it than
+    the per-person sums joined after (0.6-0.9 s against 0.8-1.3 s).
     """
     facts = CourseFacts
     enrolled = facts.enrolled_at.is_not(None)
     done = and_(enrolled, facts.completed_at.is_not(None))
     overdue = and_(enrolled, facts.completed_at.is_(None), facts.due_on < filters.as_of)
-    per_person = (
-        select(
-            # As in _enrolment_counts: an aggregate keeps the grouping in key order.
-            func.min(_key(by)).label("key"),
-            func.count(facts.enrolled_at).label("enrolments"),
-            func.sum(case((done, 1), else_=0)).label("completed"),
-            func.sum(case((overdue, 1), else_=0)).label("overdue"),
-            func.sum(case((done, cast(func.round(Course.hours * 100), Integer)), else_=0)).label(
-                "hours"
-            ),
-            func.sum(facts.score_hundredths).label("score"),
-            func.sum(facts.quizzes).label("pairs"),
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        # One lookup by primary key per fact, not a join the planner reorders.
+        course_hours: ColumnElement[int] = (
+            select(cast(func.round(Course.hours * 100), Integer))
+            .where(Course.id == facts.course_id)
+            .scalar_subquery()
         )
-        .select_from(facts)
-        .join(StaffMember, StaffMember.id == facts.staff_id)
-        .join(Authority, Authority.id == StaffMember.authority_id)
-        .join(Course, Course.id == facts.course_id)
-        .where(filters.authority_clause(), filters.staff_clause())
-        .group_by(facts.staff_id)
+    else:
+        course_hours = cast(func.round(Course.hours * 100), Integer)
+    sums = (
+        func.count(facts.enrolled_at).label("enrolments"),
+        func.sum(case((done, 1), else_=0)).label("completed"),
+        func.sum(case((overdue, 1), else_=0)).label("overdue"),
+        func.sum(case((done, course_hours), else_=0)).label("hours"),
+        func.sum(facts.score_hundredths).label("score"),
+        func.sum(facts.quizzes).label("pairs"),
     )
-    if filters.course is not None:
-        per_person = per_person.where(facts.course_id == filters.course.id)
+    if sqlite:
+        per_staff = select(facts.staff_id, *sums).group_by(facts.staff_id)
+        if filters.course is not None:
+            per_staff = per_staff.where(facts.course_id == filters.course.id)
+        sub = per_staff.subquery("per_staff")
+        per_person = (
+            select(_key(by).label("key"), *(sub.c[c.name] for c in sums))
+            .select_from(sub)
+            .join(StaffMember, StaffMember.id == sub.c.staff_id)
+            .join(Authority, Authority.id == StaffMember.authority_id)
+            .where(filters.authority_clause(), filters.staff_clause())
+        )
+    else:
+        per_person = (
+            # As in _enrolment_counts: an aggregate keeps the grouping by person.
+            select(func.min(_key(by)).label("key"), *sums)
+            .select_from(facts)
+            .join(StaffMember, StaffMember.id == facts.staff_id)
+            .join(Authority, Authority.id == StaffMember.authority_id)
+            .join(Course, Course.id == facts.course_id)
+            .where(filters.authority_clause(), filters.staff_clause())
+            .group_by(facts.staff_id)
+        )
+        if filters.course is not None:
+            per_person = per_person.where(facts.course_id == filters.course.id)
     people = per_person.subquery("per_person")
     some = people.c.enrolments > 0
     return select(
