@@ -169,19 +169,36 @@ def _register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
     app.after_request(security_headers)
 
-    from flask_babel import get_locale  # noqa: PLC0415
+    _init_templates(app)
 
+
+def _init_templates(app: Flask) -> None:
+    """The pages' context and the layout kept per role and language (lms/site/layout.py)."""
+    from lms.core import page_parts  # noqa: PLC0415
+    from lms.core.italian import bound  # noqa: PLC0415
     from lms.core.views import ROLE_LABELS  # noqa: PLC0415
+    from lms.site import layout  # noqa: PLC0415
     from lms.site.navigation import navigation  # noqa: PLC0415
 
-    app.context_processor(
-        lambda: {
-            "navigation": navigation,
-            "request": request,
-            "role_labels": ROLE_LABELS,
-            "current_locale": get_locale().language if get_locale() else "",
-        }
+    layout.init_app(app)
+    # Drawn in Python: pages draw dozens (macros.html's icon, courses/_progress.html's bar).
+    app.jinja_env.globals.update(
+        svg_icon=page_parts.svg_icon, draw_progress_bar=page_parts.progress_bar
     )
+
+    def page_context() -> dict[str, Any]:
+        # The request itself, not its proxy: a page reads it dozens of times (Flask
+        # types the proxy as the request, hence the ignore).
+        page_request = request._get_current_object() if has_request_context() else request  # type: ignore[attr-defined]  # noqa: SLF001
+        locale = bound().locale
+        return {
+            "navigation": navigation,
+            "request": page_request,
+            "role_labels": ROLE_LABELS,
+            "current_locale": locale.language if locale else "",
+        }
+
+    app.context_processor(page_context)
 
 
 def _register_cli(app: Flask) -> None:

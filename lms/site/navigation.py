@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -87,25 +88,47 @@ def nav_entry_active(entry: str, endpoint: str | None) -> bool:
     return section is not None and section == menu_section(endpoint)
 
 
+def _entries(user: Any) -> tuple[tuple[str, str, object], ...]:
+    """(endpoint, URL, label) of the entries *user* sees, found once for each role.
+
+    The menu is a fixed table over the capabilities, which roles grant
+    (lms/auth/permissions.py: a fixed table too), and over the pages the app has:
+    so the entries are found once for each role, their URLs once for each prefix
+    the app is served under. Labels stay lazy: each page translates them.
+    """
+    kept: dict[tuple[object, str], tuple[tuple[str, str, object], ...]]
+    kept = current_app.extensions.setdefault("lms_menu", {})
+    key = (user.role, request.script_root)
+    found = kept.get(key)
+    if found is None:
+        found = tuple(
+            (item.endpoint, url_for(item.endpoint), item.label)
+            for item in MENU
+            if item.endpoint in current_app.view_functions
+            and (item.capability is None or any(can(user, c) for c in _needed(item.capability)))
+        )
+        kept[key] = found
+    return found
+
+
+def _needed(capability: Capability | tuple[Capability, ...]) -> tuple[Capability, ...]:
+    return (capability,) if isinstance(capability, Capability) else capability
+
+
 def navigation() -> list[dict[str, object]]:
     """Menu entries for the signed-in person, with the current section's marked."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # noqa: SLF001 - once, not through the proxy
+    if not user.is_authenticated:
         return []
-    items = []
-    for item in MENU:
-        if item.endpoint not in current_app.view_functions:
-            continue
-        needed = (item.capability,) if isinstance(item.capability, Capability) else item.capability
-        if needed is not None and not any(can(current_user, c) for c in needed):
-            continue
-        items.append(
-            {
-                "endpoint": item.endpoint,
-                "url": url_for(item.endpoint),
-                "label": item.label,
-                "active": nav_entry_active(item.endpoint, request.endpoint),
-                # aria-current: "page" on the entry's own page, "true" on its sub-pages.
-                "current": "page" if request.endpoint == item.endpoint else "true",
-            }
-        )
-    return items
+    endpoint = request.endpoint
+    return [
+        {
+            "endpoint": entry,
+            "url": url,
+            "label": label,
+            "active": nav_entry_active(entry, endpoint),
+            # aria-current: "page" on the entry's own page, "true" on its sub-pages.
+            "current": "page" if endpoint == entry else "true",
+        }
+        for entry, url, label in _entries(user)
+    ]
