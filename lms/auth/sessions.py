@@ -21,10 +21,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
 from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import and_, select, update
+from sqlalchemy import Date, Integer, Select, String, and_, bindparam, select, update
 
 from lms.auth.models import SESSION_KEY_ATTRIBUTE as _G_KEY
 from lms.auth.models import SignInMethod, User, UserSession
@@ -133,21 +135,16 @@ def load_session(session_cookie_id: str, today: date) -> tuple[User, date | None
         return None
     now = utcnow()
     row = db.session.execute(
-        select(User, UserSession, StaffMember.id, StaffMember.left_on, StaffMember.has_left(today))
-        .join(
-            UserSession,
-            and_(
-                UserSession.user_id == User.id,
-                UserSession.key_hash == token_hash(key),
-                UserSession.user_version == User.session_version,
-                UserSession.ended_at.is_(None),
-                # Idle for longer than any cookie lives: a copy of a "remember me" cookie
-                # (which carries no date of its own) must not bring it back.
-                UserSession.last_seen_at > now - _longest_life(),
-            ),
-        )
-        .outerjoin(StaffMember, StaffMember.user_id == User.id)
-        .where(User.id == user_id, User.session_version == version)
+        _session_statement(),
+        {
+            "session_user": user_id,
+            "session_version": version,
+            "session_key_hash": token_hash(key),
+            # Idle for longer than any cookie lives: a copy of a "remember me" cookie
+            # (which carries no date of its own) must not bring it back.
+            "session_seen_after": now - _longest_life(),
+            "session_today": today,
+        },
     ).first()
     if row is None:
         return None
@@ -172,6 +169,33 @@ def staff_id_of(user: User) -> int | None:
     if known is not None and known[0] == user.id:
         return known[1]
     return db.session.scalar(select(StaffMember.id).where(StaffMember.user_id == user.id))
+
+
+@cache
+def _session_statement() -> Select[User, UserSession, int, date | None, bool]:
+    """:func:`load_session`'s statement, built once (every signed-in request runs it)."""
+    # The hybrid's SQL side compares with whatever it is given: here a bound parameter
+    # (its Python side, which mypy reads, takes a date).
+    today: Any = bindparam("session_today", type_=Date)
+    return (
+        select(User, UserSession, StaffMember.id, StaffMember.left_on, StaffMember.has_left(today))
+        .join(
+            UserSession,
+            and_(
+                UserSession.user_id == User.id,
+                UserSession.key_hash == bindparam("session_key_hash", type_=String),
+                UserSession.user_version == User.session_version,
+                UserSession.ended_at.is_(None),
+                UserSession.last_seen_at
+                > bindparam("session_seen_after", type_=UserSession.last_seen_at.type),
+            ),
+        )
+        .outerjoin(StaffMember, StaffMember.user_id == User.id)
+        .where(
+            User.id == bindparam("session_user", type_=Integer),
+            User.session_version == bindparam("session_version", type_=Integer),
+        )
+    )
 
 
 def current_session() -> UserSession | None:

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, exists, func, insert, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -136,23 +150,44 @@ def _count_visit(user: User, module: Module, now: datetime) -> ModuleProgress | 
     lost). ``last_seen_at`` only moves forward: a request that started earlier but
     writes later (or a clock set back) does not make the next view count again.
     """
+    values = {
+        "visit_user": user.id,
+        "visit_module": module.id,
+        "visit_now": now,
+        "visit_counted_from": now - MAX_COUNTED_GAP,
+        "visit_now_us": (now - _EPOCH) // _MICROSECOND,
+    }
+    return db.session.scalars(
+        _visit_update(),
+        values,
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).one_or_none()
+
+
+@cache
+def _visit_update() -> Update:
+    """:func:`_count_visit`'s UPDATE, built once: its values are bound parameters.
+
+    Building it took longer than running it. The parameters are not named after
+    columns: a listener reading an UPDATE's parameters as the columns it writes
+    (lms.enrolments.facts) must not take the visit for a change of the row's keys.
+    """
     last = ModuleProgress.last_seen_at
-    counted = and_(last < now, last >= now - MAX_COUNTED_GAP)
-    now_us = literal((now - _EPOCH) // _MICROSECOND, BigInteger)
-    seconds = (now_us - epoch_microseconds(last)) // 1_000_000
-    statement = (
+    now = bindparam("visit_now", type_=last.type)
+    counted = and_(last < now, last >= bindparam("visit_counted_from", type_=last.type))
+    seconds = (bindparam("visit_now_us", type_=BigInteger) - epoch_microseconds(last)) // 1_000_000
+    return (
         sql_update(ModuleProgress)
-        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id)
+        .where(
+            ModuleProgress.user_id == bindparam("visit_user", type_=Integer),
+            ModuleProgress.module_id == bindparam("visit_module", type_=Integer),
+        )
         .values(
             seconds_spent=ModuleProgress.seconds_spent + case((counted, seconds), else_=0),
-            last_seen_at=case((last < now, literal(now, last.type)), else_=last),
+            last_seen_at=case((last < now, now), else_=last),
         )
         .returning(ModuleProgress)
     )
-    return db.session.scalars(
-        statement,
-        execution_options={"synchronize_session": False, "populate_existing": True},
-    ).one_or_none()
 
 
 def complete_module(user: User, module: Module, now: datetime | None = None) -> bool:

@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    func,
+    select,
+)
 
 from lms.auth.models import Role, User
 from lms.auth.permissions import Capability, can
@@ -28,8 +40,12 @@ _LEARNERS = select(User.id).where(User.role.in_([Role.LEARNER, Role.HR]))
 
 def visible_courses_clause(user: User) -> ColumnElement[bool]:
     """Courses *user* may see: published ones, and drafts for trainers and admins."""
+    return _visible(drafts=can(user, Capability.VIEW_DRAFTS))
+
+
+def _visible(*, drafts: bool) -> ColumnElement[bool]:
     clause = Course.retired_at.is_(None)
-    if can(user, Capability.VIEW_DRAFTS):
+    if drafts:
         return clause
     return and_(clause, Course.status == CourseStatus.PUBLISHED)
 
@@ -58,19 +74,32 @@ class CatalogueEntry:
 
 def catalogue(user: User) -> list[CatalogueEntry]:
     """Visible courses with module counts and the reader's progress, in one statement."""
-    return [entry for entry, _extra in catalogue_with(user)]
+    statement = _catalogue(drafts=can(user, Capability.VIEW_DRAFTS))
+    return [entry for entry, _extra in catalogue_rows(statement, user)]
 
 
-def catalogue_with(
-    user: User, *columns: ColumnElement[Any]
-) -> list[tuple[CatalogueEntry, tuple[Any, ...]]]:
-    """:func:`catalogue`, and per course the values of *columns*: still one statement.
+@cache
+def _catalogue(*, drafts: bool) -> Select[Any]:
+    return catalogue_statement(drafts=drafts)
 
-    *columns* are read beside each course (scalar subqueries correlated to
-    :class:`Course`, from a higher layer: the home page adds the person's
-    enrolment in it). The counts are those of :func:`progress_on`: the current
-    required modules, and those of them the reader completed.
+
+#: The reader in :func:`catalogue_statement` (columns added to it may use it too).
+CATALOGUE_USER = "catalogue_user"
+
+
+def catalogue_statement(*columns: ColumnElement[Any], drafts: bool) -> Select[Any]:
+    """The catalogue's statement: :func:`catalogue`, and per course the values of *columns*.
+
+    Build it once and keep it (its reader is the bound parameter
+    :data:`CATALOGUE_USER`; *drafts*: whether the reader sees drafts,
+    :func:`visible_courses_clause`): building took longer than running it. Read
+    it with :func:`catalogue_rows`. *columns* are read beside each course (scalar
+    subqueries correlated to :class:`Course`, from a higher layer: the home page
+    adds the person's enrolment in it). The counts are those of
+    :func:`progress_on`: the current required modules, and those of them the
+    reader completed.
     """
+    user_id = bindparam(CATALOGUE_USER, type_=Integer)
     required = and_(
         Module.course_id == Course.id, Module.retired_at.is_(None), Module.required.is_(True)
     )
@@ -80,21 +109,28 @@ def catalogue_with(
         .join(Module, Module.id == ModuleProgress.module_id)
         .where(
             required,
-            ModuleProgress.user_id == user.id,
+            ModuleProgress.user_id == user_id,
             ModuleProgress.completed_at.is_not(None),
         )
         .correlate(Course)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return (
         select(Course, modules, done, CourseCompletion.completed_at, *columns)
         .outerjoin(  # at most one: unique (user, course)
             CourseCompletion,
-            and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id),
+            and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user_id),
         )
-        .where(visible_courses_clause(user))
+        .where(_visible(drafts=drafts))
         .order_by(Course.title)
-    ).all()
+    )
+
+
+def catalogue_rows(
+    statement: Select[Any], user: User
+) -> list[tuple[CatalogueEntry, tuple[Any, ...]]]:
+    """Run a :func:`catalogue_statement` for *user*: each entry with its extra columns."""
+    rows = db.session.execute(statement, {CATALOGUE_USER: user.id}).all()
     return [
         (CatalogueEntry(row[0], row[1] or 0, row[2] or 0, row[3]), tuple(row[4:])) for row in rows
     ]
@@ -178,21 +214,31 @@ def visible_course_outline(user: User, slug: str) -> tuple[Course, list[ModuleSt
     :func:`course_outline` (a module page reads both on every view): the course
     joined to its current modules and the reader's progress on each.
     """
-    rows = db.session.execute(
-        select(Course, Module, ModuleProgress.started_at, ModuleProgress.completed_at)
-        .outerjoin(Module, and_(Module.course_id == Course.id, Module.retired_at.is_(None)))
-        .outerjoin(
-            ModuleProgress,
-            and_(ModuleProgress.module_id == Module.id, ModuleProgress.user_id == user.id),
-        )
-        .where(Course.slug == slug, visible_courses_clause(user))
-        .order_by(Module.position)
-    ).all()
+    statement = _outline(drafts=can(user, Capability.VIEW_DRAFTS))
+    rows = db.session.execute(statement, {"outline_slug": slug, "outline_user": user.id}).all()
     if not rows:
         return None
     course = rows[0][0]
     modules = [(m, started, completed) for _c, m, started, completed in rows if m is not None]
     return course, _states(user, course, modules)
+
+
+@cache
+def _outline(*, drafts: bool) -> Select[Course, Module, datetime, datetime | None]:
+    """:func:`visible_course_outline`'s statement, built once (it took longer than a run)."""
+    return (
+        select(Course, Module, ModuleProgress.started_at, ModuleProgress.completed_at)
+        .outerjoin(Module, and_(Module.course_id == Course.id, Module.retired_at.is_(None)))
+        .outerjoin(
+            ModuleProgress,
+            and_(
+                ModuleProgress.module_id == Module.id,
+                ModuleProgress.user_id == bindparam("outline_user", type_=Integer),
+            ),
+        )
+        .where(Course.slug == bindparam("outline_slug", type_=String), _visible(drafts=drafts))
+        .order_by(Module.position)
+    )
 
 
 def _states(
@@ -290,13 +336,15 @@ def course_completions(course: Course) -> int:
 
 
 __all__ = [
+    "CATALOGUE_USER",
     "CatalogueEntry",
     "ModuleKind",
     "ModuleState",
     "ModuleStats",
     "OutlineProgress",
     "catalogue",
-    "catalogue_with",
+    "catalogue_rows",
+    "catalogue_statement",
     "course_activity",
     "course_completions",
     "course_outline",

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Row, Select, and_, exists, or_, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, or_, select
 
 from lms.auth.models import User
-from lms.auth.permissions import authority_scope_clause, region_scope_ids
+from lms.auth.permissions import Capability, authority_scope_clause, can, region_scope_ids
 from lms.courses.models import Course
-from lms.courses.queries import CatalogueEntry, catalogue, catalogue_with
+from lms.courses.queries import (
+    CATALOGUE_USER,
+    CatalogueEntry,
+    catalogue,
+    catalogue_rows,
+    catalogue_statement,
+)
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db
 from lms.register.models import Authority, Region, StaffMember
@@ -71,20 +79,29 @@ def home_courses(user: User, today: date) -> tuple[list[CatalogueEntry], list[En
     enrolment in it, if any (their staff record's: unique per account, and an
     enrolment is unique per person and course).
     """
-    mine = (
-        select(Enrolment.id, Enrolment.due_on)
-        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-        .where(StaffMember.user_id == user.id, Enrolment.course_id == Course.id)
-        .correlate(Course)
-    )
-    enrolment_id = mine.with_only_columns(Enrolment.id).scalar_subquery()
-    due_on = mine.with_only_columns(Enrolment.due_on).scalar_subquery()
-    rows = catalogue_with(user, enrolment_id, due_on)
+    rows = catalogue_rows(_home_catalogue(drafts=can(user, Capability.VIEW_DRAFTS)), user)
     entries = [entry for entry, _extra in rows]
     enrolments = {
         entry.course.id: (extra[0], extra[1]) for entry, extra in rows if extra[0] is not None
     }
     return entries, enrolled_courses(user, today, entries, enrolments)
+
+
+@cache
+def _home_catalogue(*, drafts: bool) -> Select[Any]:
+    """:func:`home_courses`'s statement, built once: the catalogue's with the enrolment."""
+    mine = (
+        select(Enrolment.id, Enrolment.due_on)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(
+            StaffMember.user_id == bindparam(CATALOGUE_USER, type_=Integer),
+            Enrolment.course_id == Course.id,
+        )
+        .correlate(Course)
+    )
+    enrolment_id = mine.with_only_columns(Enrolment.id).scalar_subquery()
+    due_on = mine.with_only_columns(Enrolment.due_on).scalar_subquery()
+    return catalogue_statement(enrolment_id, due_on, drafts=drafts)
 
 
 def due_date(user: User, course: Course) -> date | None:

@@ -10,8 +10,20 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause
@@ -223,22 +235,30 @@ def upcoming_bookings(user: User, now: datetime | None = None) -> list[Booking]:
     """*user*'s open sign-ups in editions not cancelled and not yet over, in date order."""
     now = now or utcnow()
     rows = db.session.execute(
+        _bookings_statement(), {"bookings_user": user.id, "bookings_since": now - LONGEST}
+    ).all()
+    bookings = [Booking(*row) for row in rows]
+    return [b for b in bookings if b.ends_at > now]
+
+
+@cache
+def _bookings_statement() -> Select[LiveSignup, LiveEdition, Module, Course]:
+    """:func:`upcoming_bookings`' statement, built once (the home page runs it every time)."""
+    return (
         select(LiveSignup, LiveEdition, Module, Course)
         .join(StaffMember, StaffMember.id == LiveSignup.staff_id)
         .join(LiveEdition, LiveEdition.id == LiveSignup.edition_id)
         .join(Module, Module.id == LiveEdition.module_id)
         .join(Course, Course.id == Module.course_id)
         .where(
-            StaffMember.user_id == user.id,
+            StaffMember.user_id == bindparam("bookings_user", type_=Integer),
             LiveSignup.status.in_(OPEN),
             LiveEdition.cancelled_at.is_(None),
-            LiveEdition.starts_at > now - LONGEST,
+            LiveEdition.starts_at > bindparam("bookings_since", type_=LiveEdition.starts_at.type),
             Course.retired_at.is_(None),
         )
         .order_by(LiveEdition.starts_at, LiveEdition.id)
-    ).all()
-    bookings = [Booking(*row) for row in rows]
-    return [b for b in bookings if b.ends_at > now]
+    )
 
 
 @dataclass(frozen=True)

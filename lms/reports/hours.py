@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Integer,
     String,
     Subquery,
+    bindparam,
     case,
     cast,
     func,
@@ -164,7 +166,7 @@ def hours_per_year(user_id: int, target: Decimal) -> list[YearHours]:
     account's staff record, if any.
     """
     parts: dict[int, dict[str, int]] = {}
-    for part, moment, day, value in db.session.execute(_person_hours(user_id)):
+    for part, moment, day, value in db.session.execute(_person_hours(), {"user_id": user_id}):
         year = rome_date(moment).year if moment is not None else day.year
         parts.setdefault(year, {"platform": 0, "live": 0, "external": 0, "pending": 0})
         parts[year][part] += int(value)
@@ -181,7 +183,8 @@ def hours_per_year(user_id: int, target: Decimal) -> list[YearHours]:
     ]
 
 
-def _person_hours(user_id: int) -> CompoundSelect[Any]:
+@cache
+def _person_hours() -> CompoundSelect[Any]:
     """Every part of one person's hours, one row each: (part, moment, day, hundredths).
 
     One statement (the home page reads it on every view), the three parts as one
@@ -189,7 +192,11 @@ def _person_hours(user_id: int) -> CompoundSelect[Any]:
     enough by the account's staff record (the first such edition's start), and its
     external training approved or pending (the day it ended). *moment* or *day* says
     the year, in Python (the Italian year of a moment: :func:`rome_date`).
+
+    Built once, the person a bound parameter (``user_id``): building this
+    statement took about half the time of reading it (issue #19's profile).
     """
+    user_id = bindparam("user_id", type_=Integer)
     staff_id = select(StaffMember.id).where(StaffMember.user_id == user_id).scalar_subquery()
     no_moment = cast(null(), UTCDateTime())
     no_day = cast(null(), Date())
