@@ -59,15 +59,21 @@ def course_or_404(slug: str) -> Course:
     return course
 
 
-def module_context(course_slug: str, module_slug: str) -> tuple[Course, list[ModuleState], int]:
-    """The course, its outline for the reader, and the index of the module in it (or 404).
+def course_and_outline(course_slug: str) -> tuple[Course, list[ModuleState]]:
+    """The course *course_slug* and its outline for the reader (404 if they may not see it).
 
-    One statement (:func:`visible_course_outline`): every module page runs it.
+    One statement (:func:`visible_course_outline`): a course's page and every module
+    page run it.
     """
     found = visible_course_outline(current_user, course_slug)
     if found is None:
         abort(404)
-    course, outline = found
+    return found
+
+
+def module_context(course_slug: str, module_slug: str) -> tuple[Course, list[ModuleState], int]:
+    """The course, its outline for the reader, and the index of the module in it (or 404)."""
+    course, outline = course_and_outline(course_slug)
     for index, state in enumerate(outline):
         if state.module.slug == module_slug:
             return course, outline, index

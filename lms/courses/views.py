@@ -25,9 +25,15 @@ from lms.core.types import today_in_italy
 from lms.courses import queries
 from lms.courses.content import ACTIVE_MEDIA_SUFFIXES
 from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
-from lms.courses.pages import course_or_404, due_date, module_context, module_page_renderer
+from lms.courses.pages import (
+    course_and_outline,
+    course_or_404,
+    due_date,
+    module_context,
+    module_page_renderer,
+)
 from lms.courses.progress import complete_module, has_completed, record_visit
-from lms.courses.queries import course_outline, outline_progress
+from lms.courses.queries import outline_progress
 from lms.extensions import db
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -48,8 +54,7 @@ def catalogue() -> str:
 @require(Capability.LEARN)
 def overview(course_slug: str) -> str:
     """A course's page: its modules, which are done and which are locked."""
-    course = course_or_404(course_slug)
-    outline = course_outline(current_user, course)
+    course, outline = course_and_outline(course_slug)  # one statement
     progress = outline_progress(outline)  # required modules only
     completion = _completion(course)
     # The reader's own due date (their enrolment's), until the course is completed.
