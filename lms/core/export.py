@@ -89,6 +89,26 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Itera
         yield buffer.getvalue().encode()
 
 
+def csv_header(header: Sequence[str]) -> bytes:
+    """The CSV file's start: the BOM and the header line (the first chunk of :func:`csv_chunks`)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(header)
+    return "\ufeff".encode() + buffer.getvalue().encode()
+
+
+def csv_line_chunks(header: Sequence[str], batches: Iterable[Sequence[str]]) -> Iterator[bytes]:
+    """The CSV file from lines already written (escaped and quoted), a batch at a time.
+
+    For a report whose database writes each line as :func:`csv_chunks` would
+    (the learner detail as of today): the BOM and header, then each batch of
+    lines joined with CRLF, encoded once.
+    """
+    yield csv_header(header)
+    for lines in batches:
+        if lines:
+            yield ("\r\n".join(lines) + "\r\n").encode()
+
+
 def csv_line(cells: Sequence[object]) -> str:
     """One CSV line (CRLF), cells escaped as in :func:`csv_chunks`."""
     buffer = io.StringIO()

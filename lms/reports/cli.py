@@ -18,7 +18,7 @@ from lms.core.messages import english
 from lms.reports.coverage import By, columns, coverage_rows
 from lms.reports.filters import ReportFilters, ReportInputError, parse_filters
 from lms.reports.learners import COLUMNS as LEARNER_COLUMNS
-from lms.reports.learners import learner_rows
+from lms.reports.learners import learner_csv_chunks, learner_rows
 
 report_group = click.Group("report", help="Coverage and learner reports (CSV or XLSX).")
 
@@ -67,14 +67,19 @@ def _write(
         count = write_xlsx(output, header, rows, title=title)
         click.echo(f"{count} rows written to {output}", err=True)
         return
+    _write_chunks(output, csv_chunks(header, rows))
+
+
+def _write_chunks(output: Path | None, chunks: Iterable[bytes]) -> None:
+    """A CSV file's chunks to *output*, or to standard output without it."""
     if output is None:
         stream = sys.stdout.buffer
-        for chunk in csv_chunks(header, rows):
+        for chunk in chunks:
             stream.write(chunk)
         stream.flush()
         return
     with output.open("wb") as file:
-        for chunk in csv_chunks(header, rows):
+        for chunk in chunks:
             file.write(chunk)
     click.echo(f"written to {output}", err=True)
 
@@ -97,5 +102,9 @@ def coverage_command(by: By, fmt: str, output: Path | None, **options: str | Non
 def learners_command(fmt: str, output: Path | None, **options: str | None) -> None:
     """Learner detail report: one row per enrolment."""
     filters = _parse(options)
+    if fmt == "csv":
+        # Written by the report itself: as of today the database writes the lines.
+        _write_chunks(output, learner_csv_chunks(filters))
+        return
     rows = (row.cells() for row in learner_rows(filters))
     _write(fmt, output, LEARNER_COLUMNS, rows, "learners")
