@@ -302,9 +302,11 @@ def sync_courses(sources: list[CourseSource], now: datetime | None = None) -> Sy
         if retired_here:
             db.session.flush()
             record_due_completions(course, now)
-        # The reports' facts of the course (modules retired, added, made optional;
-        # the completions just recorded) are refreshed before the commit.
-        db.session.info.setdefault(CHANGED_COURSES, set()).add(course.id)
+            # The completions just recorded (one INSERT … SELECT) change the
+            # reports' facts of the course: refreshed before the commit. (The
+            # modules retired, added or made optional are ORM changes the facts'
+            # listener sees itself; a sync that changes nothing refreshes nothing.)
+            db.session.info.setdefault(CHANGED_COURSES, set()).add(course.id)
     present = {s.slug for s in sources}
     for slug, course in courses.items():
         if slug not in present and course.retired_at is None:
