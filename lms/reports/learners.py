@@ -4,12 +4,13 @@ Two paths, for the same rows:
 
 - as of today (``ReportFilters.uses_facts``): ONE ordered query over the facts
   table (``course_facts``), the status, progress, score and hours worked out in
-  SQL, the same on SQLite and PostgreSQL. The CSV takes it as text made by the
-  database (:func:`learner_csv_chunks`): the cells come from the driver's cursor
-  already escaped and formatted, and ``csv.writer`` writes them a batch at a
-  time, with no Python object per row; on PostgreSQL the database writes the CSV
-  itself (``COPY … TO STDOUT``). Pages and the XLSX get typed rows from the same
-  query (:func:`learner_rows`).
+  SQL, the same on SQLite and PostgreSQL. For the CSV the database writes each
+  line too (:func:`learner_csv_chunks`: escaped, quoted as ``csv.writer``
+  quotes), so Python only joins a batch of lines and encodes it, with no
+  object per cell. (PostgreSQL's ``COPY … TO STDOUT WITH (FORMAT csv)`` was
+  tried: the same bytes once empty texts are NULL and each row's LF is made
+  CRLF, but slower than these lines through a server-side cursor.) Pages and
+  the XLSX get typed rows from the same query (:func:`learner_rows`).
 - as of an earlier day (the exact path): one query streams the enrolments of the
   staff in scope, in order; for each batch of rows, two set-based queries fetch
   the batch's people's module progress and best quiz scores per course (no query
@@ -450,9 +451,8 @@ def _escaped(value: SQLCoreOperations[Any]) -> ColumnElement[str]:
 def _tenths_text(tenths: ColumnElement[int]) -> ColumnElement[str]:
     """A whole number of tenths as text with one decimal (``533`` → ``53.3``), like ``percent()``.
 
-    ``t - t / 10 * 10`` rather than ``%``: the statement also goes, with its
-    values written in, to PostgreSQL's ``COPY``, where psycopg's ``%`` escaping
-    would get in the way.
+    ``t - t / 10 * 10`` rather than ``%``: the same integer arithmetic on both
+    databases, with no ``%`` for psycopg's placeholders to escape.
     """
     whole = tenths // 10
     return _text(whole) + literal(".", String) + _text(tenths - whole * 10)
@@ -539,11 +539,9 @@ def _joined(cells: Sequence[SQLCoreOperations[Any]]) -> ColumnElement[str]:
     return line
 
 
-#: What the facts query returns: typed values for pages and the XLSX; the CSV's
-#: cells (``csv.writer`` writes them); the same for ``COPY`` (an empty text as
-#: NULL: ``COPY`` writes an empty text as ``""``, ``csv.writer`` writes nothing);
-#: or whole CSV lines, quoted by the database as ``csv.writer`` quotes.
-Shape = Literal["typed", "cells", "copy", "lines"]
+#: What the facts query returns: typed values for pages and the XLSX, or whole
+#: CSV lines, escaped and quoted by the database as the CSV writer does.
+Shape = Literal["typed", "lines"]
 
 _PERSON_CELLS = (
     "codice_fiscale",
@@ -580,15 +578,9 @@ def _people(filters: ReportFilters, shape: Shape) -> Any:
     if shape == "typed":
         cells = [column.label(name) for column, name in zip(texts, _PERSON_CELLS, strict=True)]
         cells.append(staff.category)
-    elif shape == "lines":
-        cells = [_joined([*(_quoted(_escaped(column)) for column in texts), category])]
-        cells[0] = cells[0].label("cells")
     else:
-        escaped = [_escaped(column) for column in texts]
-        if shape == "copy":
-            escaped = [func.nullif(cell, "") for cell in escaped]
-        cells = [cell.label(name) for cell, name in zip(escaped, _PERSON_CELLS, strict=True)]
-        cells.append(category.label("category"))
+        line = _joined([*(_quoted(_escaped(column)) for column in texts), category])
+        cells = [line.label("cells")]
     return (
         select(staff.id.label("staff_id"), position, *cells)
         .join(authority, authority.id == staff.authority_id)
@@ -599,7 +591,7 @@ def _people(filters: ReportFilters, shape: Shape) -> Any:
     )
 
 
-def _courses(filters: ReportFilters, shape: Shape) -> Any:
+def _courses(filters: ReportFilters) -> Any:
     """Per course (a few dozen): its current required modules, hours and cells, worked out once."""
     counted = (
         select(Module.course_id, func.count().label("modules"))
@@ -608,11 +600,7 @@ def _courses(filters: ReportFilters, shape: Shape) -> Any:
         .subquery("counted")
     )
     hours = cast(func.round(Course.hours * 100), Integer)
-    slug = _escaped(Course.slug)
-    if shape == "lines":
-        slug = _quoted(slug)
-    elif shape == "copy":
-        slug = func.nullif(slug, "")
+    slug = _quoted(_escaped(Course.slug))
     return (
         select(
             Course.id,
@@ -638,7 +626,7 @@ def _facts_query(filters: ReportFilters, shape: Shape) -> Select:
     """
     facts = CourseFacts
     people = _people(filters, shape)
-    course = _courses(filters, shape)
+    course = _courses(filters)
     modules = course.c.modules
     completed = facts.completed_at.is_not(None)
     status = case(
@@ -683,11 +671,7 @@ def _facts_query(filters: ReportFilters, shape: Shape) -> Select:
             _iso_day(facts.completed_on),
             case((completed, course.c.hours_cell), else_=literal("0", String)),
         ]
-        if shape == "lines":
-            columns = [people.c.cells + literal(",", String) + _joined(row_cells)]
-        else:
-            columns = [*(people.c[name] for name in _PERSON_CELLS), people.c.category]
-            columns += row_cells
+        columns = [people.c.cells + literal(",", String) + _joined(row_cells)]
     query = (
         select(*columns)
         .select_from(people)
