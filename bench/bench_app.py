@@ -10,10 +10,14 @@ included). It exists only here, never in the product's ``lms.wsgi``.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# LMS_BENCH_SOURCE: another revision's tree to serve (bench/cpu.py --rev).
+sys.path.insert(
+    0, os.environ.get("LMS_BENCH_SOURCE") or str(Path(__file__).resolve().parent.parent)
+)
 
 from lms import create_app
 

@@ -34,7 +34,12 @@ from urllib.parse import urlencode
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-sys.path.insert(0, str(REPO))
+#: The product's code the benches import and serve: this checkout, or another
+#: revision's tree (``bench/cpu.py --rev`` checks one out into a temporary git
+#: worktree and sets ``LMS_BENCH_SOURCE`` for its child processes). The bench
+#: scripts themselves always come from this checkout, so both are measured alike.
+SOURCE = Path(os.environ.get("LMS_BENCH_SOURCE") or REPO)
+sys.path.insert(0, str(SOURCE))
 
 DEFAULT_DATABASE_URL = f"sqlite:///{BENCH_DIR / 'data' / 'programme.sqlite3'}"
 PASSWORD = "Bench-2026"  # noqa: S105 - the generated users' published bench password
@@ -55,15 +60,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def serve(
-    url: str, *, workers: int = 2, worker_class: str = "gthread", threads: int = 4
-) -> Iterator[int]:
-    """Run gunicorn on the bench app against *url*; yield its port, stop it afterwards."""
-    port = free_port()
-    instance = tempfile.mkdtemp(prefix="lms-bench-instance-")
-    env = {
-        **os.environ,
+def server_env(url: str, port: int, instance: str, source: Path) -> dict[str, str]:
+    """The settings the bench server runs with (also the in-process runs of bench/cpu.py)."""
+    return {
         "LMS_ENV": "production",
         "LMS_SECRET_KEY": secrets.token_hex(32),
         "LMS_DATABASE_URL": url,
@@ -73,8 +72,37 @@ def serve(
         "LMS_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "LMS_INSTANCE_DIR": instance,
         "LMS_BASE_URL": f"http://{HOST}:{port}",
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(source),
+        "LMS_BENCH_SOURCE": str(source),
     }
+
+
+@contextlib.contextmanager
+def serve(
+    url: str, *, workers: int = 2, worker_class: str = "gthread", threads: int = 4
+) -> Iterator[int]:
+    """Run gunicorn on the bench app against *url*; yield its port, stop it afterwards."""
+    with serve_process(url, workers=workers, worker_class=worker_class, threads=threads) as (
+        port,
+        _process,
+    ):
+        yield port
+
+
+@contextlib.contextmanager
+def serve_process(
+    url: str,
+    *,
+    workers: int = 2,
+    worker_class: str = "gthread",
+    threads: int = 4,
+    source: Path | None = None,
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """:func:`serve`, yielding (port, gunicorn's master process); *source*: the code to serve."""
+    source = source or SOURCE
+    port = free_port()
+    instance = tempfile.mkdtemp(prefix="lms-bench-instance-")
+    env = {**os.environ, **server_env(url, port, instance, source)}
     command = [
         sys.executable,
         "-m",
@@ -113,7 +141,7 @@ def serve(
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer /healthz within 90 s")
             time.sleep(0.3)
-        yield port
+        yield port, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:

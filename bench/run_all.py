@@ -15,11 +15,19 @@ next one's peak):
    1,000,000 rows (``--quick``: 100,000);
 4. ``notify_plan.py``: plan the reminders of the generated world's last day
    (issue #16), then the same day again, best of 3 (``--quick``: 2);
-5. ``load.py``: bare endpoint, home and module page, 50 clients, 15 s a run,
+5. ``cpu.py``: the cost of one request of the bare endpoint, the home and the
+   module page that holds still on a shared machine (issue #19): CPU time of
+   one gunicorn worker, 5 rounds (``--quick``: 3, fewer requests);
+   instructions counted by callgrind (skipped with ``--quick`` unless
+   ``BENCH_CALLGRIND=1``; ``BENCH_CALLGRIND=0`` skips it always); SQL
+   statements. ``--before REV`` (``BENCH_BEFORE=REV``) measures that git
+   revision's code as well, in a temporary worktree, for the table's
+   "before" column;
+6. ``load.py``: bare endpoint, home and module page, 50 clients, 15 s a run,
    2 rounds (``--quick``: 5 s, 1 round);
-6. ``quiz_submit.py``: 200 learners at once (``--quick``: 50).
+7. ``quiz_submit.py``: 200 learners at once (``--quick``: 50).
 
-``LMS_BENCH_DATABASE_URL`` (or ``--database-url``) runs 1 and 3-6 on
+``LMS_BENCH_DATABASE_URL`` (or ``--database-url``) runs 1 and 3-7 on
 another database, e.g. PostgreSQL. Prints the table, and replaces this
 database's section of bench/results.md (between its ``bench:`` markers: the
 notes around them are kept) with the machine's description and the figures.
@@ -44,7 +52,8 @@ from pathlib import Path
 from harness import BENCH_DIR, bench_app_context, describe_url
 
 RESULTS = BENCH_DIR / "results.md"
-STEPS = ("roster", "reports", "notify", "load", "quiz")
+STEPS = ("roster", "reports", "notify", "cpu", "load", "quiz")
+PAGE_LABELS = (("bare", "bare endpoint"), ("home", "home page"), ("module", "module page"))
 
 
 def machine(url: str) -> list[tuple[str, str]]:
@@ -142,8 +151,8 @@ def verdict(ok: bool | None) -> str:  # noqa: FBT001
     return "n/a" if ok is None else ("met" if ok else "**not met**")
 
 
-def table(results: dict, quick: bool) -> list[tuple[str, str, str, str]]:  # noqa: C901, FBT001, PLR0912 - one branch a figure
-    """(measure, result, target, met) rows."""
+def table(results: dict, quick: bool) -> list[tuple[str, str, str, str, str]]:  # noqa: FBT001
+    """(measure, result, target, met, before) rows; *before* is empty but for bench/cpu.py's."""
     rows: list[tuple[str, str, str, str]] = []
     roster = results.get("roster")
     if roster:
@@ -207,33 +216,8 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str, str]]:  # noq
         else:
             rows.append(("reports", f"failed (exit {reports['_exit']})", "", "**not met**"))
     rows += notify_rows(results.get("notify"))
-    load = results.get("load")
-    if load:
-        if "results" in load:
-            summary = load["results"]
-            bare = summary["bare"]["rps"]
-            labels = (("bare", "bare endpoint"), ("home", "home page"), ("module", "module page"))
-            for key, label in labels:
-                s = summary[key]
-                figure = (
-                    f"{s['rps']:,.0f} req/s ({s['rps'] / bare:.2f}x bare), "
-                    f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms"
-                )
-                if s["errors"]:
-                    figure += f", {s['errors']:.0f} errors"
-                if key == "bare":
-                    rows.append((f"{label}, {load['clients']} clients", figure, "(floor)", "n/a"))
-                else:
-                    rows.append(
-                        (
-                            f"{label}, {load['clients']} clients",
-                            figure,
-                            "p99 < 100 ms, >= 1/3 of bare",
-                            verdict(s["p99_ms"] < 100 and s["rps"] >= bare / 3 and not s["errors"]),  # noqa: PLR2004
-                        )
-                    )
-        else:
-            rows.append(("load", f"failed (exit {load['_exit']})", "", "**not met**"))
+    page_figures, before = page_rows(results.get("load"), results.get("cpu"))
+    rows += page_figures
     quiz = results.get("quiz")
     if quiz:
         if "ok" in quiz:
@@ -251,9 +235,105 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str, str]]:  # noq
             )
         else:
             rows.append(("quiz submission", f"failed (exit {quiz['_exit']})", "", "**not met**"))
-    if quick:
-        rows = [(f"{m} (quick)", r, t, v) for m, r, t, v in rows]
-    return rows
+    suffix = " (quick)" if quick else ""
+    return [(f"{m}{suffix}", r, t, v, before.get(m, "")) for m, r, t, v in rows]
+
+
+def page_rows(load: dict | None, cpu: dict | None) -> tuple[list[tuple[str, str, str, str]], dict]:
+    """The bare endpoint's, home page's and module page's rows: wrk's, then bench/cpu.py's.
+
+    Returns the rows and, for bench/cpu.py's, the figures of the ``--before``
+    revision by measure (the table's "before" column).
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    before: dict[str, str] = {}
+    if load and "results" not in load:
+        rows.append(("load", f"failed (exit {load['_exit']})", "", "**not met**"))
+        load = None
+    if cpu and "trees" not in cpu:
+        rows.append(("CPU a request", f"failed (exit {cpu['_exit']})", "", "**not met**"))
+        cpu = None
+    now = next((t for t in cpu["trees"] if t["current"]), None) if cpu else None
+    then = next((t for t in cpu["trees"] if not t["current"]), None) if cpu else None
+    for key, label in PAGE_LABELS:
+        if load:
+            rows.append(load_row(load, key, label))
+        if now:
+            for measure, target, verdict_of in cost_rows(cpu, key):
+                name = f"{label}: {measure}"
+                figure, ok = verdict_of(now)
+                if figure is None:
+                    continue
+                rows.append((name, figure, target, verdict(ok)))
+                if then:
+                    before[name] = verdict_of(then)[0] or ""
+    return rows, before
+
+
+def load_row(load: dict, key: str, label: str) -> tuple[str, str, str, str]:
+    """wrk's row for one page: throughput against the bare endpoint's, p50, p99."""
+    summary = load["results"]
+    bare = summary["bare"]["rps"]
+    s = summary[key]
+    figure = (
+        f"{s['rps']:,.0f} req/s ({s['rps'] / bare:.2f}x bare), "
+        f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms"
+    )
+    if s["errors"]:
+        figure += f", {s['errors']:.0f} errors"
+    if key == "bare":
+        return (f"{label}, {load['clients']} clients", figure, "(floor)", "n/a")
+    return (
+        f"{label}, {load['clients']} clients",
+        figure,
+        "p99 < 100 ms, >= 1/3 of bare",
+        verdict(s["p99_ms"] < 100 and s["rps"] >= bare / 3 and not s["errors"]),  # noqa: PLR2004
+    )
+
+
+def cost_rows(cpu: dict, key: str) -> list[tuple[str, str, object]]:
+    """bench/cpu.py's measures of one page: (name, target, tree -> (figure or None, met)).
+
+    A page's CPU and instructions are judged as a multiple of the bare
+    endpoint's in the same tree and run: at most 3x, which is what a third of
+    the bare endpoint's throughput (the load target) means when the CPU is the
+    bottleneck, since requests a second = CPU available / CPU a request.
+    """
+    max_ratio, max_sql = cpu["max_ratio"], cpu["max_sql"]
+    floor = key == "bare"
+
+    def cpu_figure(tree: dict) -> tuple[str | None, bool | None]:
+        figures = tree.get("cpu")
+        if not figures:
+            return None, None
+        ms, bare = figures[key]["cpu_ms"], figures["bare"]["cpu_ms"]
+        spread = f"spread {figures[key]['spread_pct']:.0f} % over {cpu['rounds']} rounds"
+        if floor:
+            return f"{ms:.2f} ms ({spread})", None
+        return f"{ms:.2f} ms = {ms / bare:.1f}x bare ({spread})", ms <= max_ratio * bare
+
+    def instructions_figure(tree: dict) -> tuple[str | None, bool | None]:
+        figures = tree.get("instructions")
+        if not figures:
+            return None, None
+        count, bare = figures[key], figures["bare"]
+        if floor:
+            return f"{count / 1e6:.2f} M", None
+        return f"{count / 1e6:.2f} M = {count / bare:.1f}x bare", count <= max_ratio * bare
+
+    def sql_figure(tree: dict) -> tuple[str | None, bool | None]:
+        sql = tree["sql"][key]
+        figure = f"{sql['median']:g}" + (
+            f" (max {sql['max']})" if sql["max"] != sql["median"] else ""
+        )
+        return figure, None if floor else sql["max"] <= max_sql
+
+    ratio_target = "(floor)" if floor else f"<= {max_ratio:g}x bare"
+    return [
+        ("CPU a request", ratio_target, cpu_figure),
+        ("instructions a request", ratio_target, instructions_figure),
+        ("SQL statements a request", "(reported)" if floor else f"<= {max_sql}", sql_figure),
+    ]
 
 
 def kind_order(kind: str) -> tuple[int, int]:
@@ -293,11 +373,45 @@ def notify_rows(notify: dict | None) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def markdown(url: str, rows: list, about: list, notes: list[str]) -> str:
+def columns(rows: list, before: str | None) -> list[tuple[str, ...]]:
+    """The table with its header: measure, [before,] result, target, met."""
+    header = ("measure", *([f"before ({before})"] if before else []), "result", "target", "")
+    return [header] + [(m, *([b] if before else []), r, t, v) for m, r, t, v, b in rows]
+
+
+def cpu_notes(cpu: dict) -> list[str]:
+    """How bench/cpu.py's rows were measured, and what the "before" column is."""
+    if "trees" not in cpu:
+        return []
+    requests = cpu["requests"]
+    now = next(t for t in cpu["trees"] if t["current"])
+    text = (
+        f"CPU a request: one gunicorn gthread worker's user + system time (/proc), "
+        f"{cpu['rounds']} rounds of {requests['bare']:,} bare and {requests['home']:,} page "
+        f"requests from one keep-alive client, median and spread (max - min) of the rounds."
+    )
+    if now.get("instructions"):
+        text += (
+            f" Instructions: callgrind, in-process, {now['callgrind_requests']} requests a page"
+            " after a warm-up (repeatable to about 1 %)."
+        )
+    text += f" Code measured: {now['label']}."
+    then = next((t for t in cpu["trees"] if not t["current"]), None)
+    if then:
+        text += (
+            f" The before column is revision {then['label']}, measured in the same run by"
+            " `bench/cpu.py --rev` against the same database (the load rows are this"
+            " checkout's only)."
+        )
+    return [text]
+
+
+def markdown(url: str, rows: list, about: list, notes: list[str], before: str | None) -> str:
     """This database's section of results.md."""
     lines = ["| machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in about), ""]
-    lines += ["| measure | result | target | |", "|---|---|---|---|"]
-    lines += [f"| {m} | {r} | {t} | {v} |" for m, r, t, v in rows]
+    header, *body = columns(rows, before)
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
     lines += ["", *notes]
     kind = "postgresql" if url.startswith("postgresql") else "sqlite"
     return f"<!-- bench:{kind}:begin -->\n" + "\n".join(lines) + f"\n<!-- bench:{kind}:end -->"
@@ -316,13 +430,18 @@ def write_results(section: str, url: str) -> None:
     RESULTS.write_text(text)
 
 
-def main() -> None:  # noqa: C901 - one step after another
+def main() -> None:  # noqa: C901, PLR0915 - one step after another
     """Run every benchmark; print and record the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("BENCH_QUICK")))
     parser.add_argument("--skip", nargs="*", choices=STEPS, default=[])
     parser.add_argument("--no-write", action="store_true", help="do not touch results.md")
+    parser.add_argument(
+        "--before",
+        default=os.environ.get("BENCH_BEFORE") or None,
+        help="a git revision whose per-request costs fill the 'before' column (bench/cpu.py --rev)",
+    )
     args = parser.parse_args()
     quick = args.quick
     default = BENCH_DIR / "data" / ("programme-quick.sqlite3" if quick else "programme.sqlite3")
@@ -364,6 +483,16 @@ def main() -> None:  # noqa: C901 - one step after another
         results["notify"] = run(
             "notify_plan.py", "--database-url", url, "--repeat", "2" if quick else "3"
         )
+    if "cpu" not in args.skip:
+        grind = os.environ.get("BENCH_CALLGRIND", "0" if quick else "1") != "0"
+        results["cpu"] = run(
+            "cpu.py",
+            "--database-url",
+            url,
+            *(["--rounds", "3", "--requests", "30", "--bare-requests", "150"] if quick else []),
+            *(["--callgrind", "--callgrind-requests", "6" if quick else "12"] if grind else []),
+            *(["--rev", args.before] if args.before else []),
+        )
     loads.append(load_average())
     if "load" not in args.skip:
         results["load"] = run(
@@ -382,9 +511,12 @@ def main() -> None:  # noqa: C901 - one step after another
         )
     loads.append(load_average())
     rows = table(results, quick)
-    width = [max(len(r[i]) for r in rows) for i in range(4)]
+    cpu = results.get("cpu") or {}
+    before_label = next((t["label"] for t in cpu.get("trees", []) if not t["current"]), None)
+    printed = columns(rows, before_label)
+    width = [max(len(r[i]) for r in printed) for i in range(len(printed[0]))]
     print(f"\n== results ({describe_url(url)}; {time.perf_counter() - started:.0f} s in all)")
-    for row in [("measure", "result", "target", ""), *rows]:
+    for row in printed:
         cells = (cell.replace("**", "").ljust(w) for cell, w in zip(row, width, strict=True))
         print("  ".join(cells))
     notes = [
@@ -393,10 +525,11 @@ def main() -> None:  # noqa: C901 - one step after another
             f" ({os.cpu_count()} CPUs). Run time {time.perf_counter() - started:.0f} s."
         ),
     ]
+    notes += cpu_notes(cpu)
     if "load" in results and results["load"].get("tool") == "python":
         notes.append("wrk was not available: the load figures come from the Python client.")
     if not args.no_write:
-        write_results(markdown(url, rows, about, notes), url)
+        write_results(markdown(url, rows, about, notes, before_label), url)
         print(f"\nwritten to {RESULTS.relative_to(BENCH_DIR.parent)}")
     if any(r.get("_exit") for r in results.values()):
         sys.exit(1)
