@@ -957,6 +957,9 @@ def _fill_facts(w: _Writer, *, analyze: bool) -> None:
     facts.refresh()
     db.session.commit()
     db.session.remove()
+    # The session's connection is closed, not pooled: on SQLite an open one keeps
+    # the writer from switching the journal mode back afterwards.
+    db.engine.dispose()
     if analyze:
         w.execute("ANALYZE course_facts")
         w.commit()
