@@ -176,13 +176,6 @@ def new_staff(authority: Authority, key: str, user: User | None = None) -> Staff
 # 1. Every writer ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="BUG: on PostgreSQL the roster import writes new staff records with COPY on the raw"
-    " DBAPI connection (staff_import._copy_rows), which no session event sees: a new record"
-    " bound to an existing learner account with scored attempts gets no facts row",
-)
 def test_roster_import_binds_an_existing_account_with_scores(
     setting: Setting, make_user: Callable[..., User], make_authority: Callable[..., Authority]
 ) -> None:
@@ -628,12 +621,6 @@ def _in_thread(
 
 
 @postgresql_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="FAILS, NOT YET DIAGNOSED: one tab's thread ends in a bare AssertionError (expected"
-    " instead: a primary-key clash of the two refreshes, facts.refresh being DELETE then INSERT"
-    " … SELECT under READ COMMITTED); run with --runxfail on PostgreSQL to see it",
-)
 def test_one_learner_two_tabs_complete_the_last_two_modules(setting: Setting, app: Flask) -> None:
     s = setting
     enrol(s.percorso, staff_ids=[s.staff.id])

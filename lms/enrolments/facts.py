@@ -49,13 +49,14 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     inspect,
     or_,
     select,
     true,
     union,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, SessionTransaction, UOWTransaction
@@ -262,9 +263,29 @@ def _refresh_one(staff_ids: Ids, course_ids: Ids) -> None:
         _ids_in(CourseFacts.staff_id, staff_ids), _ids_in(CourseFacts.course_id, course_ids)
     )
     db.session.execute(delete(CourseFacts).where(scope))
-    db.session.execute(
-        insert(CourseFacts).from_select(list(FACT_COLUMNS), facts_query(staff_ids, course_ids))
+    # An upsert, not a plain INSERT: two transactions refreshing the same row (one
+    # learner in two tabs) both delete it, and under READ COMMITTED the second's
+    # DELETE does not see the row the first then inserted; its INSERT would fail
+    # on the key. ON CONFLICT overwrites it with what this statement computes,
+    # which (a new snapshot per statement) includes the first's committed work.
+    # ``WHERE true``: SQLite reads ``INSERT … SELECT … ON CONFLICT`` right only
+    # when the SELECT has a WHERE clause.
+    upsert = _dialect_insert()(CourseFacts).from_select(
+        list(FACT_COLUMNS), facts_query(staff_ids, course_ids).where(true())
     )
+    db.session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["staff_id", "course_id"],
+            set_={name: upsert.excluded[name] for name in FACT_COLUMNS[2:]},
+        )
+    )
+
+
+def _dialect_insert() -> Any:
+    """The INSERT construct with ON CONFLICT of the session's database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -520,11 +541,19 @@ def _parameter_rows(parameters: object) -> list[dict[str, Any]]:
     return [dict(parameters)] if isinstance(parameters, dict) else [{}]
 
 
+def note_inserted(model: type, rows: list[dict[str, Any]], session: Session | None = None) -> None:
+    """Note rows written where no session event sees them (PostgreSQL's COPY, the roster import)."""
+    _note_insert_rows(pending(session), model, rows)
+
+
 def _note_insert(note: Pending, model: type, statement: Insert, parameters: object) -> None:
     if statement.select is not None:
         # INSERT … SELECT: the caller refreshes what it wrote (see the module's doc).
         return
-    rows = _parameter_rows(parameters)
+    _note_insert_rows(note, model, _parameter_rows(parameters))
+
+
+def _note_insert_rows(note: Pending, model: type, rows: list[dict[str, Any]]) -> None:
     if model is StaffMember:
         # A new record bound to an account that may already have attempts.
         note.users |= {r["user_id"] for r in rows if r.get("user_id") is not None}
