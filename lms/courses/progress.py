@@ -44,6 +44,16 @@ def _get_or_create_progress(user: User, module: Module, now: datetime) -> Module
     progress = db.session.scalar(query)
     if progress is not None:
         return progress
+    progress = _new_progress(user, module, now)
+    if progress is None:
+        # Another request (a second tab) created it first: use that one.
+        progress = db.session.scalar(query)
+        assert progress is not None  # noqa: S101 - the unique constraint guarantees it
+    return progress
+
+
+def _new_progress(user: User, module: Module, now: datetime) -> ModuleProgress | None:
+    """A first visit's row, through the ORM session; None if another request made it first."""
     try:
         with db.session.begin_nested():
             progress = ModuleProgress(
@@ -51,9 +61,7 @@ def _get_or_create_progress(user: User, module: Module, now: datetime) -> Module
             )
             db.session.add(progress)
     except IntegrityError:
-        # Another request (a second tab) created it first: use that one.
-        progress = db.session.scalar(query)
-        assert progress is not None  # noqa: S101 - the unique constraint guarantees it
+        return None
     return progress
 
 
@@ -85,13 +93,8 @@ def record_visit(
         counted = _count_visit(user, module, now)
         if counted is not None:
             return counted
-    try:
-        with db.session.begin_nested():
-            progress = ModuleProgress(
-                user_id=user.id, module_id=module.id, started_at=now, last_seen_at=now
-            )
-            db.session.add(progress)
-    except IntegrityError:
+    progress = _new_progress(user, module, now)
+    if progress is None:
         # Another request (a second tab) created it first: this visit counts on its row.
         counted = _count_visit(user, module, now)
         assert counted is not None  # noqa: S101 - the unique constraint guarantees it
