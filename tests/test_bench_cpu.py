@@ -43,7 +43,9 @@ def test_process_cpu_counts_a_childs_busy_loop_not_its_sleep() -> None:
     busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
     sleeper = subprocess.Popen([sys.executable, "-c", busy + "time.sleep(30)"])  # noqa: S603
     try:
-        assert cpu.children(os.getpid()) == [sleeper.pid]
+        # Found among this process's children (the suite may have started others: a
+        # server, a browser; the fresh-clone CI run had one).
+        assert sleeper.pid in cpu.children(os.getpid())
         deadline = time.monotonic() + 20
         while cpu.process_cpu(sleeper.pid) < 0.3 and time.monotonic() < deadline:
             time.sleep(0.05)
