@@ -956,10 +956,13 @@ def _fill_facts(w: _Writer, *, analyze: bool) -> None:
     """
     facts.refresh()
     db.session.commit()
-    db.session.remove()
     # The session's connection is closed, not pooled: on SQLite an open one keeps
-    # the writer from switching the journal mode back afterwards.
-    db.engine.dispose()
+    # the writer from switching the journal mode back afterwards. Only that one:
+    # disposing of the whole engine would orphan the connections checked out now
+    # (the writer's, a test's), which then reach a dropped pool and are collected
+    # unclosed (psycopg's ResourceWarning, in whichever test the collector runs).
+    db.session.connection().invalidate()
+    db.session.remove()
     if analyze:
         w.execute("ANALYZE course_facts")
         w.commit()
