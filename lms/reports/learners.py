@@ -189,25 +189,28 @@ _ORDER = (
 
 
 def learner_query(filters: ReportFilters) -> Select:
-    """The report's enrolments, in order: region, authority, person, course.
+    """The report's enrolments (the exact path), in order: region, authority, person, course.
 
-    Progress and scores are not joined here: they are looked up for a batch of
-    rows at a time (:func:`_rows`), so the first rows stream at once instead of
-    after an aggregate over every person.
+    The people come from :func:`_people`, as on the facts' path: each person's
+    place in the order is one integer worked out over the staff (100,000 rows),
+    so the sort of the enrolments (a million) is on that integer and the course
+    rather than on six texts per row. Progress and scores are not joined here:
+    they are looked up for a batch of rows at a time (:func:`_rows`).
     """
     end = filters.day_end
+    people = _people(filters, "typed")
     query = (
         select(
-            StaffMember.id.label("staff_id"),
-            StaffMember.user_id,
-            StaffMember.codice_fiscale,
-            StaffMember.last_name,
-            StaffMember.first_name,
-            StaffMember.email,
-            StaffMember.category,
-            Authority.code.label("authority_code"),
-            Authority.name.label("authority_name"),
-            Region.code.label("region_code"),
+            people.c.staff_id,
+            people.c.user_id,
+            people.c.codice_fiscale,
+            people.c.last_name,
+            people.c.first_name,
+            people.c.email,
+            people.c.category,
+            people.c.authority_code,
+            people.c.authority.label("authority_name"),
+            people.c.region_code,
             Enrolment.course_id,
             Course.slug.label("course_slug"),
             Course.title.label("course_title"),
@@ -216,17 +219,15 @@ def learner_query(filters: ReportFilters) -> Select:
             Enrolment.due_on,
             CourseCompletion.completed_at,
         )
-        .select_from(Enrolment)
-        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
-        .join(Authority, Authority.id == StaffMember.authority_id)
-        .join(Region, Region.id == Authority.region_id)
-        .join(Course, Course.id == Enrolment.course_id)
+        .select_from(people)
+        .join(Enrolment, Enrolment.staff_id == people.c.staff_id)
+        .join(Course, Course.id == _unindexed(Enrolment.course_id))
         .outerjoin(
             CourseCompletion,
-            filters.completion_of(StaffMember.user_id, Enrolment.course_id),
+            filters.completion_of(people.c.user_id, Enrolment.course_id),
         )
-        .where(filters.authority_clause(), filters.staff_clause(), Enrolment.enrolled_at < end)
-        .order_by(*_ORDER)
+        .where(Enrolment.enrolled_at < end)
+        .order_by(people.c.position, Course.slug)
     )
     if filters.course is not None:
         query = query.where(Enrolment.course_id == filters.course.id)
@@ -582,7 +583,7 @@ def _people(filters: ReportFilters, shape: Shape) -> Any:
         line = _joined([*(_quoted(_escaped(column)) for column in texts), category])
         cells = [line.label("cells")]
     return (
-        select(staff.id.label("staff_id"), position, *cells)
+        select(staff.id.label("staff_id"), staff.user_id, position, *cells)
         .join(authority, authority.id == staff.authority_id)
         .join(region, region.id == authority.region_id)
         .where(filters.authority_clause(), filters.staff_clause())
