@@ -26,7 +26,7 @@ from codicefiscale import codicefiscale
 from conftest import login
 from flask import Flask
 from report_world import World, world_fixture  # noqa: F401 - the world fixture
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from test_course_facts import (
@@ -702,37 +702,124 @@ def test_two_learners_of_one_course_at_once(
     assert rows[(s.staff.id, s.percorso.id)][done] == rows[(other.id, s.percorso.id)][done] == 1
 
 
+def _lock_timeout() -> None:
+    """In this thread's session, a lock wait over 10 s fails the transaction (never hangs)."""
+
+    def limit(_session: Session, _transaction: object, connection: Any) -> None:
+        connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+
+    event.listen(db.session(), "after_begin", limit)
+
+
+def _join_all(threads: list[threading.Thread], errors: list[BaseException]) -> None:
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a thread still waits: a deadlock"
+    assert errors == []
+
+
 @postgresql_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a stale row: an account bound to a staff record (roster import) while the"
-    " account submits a quiz (another request). The binding's refresh does not see the"
-    " uncommitted attempt; the attempt's refresh finds no staff record for the account (the"
-    " binding is not committed): neither writes the (staff, course) row. No lock orders them",
-)
+@pytest.mark.parametrize("first", ["binding", "attempt"])
 def test_binding_an_account_while_it_submits_a_quiz(
-    setting: Setting, app: Flask, make_user: Callable[..., User]
+    setting: Setting, app: Flask, make_user: Callable[..., User], first: str
 ) -> None:
+    """A roster import binds an account while the account submits a quiz, in either order.
+
+    Under READ COMMITTED the binding's refresh does not see the uncommitted
+    attempt, and the attempt's finds no staff record for the account (the
+    binding is not committed): without a lock neither writes the (staff,
+    course) row. The first to refresh holds the account's lock until its
+    commit; the other's refresh waits for it, then sees its work.
+    """
     s = setting
     loose = new_staff(s.authority, "sciolto")
     account = make_user(email="sciolto@example.it")
     checked()
+    account_id, quiz_id = account.id, get_module("coesione", "verifica").id
     from lms.enrolments.staff_import import _link_accounts  # noqa: PLC0415
 
-    # The import's transaction: the record linked, its facts refreshed, not committed yet.
-    _link_accounts()
-    facts.apply_pending()
-    # Meanwhile the account's own request submits a quiz and commits (another session).
-    with app.app_context():
-        user = db.session.get(User, account.id)
-        assert user is not None
-        take_quiz(user, db.session.get(Module, get_module("coesione", "verifica").id), wrong=0)
+    refreshed, errors = threading.Event(), []
+
+    def then_commit(*, leads: bool) -> None:
+        if leads:
+            facts.apply_pending()  # the refresh done, the account's lock held until the commit
+            refreshed.set()
+            threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
         db.session.commit()
-        db.session.remove()
-    db.session.commit()  # the import commits
+
+    def binding() -> None:  # the import's transaction
+        if first != "binding":
+            assert refreshed.wait(10)
+        _lock_timeout()
+        _link_accounts()
+        then_commit(leads=first == "binding")
+
+    def attempt() -> None:  # the account's own request
+        if first != "attempt":
+            assert refreshed.wait(10)
+        _lock_timeout()
+        user = db.session.get(User, account_id)
+        assert user is not None
+        take_quiz(user, db.session.get(Module, quiz_id), wrong=0)
+        then_commit(leads=first == "attempt")
+
+    _join_all([_in_thread(app, binding, errors), _in_thread(app, attempt, errors)], errors)
     db.session.expire_all()
     rows = checked()
+    assert db.session.get(StaffMember, loose.id).user_id == account_id  # type: ignore[union-attr]
     assert (loose.id, s.coesione.id) in rows
+
+
+@postgresql_only
+def test_two_transactions_refreshing_overlapping_accounts_in_opposite_orders(
+    setting: Setting, app: Flask, make_user: Callable[..., User]
+) -> None:
+    """Two transactions work on the same two accounts in opposite orders and commit together.
+
+    Each transaction completes a module for two learners, in opposite orders
+    (each completion in a savepoint), then both commit together. The refresh,
+    and its account locks, happen once, at the commit, in one statement in id
+    order: one transaction waits for the other, no deadlock (which PostgreSQL
+    would abort) and no wait for ever; the second's refresh sees the first's
+    module, and both learners end with two modules done. A refresh at each
+    savepoint's release would take the locks in the order of the work, and
+    deadlock.
+    """
+    s = setting
+    accounts = [make_user(email=f"sovrapposto{i}@example.it") for i in range(2)]
+    members = [new_staff(s.authority, f"sovrapposto{i}", a) for i, a in enumerate(accounts)]
+    enrol(s.percorso, staff_ids=[m.id for m in members])
+    checked()
+    ids = [a.id for a in accounts]
+    modules = {slug: get_module("percorso", slug).id for slug in ("primo", "secondo")}
+    together, errors = threading.Barrier(2, timeout=10), []
+
+    def completes(slug: str, order: list[int]) -> Callable[[], None]:
+        def work() -> None:
+            _lock_timeout()
+            module = db.session.get(Module, modules[slug])
+            assert module is not None
+            for user_id in order:
+                user = db.session.get(User, user_id)
+                assert user is not None
+                complete_module(user, module)
+            db.session.flush()
+            together.wait()
+            db.session.commit()
+
+        return work
+
+    _join_all(
+        [
+            _in_thread(app, completes("primo", ids), errors),
+            _in_thread(app, completes("secondo", ids[::-1]), errors),
+        ],
+        errors,
+    )
+    db.session.expire_all()
+    rows = checked()
+    done = facts.FACT_COLUMNS.index("modules_done")
+    assert [rows[(m.id, s.percorso.id)][done] for m in members] == [2, 2]
 
 
 def test_the_scope_of_a_region_reader(

@@ -10,7 +10,9 @@ path's definitions with no as-of cut, recomputed here from the sources, set-base
 - A session listener (:func:`init_app`) notes which facts a transaction may
   have changed, from the ORM objects it flushes and from the UPDATE and DELETE
   statements it runs on the sources, and refreshes them just before the commit,
-  in the same transaction. Only INSERT … SELECT statements (bulk enrolment, the
+  in the same transaction (on PostgreSQL after locking the accounts concerned,
+  :func:`_lock_accounts`, so that two transactions each holding half of a
+  fact refresh one after the other). Only INSERT … SELECT statements (bulk enrolment, the
   completions a content sync records, generated data) need an explicit
   :func:`refresh` of the course or the staff they wrote for.
 
@@ -44,17 +46,20 @@ from sqlalchemy import (
     Select,
     Update,
     and_,
+    any_,
     case,
     cast,
     delete,
     event,
     func,
     inspect,
+    literal,
     or_,
     select,
     true,
     union,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -368,7 +373,8 @@ def apply_pending(session: Session | None = None) -> None:
 
     A report reading the facts calls it first too, so that a change not yet
     committed in the same session is seen (normally there is none: nothing
-    to do).
+    to do). On PostgreSQL each call that refreshes something first locks the
+    accounts concerned until the transaction ends (:func:`_lock_accounts`).
     """
     session = session if session is not None else db.session()
     session.flush()  # the flush notes what it writes (a no-op when nothing changed)
@@ -381,6 +387,8 @@ def apply_pending(session: Session | None = None) -> None:
     if note.everything:
         refresh()
         return
+    if session.get_bind().dialect.name == "postgresql":
+        _lock_accounts(session, note)
     staff, courses, pairs = _resolve(session, note)
     if courses:
         refresh(course_ids=courses)
@@ -392,6 +400,50 @@ def apply_pending(session: Session | None = None) -> None:
             by_course.setdefault(course_id, set()).add(staff_id)
     for course_id, members in sorted(by_course.items()):
         refresh(staff_ids=members, course_ids=[course_id])
+
+
+def _lock_accounts(session: Session, note: Pending) -> None:
+    """PostgreSQL: lock the accounts whose facts the note refreshes, until the commit.
+
+    Two transactions can each change half of one fact: a roster import binds an
+    account to a staff record while the account submits a quiz. Under READ
+    COMMITTED neither refresh sees the other's uncommitted half (the import's
+    has no attempt, the attempt's finds no staff record for the account), and
+    the row would stay stale. Both lock the account's row here, so the second
+    waits for the first's commit and its refresh statements, each with a new
+    snapshot, then see the first's work. The accounts are those noted, those of
+    the noted (staff, course) pairs and attempts, and those of the noted staff
+    members as this transaction sees them (a record it bound or moved: the old
+    account is noted by the flush or the statement). One statement, in id order
+    (no deadlock between two refreshes), the ids as arrays (one parameter each,
+    whatever their number). ``FOR NO KEY UPDATE``: it does not conflict with the
+    key-share lock a foreign key (an attempt's, a staff record's) takes on the
+    account, only with another refresh's lock or an update of the account.
+    SQLite needs none: it serialises writers with its file lock.
+    """
+    users = set(note.users)
+    users |= {u for u, _c in note.user_courses}
+    users |= {u for u, _m in note.user_modules}
+    staff = set(note.staff) | {s for s, _c in note.staff_courses}
+    if not users and not staff:
+        return
+    ids = ARRAY(Integer)
+    accounts = union(
+        select(func.unnest(literal(sorted(users), ids)).label("id")),
+        select(StaffMember.user_id.label("id")).where(
+            StaffMember.id == any_(literal(sorted(staff), ids)),
+            StaffMember.user_id.is_not(None),
+        ),
+    )
+    locked = (
+        select(User.id)
+        .where(User.id.in_(accounts))
+        .order_by(User.id)
+        .with_for_update(key_share=True, of=User)
+        .subquery("locked")
+    )
+    # Counted, not fetched: the locks are taken as the rows are read, in order.
+    session.execute(select(func.count()).select_from(locked))
 
 
 def _resolve(session: Session, note: Pending) -> tuple[set[int], set[int], set[tuple[int, int]]]:
@@ -615,6 +667,13 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    # Also called when a savepoint is released: the note is kept for the
+    # transaction's commit, which refreshes it once. On PostgreSQL the refresh
+    # locks the accounts (:func:`_lock_accounts`): one refresh per savepoint
+    # would take the locks in the order of the work, and two transactions
+    # working on the same accounts in opposite orders would deadlock.
+    if session.in_nested_transaction():
+        return
     apply_pending(session)
 
 
