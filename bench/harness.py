@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -212,7 +212,15 @@ def sign_in(port: int, email: str) -> str:
     signed = session_cookie(response, cookie)
     if signed is None:
         raise RuntimeError(f"sign-in of {email} set no session")
-    return signed
+    # Follow the redirect, as a browser does, and keep the cookie it sets: signing
+    # in starts a new session, and the first page's forms put the CSRF secret in
+    # it. Without it every page a bench requests would make a new secret and
+    # send a new cookie (work no browser causes), and every form would fail.
+    landing = urlsplit(response.getheader("Location") or "/")
+    status, response, _page = fetch(port, "GET", landing.path or "/", cookie=signed)
+    if status != 200:  # noqa: PLR2004
+        raise RuntimeError(f"the page after the sign-in of {email} answered {status}")
+    return session_cookie(response, signed) or signed
 
 
 def sign_in_all(port: int, emails: Sequence[str], parallel: int = 8) -> list[str]:

@@ -42,7 +42,6 @@ from harness import (
     fetch,
     percentile,
     serve,
-    session_cookie,
     sign_in_all,
 )
 
@@ -199,11 +198,7 @@ def main() -> None:
         cookies = sign_in_all(port, [email for _id, email in learners])
         print(f"signed in {len(cookies)} learners in {time.perf_counter() - started:.1f} s")
         with ThreadPoolExecutor(8) as pool:
-            read = list(pool.map(lambda c: fetch(port, "GET", path, cookie=c), cookies))
-        # Keep the cookie each page sets, as a browser does: signing in starts a
-        # new session, and the page's form puts the CSRF secret into it.
-        cookies = [session_cookie(r, c) or c for c, (_s, r, _p) in zip(cookies, read, strict=True)]
-        pages = [page for _status, _response, page in read]
+            pages = list(pool.map(lambda c: fetch(port, "GET", path, cookie=c)[2], cookies))
         start_path = path + "tentativi"
 
         def start(cookie: str, page: str) -> int:
