@@ -176,15 +176,15 @@ def _scores(filters: ReportFilters, user_ids: list[int]) -> Lookup:
     return {(user, course): (int(score), int(count)) for user, course, score, count in rows}
 
 
-#: The report's order (both paths): region (less developed first), authority, person, course.
-_ORDER = (
+#: The people's order in the report (both paths): region (less developed first),
+#: authority, person; each person's courses follow by slug (:func:`_people`'s position).
+_PEOPLE_ORDER = (
     Region.less_developed.desc(),
     Region.code,
     Authority.code,
     StaffMember.last_name,
     StaffMember.first_name,
     StaffMember.codice_fiscale,
-    Course.slug,
 )
 
 
@@ -563,7 +563,7 @@ def _people(filters: ReportFilters, shape: Shape) -> Any:
     one integer (``position``) and the course instead of six texts.
     """
     staff, authority, region = StaffMember, Authority, Region
-    position = func.row_number().over(order_by=_ORDER[:-1]).label("position")
+    position = func.row_number().over(order_by=_PEOPLE_ORDER).label("position")
     texts = (
         staff.codice_fiscale,
         staff.last_name,
