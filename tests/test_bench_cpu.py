@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -10,15 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from bench_modules import load
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-sys.path.insert(0, str(BENCH))  # cpu.py imports its neighbour harness.py
-_spec = importlib.util.spec_from_file_location("bench_cpu", BENCH / "cpu.py")
-assert _spec
-assert _spec.loader
-cpu = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = cpu
-_spec.loader.exec_module(cpu)
+cpu = load("cpu")
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from datetime import UTC, timedelta
-from pathlib import Path
 
+from bench_modules import load
 from codicefiscale import codicefiscale
 from flask import Flask
 from sqlalchemy import func, select, text
@@ -19,14 +17,7 @@ from lms.enrolments.models import Enrolment
 from lms.extensions import db
 from lms.register.models import LESS_DEVELOPED_REGION_CODES, Authority, Region, StaffMember
 
-_spec = importlib.util.spec_from_file_location(
-    "bench_generate", Path(__file__).resolve().parent.parent / "bench" / "generate.py"
-)
-assert _spec
-assert _spec.loader
-bench = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = bench  # dataclasses look their module up
-_spec.loader.exec_module(bench)
+bench = load("generate")
 
 SMALL = {"staff": 200, "enrolments": 1_000, "courses": 5}
 CF_SHAPE = re.compile(r"^[A-Z]{6}\d{2}[A-EHLMPRST]\d{2}[A-Z]\d{3}[A-Z]$")

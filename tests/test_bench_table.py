@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from bench_modules import load
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-sys.path.insert(0, str(BENCH))  # run_all.py imports its neighbour harness.py
-_spec = importlib.util.spec_from_file_location("bench_run_all", BENCH / "run_all.py")
-assert _spec
-assert _spec.loader
-run_all = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = run_all
-_spec.loader.exec_module(run_all)
+run_all = load("run_all")
 
 
 def _figures(**overrides: object) -> dict[str, object]:
