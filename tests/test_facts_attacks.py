@@ -771,6 +771,115 @@ def test_binding_an_account_while_it_submits_a_quiz(
 
 
 @postgresql_only
+@pytest.mark.parametrize("first", ["binding", "enrolment"])
+def test_binding_an_account_while_its_record_is_enrolled(
+    setting: Setting, app: Flask, make_user: Callable[..., User], first: str
+) -> None:
+    """A roster import binds an account to a record while an HR manager enrols the record.
+
+    The account has a scored attempt in the course already. The enrolment's
+    refresh, without the binding, finds no account for the record and writes
+    the row without the score; the binding's, without the enrolment, writes it
+    without the enrolment. Whichever refreshes second must wait for the first's
+    commit and see both.
+    """
+    s = setting
+    loose = new_staff(s.authority, "sciolto")
+    account = make_user(email="sciolto@example.it")
+    take_quiz(account, get_module("coesione", "verifica"), wrong=0)
+    checked()
+    loose_id, course_id = loose.id, s.coesione.id
+    from lms.courses.models import Course  # noqa: PLC0415
+    from lms.enrolments.staff_import import _link_accounts  # noqa: PLC0415
+
+    refreshed, errors = threading.Event(), []
+
+    def then_commit(*, leads: bool) -> None:
+        if leads:
+            facts.apply_pending()
+            refreshed.set()
+            threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
+        db.session.commit()
+
+    def binding() -> None:
+        if first != "binding":
+            assert refreshed.wait(10)
+        _lock_timeout()
+        _link_accounts()
+        then_commit(leads=first == "binding")
+
+    def enrolment() -> None:
+        if first != "enrolment":
+            assert refreshed.wait(10)
+        _lock_timeout()
+        course = db.session.get(Course, course_id)
+        assert course is not None
+        assert enrol(course, staff_ids=[loose_id]).enrolled == 1
+        then_commit(leads=first == "enrolment")
+
+    _join_all([_in_thread(app, binding, errors), _in_thread(app, enrolment, errors)], errors)
+    db.session.expire_all()
+    rows = checked()
+    assert db.session.get(StaffMember, loose_id).user_id == account.id  # type: ignore[union-attr]
+    row = fact(loose, s.coesione)
+    assert row is not None
+    assert row["enrolled_on"] is not None
+    assert row["quizzes"] == 1
+    assert (loose_id, course_id) in rows
+
+
+@postgresql_only
+@pytest.mark.parametrize("first", ["course", "attempt"])
+def test_a_quiz_retired_while_a_learner_submits_it(
+    setting: Setting, app: Flask, first: str
+) -> None:
+    """A course changes (its quiz retired: every learner's facts) while a learner submits the quiz.
+
+    The learner is not enrolled: the attempt alone makes their row, and a row
+    counts current quizzes only, so there must be none. The course's refresh
+    does not see the uncommitted attempt and writes no row; the attempt's,
+    without a lock, sees the quiz still current and writes one, which nothing
+    removes. A refresh of a whole course takes the facts' advisory lock
+    exclusively and every other refresh shares it: the second waits for the
+    first's commit, then sees its work.
+    """
+    s = setting
+    checked()
+    user_id, quiz_id = s.user.id, get_module("coesione", "verifica").id
+    refreshed, errors = threading.Event(), []
+
+    def then_commit(*, leads: bool) -> None:
+        if leads:
+            facts.apply_pending()
+            refreshed.set()
+            threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
+        db.session.commit()
+
+    def course() -> None:
+        if first != "course":
+            assert refreshed.wait(10)
+        _lock_timeout()
+        module = db.session.get(Module, quiz_id)
+        assert module is not None
+        module.retired_at = utcnow()
+        then_commit(leads=first == "course")
+
+    def attempt() -> None:
+        if first != "attempt":
+            assert refreshed.wait(10)
+        _lock_timeout()
+        user = db.session.get(User, user_id)
+        assert user is not None
+        take_quiz(user, db.session.get(Module, quiz_id), wrong=0)
+        then_commit(leads=first == "attempt")
+
+    _join_all([_in_thread(app, course, errors), _in_thread(app, attempt, errors)], errors)
+    db.session.expire_all()
+    checked()
+    assert fact(s.staff, s.coesione) is None
+
+
+@postgresql_only
 def test_two_transactions_refreshing_overlapping_accounts_in_opposite_orders(
     setting: Setting, app: Flask, make_user: Callable[..., User]
 ) -> None:

@@ -10,11 +10,18 @@ path's definitions with no as-of cut, recomputed here from the sources, set-base
 - A session listener (:func:`init_app`) notes which facts a transaction may
   have changed, from the ORM objects it flushes and from the UPDATE and DELETE
   statements it runs on the sources, and refreshes them just before the commit,
-  in the same transaction (on PostgreSQL after locking the accounts concerned,
-  :func:`_lock_accounts`, so that two transactions each holding half of a
-  fact refresh one after the other). Only INSERT … SELECT statements (bulk enrolment, the
+  in the same transaction. Only INSERT … SELECT statements (bulk enrolment, the
   completions a content sync records, generated data) need an explicit
   :func:`refresh` of the course or the staff they wrote for.
+
+On PostgreSQL, under READ COMMITTED, two transactions can each hold half of a
+fact (one binds an account to a staff record while the account submits a
+quiz; one retires a course's quiz while a learner submits it): neither
+refresh sees the other's uncommitted half, and the row would stay stale. So
+every refresh first takes locks that make the second wait for the first's
+commit (:func:`_lock_for_refresh`); its statements, each with a new
+snapshot, then see the first's work. SQLite needs none: it serialises
+writers with its file lock.
 
 The definitions, "so far": enrolled and due from the enrolment; completed from
 the account's course completion; started when the account has progress on a
@@ -305,10 +312,19 @@ def refresh(staff_ids: Ids = None, course_ids: Ids = None) -> None:
     ``refresh()`` recomputes every row; ``refresh(course_ids=[c])`` a course's
     (after a content sync or a bulk enrolment); ``refresh(staff_ids=ids)`` some
     people's, in every course. Set-based: a few statements per 5,000 people.
+    On PostgreSQL it first takes the locks of :func:`_lock_for_refresh`.
     """
     for ids in (staff_ids, course_ids):
         if ids is not None and not isinstance(ids, Select) and not ids:
             return
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        _lock_for_refresh(session, course_wide=staff_ids is None)
+    _refresh_locked(staff_ids, course_ids)
+
+
+def _refresh_locked(staff_ids: Ids, course_ids: Ids) -> None:
+    """:func:`refresh`, its locks taken (or not needed)."""
     if staff_ids is None or isinstance(staff_ids, Select):
         _refresh_one(staff_ids, course_ids)
         return
@@ -374,7 +390,7 @@ def apply_pending(session: Session | None = None) -> None:
     A report reading the facts calls it first too, so that a change not yet
     committed in the same session is seen (normally there is none: nothing
     to do). On PostgreSQL each call that refreshes something first locks the
-    accounts concerned until the transaction ends (:func:`_lock_accounts`).
+    records and accounts concerned until the transaction ends (:func:`_lock_for_refresh`).
     """
     session = session if session is not None else db.session()
     session.flush()  # the flush notes what it writes (a no-op when nothing changed)
@@ -384,47 +400,74 @@ def apply_pending(session: Session | None = None) -> None:
     note.courses |= session.info.pop(CHANGED_COURSES, set())
     if not note:
         return
+    postgresql = session.get_bind().dialect.name == "postgresql"
     if note.everything:
         refresh()
         return
-    if session.get_bind().dialect.name == "postgresql":
-        _lock_accounts(session, note)
+    if postgresql:
+        users = set(note.users)
+        users |= {u for u, _c in note.user_courses}
+        users |= {u for u, _m in note.user_modules}
+        _lock_for_refresh(
+            session,
+            course_wide=bool(note.courses or note.modules),
+            users=users,
+            staff=set(note.staff) | {s for s, _c in note.staff_courses},
+        )
     staff, courses, pairs = _resolve(session, note)
     if courses:
-        refresh(course_ids=courses)
+        _refresh_locked(None, courses)
     if staff:
-        refresh(staff_ids=staff)
+        _refresh_locked(staff, None)
     by_course: dict[int, set[int]] = {}
     for staff_id, course_id in pairs:
         if staff_id not in staff and course_id not in courses:
             by_course.setdefault(course_id, set()).add(staff_id)
     for course_id, members in sorted(by_course.items()):
-        refresh(staff_ids=members, course_ids=[course_id])
+        _refresh_locked(members, [course_id])
 
 
-def _lock_accounts(session: Session, note: Pending) -> None:
-    """PostgreSQL: lock the accounts whose facts the note refreshes, until the commit.
+#: The advisory lock every refresh takes (:func:`_lock_for_refresh`): any fixed
+#: 64-bit number no other part of the app uses ("facts" in ASCII).
+REFRESH_LOCK = 0x6661637473
 
-    Two transactions can each change half of one fact: a roster import binds an
-    account to a staff record while the account submits a quiz. Under READ
-    COMMITTED neither refresh sees the other's uncommitted half (the import's
-    has no attempt, the attempt's finds no staff record for the account), and
-    the row would stay stale. Both lock the account's row here, so the second
-    waits for the first's commit and its refresh statements, each with a new
-    snapshot, then see the first's work. The accounts are those noted, those of
-    the noted (staff, course) pairs and attempts, and those of the noted staff
-    members as this transaction sees them (a record it bound or moved: the old
-    account is noted by the flush or the statement). One statement, in id order
-    (no deadlock between two refreshes), the ids as arrays (one parameter each,
-    whatever their number). ``FOR NO KEY UPDATE``: it does not conflict with the
-    key-share lock a foreign key (an attempt's, a staff record's) takes on the
-    account, only with another refresh's lock or an update of the account.
-    SQLite needs none: it serialises writers with its file lock.
+
+def _lock_for_refresh(
+    session: Session,
+    *,
+    course_wide: bool,
+    users: Collection[int] = (),
+    staff: Collection[int] = (),
+) -> None:
+    """PostgreSQL: lock what a refresh is computed from, until the commit.
+
+    A refresh deletes the rows it recomputes and writes them again, so two
+    refreshes of one row that exists already wait for each other (the second's
+    DELETE waits for the first's commit, and its INSERT, with a new snapshot,
+    then sees the first's work). What no row shows yet needs a lock of its own,
+    always taken in this order:
+
+    1. An advisory lock, exclusive for a refresh of whole courses (a content
+       sync, a module retired), shared by every other refresh. A course's
+       refresh writes no row for a person whose attempt is not committed yet,
+       and that attempt's refresh would write one from the course as it was.
+    2. The accounts: *users* (noted by the flush: an attempt, progress) and
+       those of the staff records *staff*, as this transaction sees them (a
+       record it bound or moved: the old account is noted by the flush or the
+       statement). A roster import binds an account while the account submits
+       a quiz: the import's refresh has no attempt, the attempt's finds no staff
+       record, and neither writes the row. In id order, ``FOR NO KEY UPDATE``,
+       which does not conflict with the key-share lock a foreign key (an
+       attempt's, a staff record's) takes on the account; the ids as arrays
+       (one parameter each, whatever their number); counted, not fetched.
+
+    No lock is needed between a binding and an enrolment of the same record:
+    binding writes ``staff_members.user_id``, a unique key, which waits for the
+    key-share lock the enrolment's foreign key takes on the record, and the
+    other way round. SQLite needs none: it serialises writers with its file lock.
     """
-    users = set(note.users)
-    users |= {u for u, _c in note.user_courses}
-    users |= {u for u, _m in note.user_modules}
-    staff = set(note.staff) | {s for s, _c in note.staff_courses}
+    lock = func.pg_advisory_xact_lock if course_wide else func.pg_advisory_xact_lock_shared
+    session.execute(select(lock(REFRESH_LOCK)))
     if not users and not staff:
         return
     ids = ARRAY(Integer)
@@ -442,7 +485,6 @@ def _lock_accounts(session: Session, note: Pending) -> None:
         .with_for_update(key_share=True, of=User)
         .subquery("locked")
     )
-    # Counted, not fetched: the locks are taken as the rows are read, in order.
     session.execute(select(func.count()).select_from(locked))
 
 
@@ -669,7 +711,7 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
 def _before_commit(session: Session) -> None:
     # Also called when a savepoint is released: the note is kept for the
     # transaction's commit, which refreshes it once. On PostgreSQL the refresh
-    # locks the accounts (:func:`_lock_accounts`): one refresh per savepoint
+    # locks records and accounts (:func:`_lock_for_refresh`): one refresh per savepoint
     # would take the locks in the order of the work, and two transactions
     # working on the same accounts in opposite orders would deadlock.
     if session.in_nested_transaction():
