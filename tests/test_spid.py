@@ -266,6 +266,51 @@ def test_learner_signs_in_and_replay_is_refused(spid_client, learner, keys, tmp_
     assert post(other, xml).status_code == 403
 
 
+def test_login_csrf_a_response_started_in_another_browser_is_refused(
+    spid_app, learner, keys, tmp_path
+):
+    """An attacker starts a sign-in and makes the victim's browser post the answer: refused.
+
+    Else the victim would work in the attacker's account unknowingly (login
+    CSRF). The request is tied to the nonce cookie of the browser that started
+    it; a browser without it, or with its own, is refused and not signed in,
+    and the request stays open for the browser that started it.
+    """
+    attacker = spid_app.test_client()
+    request_id = _start(attacker)
+    xml = response_xml(request_id, keys, tmp_path)
+    victim = spid_app.test_client()
+    refused = post(victim, xml)
+    assert refused.status_code == 403
+    assert "non è stato avviato da questo browser" in refused.get_data(as_text=True)
+    _start(victim)  # the victim's own sign-in gives the victim a nonce of their own
+    assert post(victim, xml).status_code == 403
+    assert victim.get("/").status_code == 302  # not signed in
+    assert db.session.query(UserSession).filter_by(user_id=learner.id).count() == 0
+    assert post(attacker, xml).status_code == 302  # the browser that asked still may
+
+
+def test_the_browser_cookie(spid_app):
+    """HttpOnly, for /spid/ only, as long as a request lives; one nonce per browser (two tabs)."""
+    client = spid_app.test_client()
+    first = client.get(f"/spid/login?idp={IDP}").headers["Set-Cookie"]
+    assert first.startswith("lms_saml_browser=")
+    assert "HttpOnly" in first
+    assert "Path=/spid/" in first
+    assert "Max-Age=900" in first
+    assert "SameSite=Lax" in first  # plain HTTP here: browsers refuse SameSite=None without Secure
+    second = client.get(f"/spid/login?idp={IDP}").headers["Set-Cookie"]
+    assert second.split(";")[0] == first.split(";")[0]
+    spid_app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        secure = spid_app.test_client().get(f"/spid/login?idp={IDP}").headers["Set-Cookie"]
+    finally:
+        spid_app.config["SESSION_COOKIE_SECURE"] = False
+    assert "Secure" in secure
+    assert "SameSite=None" in secure  # the identity provider's cross-site POST carries it
+    assert secure.split(";")[0] != first.split(";")[0]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

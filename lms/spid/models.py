@@ -50,3 +50,6 @@ class SamlRequest(Model):
     level: Mapped[str] = mapped_column(String(128), default="")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: SHA-256 (hex) of the nonce in the cookie of the browser that started a
+    #: sign-in: its answer is accepted only with that cookie (lms.spid.views.BROWSER_COOKIE).
+    browser_hash: Mapped[str | None] = mapped_column(String(64))

@@ -8,7 +8,10 @@ redirects to the home page; every refusal is a 4xx page that says why.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import logging
+import re
 import secrets
 import warnings
 import zlib
@@ -22,6 +25,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -75,6 +79,36 @@ log = logging.getLogger(__name__)
 
 #: Requests older than this are deleted when a new one is made.
 KEEP_REQUESTS = timedelta(days=1)
+
+#: The cookie that ties a sign-in to the browser that started it (login CSRF):
+#: a random nonce, its SHA-256 kept with each request (``SamlRequest.browser_hash``).
+#: Without it anyone could start a sign-in, have the identity provider answer
+#: for their own identity, and make another person's browser post that answer:
+#: the victim would then work, unknowingly, in the attacker's account. The
+#: identity provider posts the answer from its own site, so the session cookie
+#: (SameSite=Lax) does not come with it: this one is SameSite=None where cookies
+#: are Secure (over HTTPS, as SPID requires), and Lax over plain HTTP in
+#: development, where browsers refuse SameSite=None without Secure.
+BROWSER_COOKIE = "lms_saml_browser"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _browser_nonce() -> str:
+    """The browser's nonce: the one its cookie holds (two tabs share it), or a new one."""
+    given = request.cookies.get(BROWSER_COOKIE, "")
+    return given if _NONCE.fullmatch(given) else secrets.token_urlsafe(32)
+
+
+def _nonce_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def _same_browser(pending: SamlRequest) -> bool:
+    """Whether the posting browser holds the nonce of the browser that started *pending*."""
+    given = request.cookies.get(BROWSER_COOKIE, "")
+    if pending.browser_hash is None or not _NONCE.fullmatch(given):
+        return False
+    return hmac.compare_digest(pending.browser_hash, _nonce_hash(given))
 
 
 def _sp() -> ServiceProvider:
@@ -140,6 +174,7 @@ def login() -> BaseResponse | tuple[str, int]:
         )
     now = utcnow().replace(microsecond=0)
     db.session.execute(delete(SamlRequest).where(SamlRequest.issued_at < now - KEEP_REQUESTS))
+    nonce = _browser_nonce()
     row = SamlRequest(
         id=_new_id(),
         kind=RequestKind.AUTHN,
@@ -147,14 +182,26 @@ def login() -> BaseResponse | tuple[str, int]:
         idp_entity_id=idp.entity_id,
         level=sp.level,
         issued_at=now,
+        browser_hash=_nonce_hash(nonce),
     )
     db.session.add(row)
     db.session.flush()
     message = sp.authn_request(row.id, idp, now, sp.level)
     log.info("SAML AuthnRequest %s to %s", row.id, idp.entity_id)
-    return redirect(
+    response = redirect(
         sp.redirect_url(idp.sso_url, message, secrets.token_urlsafe(16), kind="SAMLRequest")
     )
+    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(
+        BROWSER_COOKIE,
+        nonce,
+        max_age=sp.request_minutes * 60,
+        path=f"{request.script_root}/spid/",
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
+    return response
 
 
 def _refusal(message: str, status: int, *, title: str | None = None) -> tuple[str, int]:
@@ -206,6 +253,11 @@ def _refused_response(error: ResponseRefused) -> tuple[str, int]:
             "Il livello di sicurezza usato è inferiore a quello richiesto da questo servizio: "
             "accedi con credenziali di livello più alto."
         ),
+        "browser": _(
+            "Questo accesso non è stato avviato da questo browser, o il browser non ha "
+            "conservato il suo cookie tecnico: riprova dalla pagina di accesso, nello stesso "
+            "browser, con i cookie attivi."
+        ),
     }
     return _refusal(
         messages.get(
@@ -253,6 +305,8 @@ def _accepted(sp: ServiceProvider, now: datetime) -> tuple[SamlRequest, Identity
         or pending.issued_at < now - timedelta(minutes=sp.request_minutes)
     ):
         raise ResponseRefused("expired", "no such request awaiting an answer")
+    if not _same_browser(pending):
+        raise ResponseRefused("browser", "the request was started by another browser")
     identity = check_structure(
         envelope,
         sp,
