@@ -15,6 +15,7 @@ e-mails, Python's ``gettext`` and :class:`~lms.core.messages.Message`) go throug
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any, Final, NamedTuple, TypeVar
 
 from babel import Locale
@@ -23,7 +24,7 @@ from flask import Flask, g, has_app_context
 from flask_babel import Domain, get_domain, get_locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 #: Each article or articulated preposition, and what it becomes before a vowel.
 _ELIDED: Final = {
@@ -190,8 +191,31 @@ def _finished(context: Context, found: Bound, text: str, variables: dict[str, An
     as they go in), and always formatted, even without values (a doubled percent sign
     is one).
     """
+    return _formatted(found, text, variables, autoescape=context.eval_ctx.autoescape)
+
+
+def markup_gettext(string: str, /, **variables: Any) -> Markup:
+    """A message for markup drawn in Python, as an HTML template's ``_()`` makes it.
+
+    Translated in the request's language, the values escaped as they go in, elided
+    in Italian: the same text, character for character, as the template's. The
+    text is formatted as a plain string, numbers as they are and every other
+    value escaped first (markupsafe's C escape), then wrapped once: ``Markup %
+    values`` wraps each value in a helper object, three times the work.
+    """
+    found = bound()
+    values = {
+        name: value if isinstance(value, int | float | Decimal) else escape(value)
+        for name, value in variables.items()
+    }
+    message = found.translations.ugettext(string) % values
+    # Safe: a translation is trusted text (as jinja2.ext trusts it), its values escaped.
+    return Markup(elide(message) if found.italian else message)  # noqa: S704
+
+
+def _formatted(found: Bound, text: str, variables: dict[str, Any], *, autoescape: bool) -> Any:
     # Safe: a translation is trusted text, as jinja2.ext trusts it.
-    message: Any = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    message: Any = Markup(text) if autoescape else text  # noqa: S704
     message = message % variables
     if not found.italian or not isinstance(message, str):
         return message

@@ -15,6 +15,7 @@ from lms.enrolments.queries import home_courses
 from lms.live.queries import upcoming_bookings
 from lms.notifications.due import due_items, notices
 from lms.reports.hours import YearHours, hours_per_year
+from lms.site.course_lines import enrolled_lines, started_lines
 
 bp = Blueprint("site", __name__)
 
@@ -34,7 +35,7 @@ def home() -> str:
     today = today_in_italy()
     staff_id = staff_id_of(user)  # read with the session: no statement
     entries, enrolled = home_courses(user, today)  # one statement for both lists
-    _answer_the_templates_questions(staff_id, entries)
+    certificates = _answer_the_templates_questions(staff_id, entries)
     enrolled_ids = {c.entry.course.id for c in enrolled}
     started = [
         e for e in entries if (e.completed or e.completed_at) and e.course.id not in enrolled_ids
@@ -48,8 +49,12 @@ def home() -> str:
     )
     return render_template(
         "site/home.html",
+        # The person itself, not current_user's proxy: the page reads it a few times.
+        user=user,
         enrolled=enrolled,
+        enrolled_lines=enrolled_lines(enrolled, certificates),
         my_courses=started,
+        started_lines=started_lines(started, certificates),
         this_year=this_year,
         # Past years with hours earned (not those with only a declaration pending).
         past_years=[y for y in years if y.year < today.year and y.hours][:4],
@@ -58,8 +63,12 @@ def home() -> str:
     )
 
 
-def _answer_the_templates_questions(staff_id: int | None, entries: list[CatalogueEntry]) -> None:
+def _answer_the_templates_questions(
+    staff_id: int | None, entries: list[CatalogueEntry]
+) -> frozenset[int]:
     """Seed what the template's helpers read once a request, from what the page read.
+
+    Returns the ids of the courses whose certificate is due (for the course lines).
 
     ``on_staff()`` (lms.enrolments.blueprint) and ``certificate_available(course)``
     (lms.certificates.views) keep their answer in ``g`` under these names; each
@@ -68,8 +77,10 @@ def _answer_the_templates_questions(staff_id: int | None, entries: list[Catalogu
     the courses the page lists are all in *entries*, with their completion.
     """
     g.on_staff = staff_id is not None
-    g.certificate_courses = (
+    certificates: frozenset[int] = (
         frozenset(e.course.id for e in entries if e.completed_at is not None)
         if staff_id is not None
         else frozenset()
     )
+    g.certificate_courses = certificates
+    return certificates
