@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, or_, select
+from sqlalchemy.orm import load_only
 
 from lms.auth.models import User
 from lms.auth.permissions import Capability, authority_scope_clause, can, region_scope_ids
@@ -101,7 +102,18 @@ def _home_catalogue(*, drafts: bool) -> Select[Any]:
     )
     enrolment_id = mine.with_only_columns(Enrolment.id).scalar_subquery()
     due_on = mine.with_only_columns(Enrolment.due_on).scalar_subquery()
-    return catalogue_statement(enrolment_id, due_on, drafts=drafts)
+    # The page reads a course's title, slug and hours, not its summary, audience
+    # or bookkeeping: a few dozen courses a page, each column converted.
+    return catalogue_statement(enrolment_id, due_on, drafts=drafts).options(
+        load_only(
+            Course.slug,
+            Course.title,
+            Course.hours,
+            Course.language,
+            Course.status,
+            Course.retired_at,
+        )
+    )
 
 
 def due_date(user: User, course: Course) -> date | None:
