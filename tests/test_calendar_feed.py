@@ -224,6 +224,29 @@ def test_reset_kills_the_old_address(client: FlaskClient, web_app: Flask, world:
     assert f"http://localhost{new}" in client.get("/profilo/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("role", "audited"), [("trainer", 1), ("hr", 1), ("learner", 0)])
+def test_a_new_address_is_in_the_audit_log_for_trainers_hr_and_admins(
+    client: FlaskClient, make_user: Callable[..., User], role: str, audited: int
+) -> None:
+    """Like their other own changes; a learner's is not (nor are a learner's reminders)."""
+    from lms.audit.models import AuditEntry, AuditObject  # noqa: PLC0415
+
+    person = make_user(role, email=f"calendario.{role}@example.org")
+    assert login(client, person.email).status_code == 302  # type: ignore[attr-defined]
+    token = csrf_token(client, "/profilo/")
+    response = client.post("/profilo/calendario/cambia-indirizzo", data={"csrf_token": token})
+    assert response.status_code == 302
+    _db.session.expire_all()
+    version = _db.session.get(User, person.id).calendar_version  # type: ignore[union-attr]
+    entries = _db.session.query(AuditEntry).filter_by(action="user.calendar").all()
+    assert len(entries) == audited
+    for entry in entries:
+        assert entry.actor_id == person.id
+        assert entry.summary == {"version": version}
+        about = _db.session.query(AuditObject).filter_by(entry_id=entry.id).one()
+        assert (about.kind.value, about.object_id) == ("user", person.id)
+
+
 def test_reset_needs_sign_in(web_app: Flask, world: World) -> None:
     url = _url(web_app, world.me)
     response = web_app.test_client().post("/profilo/calendario/cambia-indirizzo")

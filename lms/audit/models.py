@@ -38,6 +38,7 @@ class Action(enum.StrEnum):
     USER_PASSWORD = "user.password"  # noqa: S105 - an action's name, not a secret
     USER_NAMES = "user.names"
     USER_REMINDERS = "user.reminders"
+    USER_CALENDAR = "user.calendar"  # a new address of one's own calendar feed
     STAFF_UPDATE = "staff.update"
     CONTENT_SYNC = "content.sync"
     # Live sessions (lms.live)

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
 
-from lms.auth.models import User
+from lms import audit
+from lms.auth.models import Role, User
 from lms.auth.operations import left_staff_on
 from lms.core.types import today_in_italy, utcnow
 from lms.extensions import db
@@ -57,9 +58,21 @@ def user_for_token(secret: str, token: str) -> User | None:
 
 
 def reset_feed(user: User) -> None:
-    """Give *user* a new feed address: the old one stops working. Flushes."""
+    """Give *user* a new feed address: the old one stops working. Flushes.
+
+    Recorded in the audit log for HR managers, trainers and admins, like their
+    other own changes (the address is a credential: whoever holds it reads the
+    person's due dates and sessions).
+    """
     user.calendar_version += 1
     db.session.flush()
+    if user.role is not Role.LEARNER:
+        audit.record(
+            audit.Action.USER_CALENDAR,
+            actor_id=user.id,
+            objects=[(audit.ObjectKind.USER, user.id)],
+            summary={"version": user.calendar_version},
+        )
 
 
 def build_calendar(

@@ -71,6 +71,7 @@ ACTION_LABELS: Mapping[str, object] = {
     Action.USER_PASSWORD: _l("Cambio della propria password"),
     Action.USER_NAMES: _l("Modifica del proprio nome"),
     Action.USER_REMINDERS: _l("Scelta dei propri promemoria"),
+    Action.USER_CALENDAR: _l("Nuovo indirizzo del proprio calendario"),
     Action.STAFF_UPDATE: _l("Modifica dei dati di una persona"),
     Action.CONTENT_SYNC: _l("Aggiornamento dei contenuti dei corsi"),
     Action.EDITION_CREATE: _l("Nuova edizione di una sessione dal vivo"),
