@@ -183,7 +183,9 @@ def _init_templates(app: Flask) -> None:
     layout.init_app(app)
     # Drawn in Python: pages draw dozens (macros.html's icon, courses/_progress.html's bar).
     app.jinja_env.globals.update(
-        svg_icon=page_parts.svg_icon, draw_progress_bar=page_parts.progress_bar
+        svg_icon=page_parts.svg_icon,
+        draw_progress_bar=page_parts.progress_bar,
+        fit_course_html=page_parts.fit_course_html,
     )
 
     def page_context() -> dict[str, Any]:
