@@ -45,17 +45,14 @@ class NamesForm(FlaskForm):
     last_name = StringField(_l("Cognome"), validators=[DataRequired(), Length(max=100)])
 
 
-class ChangePasswordForm(FlaskForm):
-    """Change one's own password; the current one is asked when there is one."""
+class ChangePasswordForm(SetPasswordForm):
+    """Change one's own password; the current one is asked when there is one.
+
+    The new password and its check are :class:`SetPasswordForm`'s (the same rules
+    wherever a password is chosen); the page draws the fields by name.
+    """
 
     current = PasswordField(_l("Password attuale"), validators=[Length(max=1024)])
-    password = PasswordField(
-        _l("Nuova password"),
-        validators=[
-            DataRequired(),
-            Length(min=10, max=1024, message=_l("La password deve avere almeno 10 caratteri.")),
-        ],
-    )
     confirm = PasswordField(
         _l("Ripeti la nuova password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Le password non coincidono."))],
