@@ -45,9 +45,6 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     _init_extensions(app)
-    from lms.core.sql import install_row_ids  # noqa: PLC0415
-
-    install_row_ids(app)  # before the blueprints add their rules
     _register_blueprints(app)
     _register_cli(app)
     _configure_logging(app)

@@ -15,10 +15,8 @@ NUL cases were 500s.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import csrf_token
@@ -395,40 +393,3 @@ def test_authority_import_of_blank_rows_says_it_has_no_header(
     result = runner.invoke(args=["register", "import-authorities", str(path)])
     assert result.exit_code == 1
     assert NO_HEADER in result.stderr
-
-
-def test_every_int_in_a_url_is_a_row_id(app) -> None:
-    """``<int:…>`` is lms.core.sql.RowIdConverter: past PostgreSQL's int4 no rule matches (404).
-
-    So no view needs its own guard, and none can forget it: every rule of the app
-    with an int part is tried at the largest id (it matches) and one past it (not).
-    """
-    from werkzeug.exceptions import HTTPException  # noqa: PLC0415
-
-    from lms.core.sql import MAX_ROW_ID, RowIdConverter  # noqa: PLC0415
-
-    adapter = app.url_map.bind("localhost")
-
-    def path(rule: Any, number: int) -> str:
-        def part(match: re.Match[str]) -> str:
-            converter = rule._converters[match.group(1)]
-            return str(number) if isinstance(converter, RowIdConverter) else "a-b"
-
-        return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", part, rule.rule)
-
-    checked = 0
-    for rule in app.url_map.iter_rules():
-        converters = rule._converters.values()
-        if not any(isinstance(c, RowIdConverter) for c in converters):
-            assert not any(c.regex == r"\d+" for c in converters), rule  # an int of another kind
-            continue
-        method = min(rule.methods - {"HEAD", "OPTIONS"})
-        assert adapter.match(path(rule, MAX_ROW_ID), method=method)[0] == rule.endpoint
-        past = path(rule, MAX_ROW_ID + 1)
-        try:
-            endpoint = adapter.match(past, method=method)[0]
-        except HTTPException as refused:
-            endpoint = refused.code  # 404 (or 405: another rule's path)
-        assert endpoint in {404, 405} or endpoint != rule.endpoint, past
-        checked += 1
-    assert checked >= 30  # the app's int rules (34 when this was written)

@@ -59,7 +59,7 @@ from lms.auth.permissions import Capability, require
 from lms.core.filters import format_moment
 from lms.core.mail import Outbox, mail_configured
 from lms.core.search import fold
-from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
+from lms.core.sql import LIKE_ESCAPE, MAX_ROW_ID, contains_pattern, paginate
 from lms.core.transaction import pending
 from lms.extensions import db
 from lms.register.codice_fiscale import mask_codice_fiscale
@@ -276,8 +276,8 @@ def _bad_form(form: CreateUserForm) -> tuple[str, int]:
 
 
 def _account(user_id: int) -> User:
-    # The URL's <int:…> stops a number past any id (lms.core.sql.RowIdConverter).
-    user = db.session.get(User, user_id)
+    # A number past any id (the URL converter takes any length) must not reach the query.
+    user = db.session.get(User, user_id) if user_id <= MAX_ROW_ID else None
     if user is None:
         abort(404)
     return user

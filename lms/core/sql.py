@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final, cast
 
-from flask import Flask, abort, request
+from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Date, Insert, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,7 +17,6 @@ from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from werkzeug.routing import IntegerConverter, Map
 
 from lms.extensions import db
 
@@ -157,21 +156,3 @@ def insert_new(table: Table, columns: list[str], rows: Select[Any]) -> Insert:
         .on_conflict_do_nothing()
         .execution_options(preserve_rowcount=True),
     )
-
-
-class RowIdConverter(IntegerConverter):
-    """The app's ``<int:…>`` in URLs: a row id, at most :data:`MAX_ROW_ID`.
-
-    Every ``<int:…>`` of the app names a row. A larger number names none; it is
-    a 404 at routing, before any view, rather than a guard in each view (a number
-    beyond PostgreSQL's int4 must never reach a query).
-    """
-
-    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ROW_ID)
-        super().__init__(url_map, *args, **kwargs)
-
-
-def install_row_ids(app: Flask) -> None:
-    """Make ``<int:…>`` a :class:`RowIdConverter` (before the blueprints add their rules)."""
-    app.url_map.converters["int"] = RowIdConverter

@@ -25,7 +25,7 @@ from lms.auth.permissions import (
     require_region_in_scope,
 )
 from lms.core.search import fold
-from lms.core.sql import LIKE_ESCAPE, contains_pattern, paginate
+from lms.core.sql import LIKE_ESCAPE, MAX_ROW_ID, contains_pattern, paginate
 from lms.core.types import ROME, rome_date, today_in_italy
 from lms.courses.models import Course, CourseStatus
 from lms.courses.queries import progress_on
@@ -110,8 +110,9 @@ def staff_list() -> str:
 
 
 def _staff_in_scope(staff_id: int) -> StaffMember:
-    # The URL's <int:…> stops a number past any id (lms.core.sql.RowIdConverter).
-    staff = db.session.get(StaffMember, staff_id)
+    # An id past any INTEGER (the int converter takes any length) is a 404, not a
+    # database error.
+    staff = db.session.get(StaffMember, staff_id) if staff_id <= MAX_ROW_ID else None
     if staff is None:
         abort(404)
     require_authority_in_scope(current_user, staff.authority)
@@ -282,8 +283,12 @@ def unenrol(staff_id: int, enrolment_id: int) -> str | BaseResponse:
     removes nothing.
     """
     staff = _staff_in_scope(staff_id)
-    enrolment = db.session.scalar(
-        select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.staff_id == staff.id)
+    enrolment = (
+        db.session.scalar(
+            select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.staff_id == staff.id)
+        )
+        if enrolment_id <= MAX_ROW_ID
+        else None
     )
     if enrolment is None:
         abort(404)
@@ -406,9 +411,11 @@ def remove_rule(rule_id: int) -> str | BaseResponse:
     As :func:`unenrol`: the GET page shows the rule and what removing it does,
     only a POST with ``confirm=1`` removes it.
     """
-    row = db.session.execute(
-        rules_in_scope(current_user).where(EnrolmentRule.id == rule_id)
-    ).first()
+    row = (
+        db.session.execute(rules_in_scope(current_user).where(EnrolmentRule.id == rule_id)).first()
+        if rule_id <= MAX_ROW_ID
+        else None
+    )
     if row is None:
         abort(404)
     rule = row[0]

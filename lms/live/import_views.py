@@ -45,6 +45,7 @@ from lms.auth.models import User
 from lms.auth.permissions import Capability, require
 from lms.core import transaction
 from lms.core.messages import Message, _l
+from lms.core.sql import MAX_ROW_ID
 from lms.core.tabular import TableError
 from lms.core.types import rome_date, utcnow
 from lms.courses.models import Course
@@ -279,7 +280,7 @@ def _unknown(participant: Participant, reason: Message) -> Unmatched:
 
 def _edition_or_404(edition_id: int) -> LiveEdition:
     """The edition, if it exists and its course is one the reader may see (as the register)."""
-    edition = db.session.get(LiveEdition, edition_id)  # <int:…> stops a number past any id
+    edition = db.session.get(LiveEdition, edition_id) if edition_id <= MAX_ROW_ID else None
     if edition is None:
         abort(404)
     visible = db.session.scalar(

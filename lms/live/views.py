@@ -88,7 +88,7 @@ def sessions_staff(view: F) -> F:
 
 def _edition_or_404(edition_id: int) -> LiveEdition:
     """The edition, if it exists and (for HR) its course is one the reader may see."""
-    edition = db.session.get(LiveEdition, edition_id)  # <int:…> stops a number past any id
+    edition = db.session.get(LiveEdition, edition_id) if edition_id <= MAX_ROW_ID else None
     if edition is None:
         abort(404)
     if _keeps_sessions():
@@ -569,7 +569,7 @@ def _own_edition(course_slug: str, module_slug: str, edition_id: int) -> LiveEdi
     state = outline[index]
     if state.locked:
         abort(403)
-    edition = db.session.get(LiveEdition, edition_id)  # <int:…> stops a number past any id
+    edition = db.session.get(LiveEdition, edition_id) if edition_id <= MAX_ROW_ID else None
     if edition is None or edition.module_id != state.module.id:
         abort(404)
     return edition
