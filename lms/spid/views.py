@@ -88,14 +88,24 @@ KEEP_REQUESTS = timedelta(days=1)
 #: identity provider posts the answer from its own site, so the session cookie
 #: (SameSite=Lax) does not come with it: this one is SameSite=None where cookies
 #: are Secure (over HTTPS, as SPID requires), and Lax over plain HTTP in
-#: development, where browsers refuse SameSite=None without Secure.
+#: development, where browsers refuse SameSite=None without Secure. Over HTTPS
+#: its name has the ``__Host-`` prefix: browsers then take it only from this
+#: host itself, Secure, for the whole site (Path=/), so a sibling site of the same
+#: domain cannot plant its own nonce in the victim's browser (cookie tossing).
 BROWSER_COOKIE = "lms_saml_browser"
+SECURE_BROWSER_COOKIE = "__Host-" + BROWSER_COOKIE
 _NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _cookie_name() -> str:
+    """The nonce cookie's name: ``__Host-`` prefixed where cookies are Secure."""
+    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    return SECURE_BROWSER_COOKIE if secure else BROWSER_COOKIE
 
 
 def _browser_nonce() -> str:
     """The browser's nonce: the one its cookie holds (two tabs share it), or a new one."""
-    given = request.cookies.get(BROWSER_COOKIE, "")
+    given = request.cookies.get(_cookie_name(), "")
     return given if _NONCE.fullmatch(given) else secrets.token_urlsafe(32)
 
 
@@ -105,7 +115,7 @@ def _nonce_hash(nonce: str) -> str:
 
 def _same_browser(pending: SamlRequest) -> bool:
     """Whether the posting browser holds the nonce of the browser that started *pending*."""
-    given = request.cookies.get(BROWSER_COOKIE, "")
+    given = request.cookies.get(_cookie_name(), "")
     if pending.browser_hash is None or not _NONCE.fullmatch(given):
         return False
     return hmac.compare_digest(pending.browser_hash, _nonce_hash(given))
@@ -193,10 +203,11 @@ def login() -> BaseResponse | tuple[str, int]:
     )
     secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
     response.set_cookie(
-        BROWSER_COOKIE,
+        _cookie_name(),
         nonce,
         max_age=sp.request_minutes * 60,
-        path=f"{request.script_root}/spid/",
+        # __Host- needs Path=/; over plain HTTP only the sign-in's own pages get it.
+        path="/" if secure else f"{request.script_root}/spid/",
         secure=secure,
         httponly=True,
         samesite="None" if secure else "Lax",
