@@ -718,6 +718,37 @@ def _join_all(threads: list[threading.Thread], errors: list[BaseException]) -> N
     assert errors == []
 
 
+def _one_then_the_other(
+    app: Flask, first: str, transactions: dict[str, Callable[[], None]]
+) -> None:
+    """Two transactions at once, in threads; *first* refreshes first and holds its locks.
+
+    The leader does its work, refreshes (``apply_pending``: its locks taken),
+    then waits half a second before its commit, so that the other reaches its
+    own refresh meanwhile; the other starts once the leader has refreshed.
+    Each gives up on a lock after 10 s (:func:`_lock_timeout`): a test fails,
+    it never hangs.
+    """
+    refreshed, errors = threading.Event(), []
+
+    def transaction(name: str, work: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            leads = name == first
+            if not leads:
+                assert refreshed.wait(10)
+            _lock_timeout()
+            work()
+            if leads:
+                facts.apply_pending()  # the refresh done, its locks held until the commit
+                refreshed.set()
+                threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
+            db.session.commit()
+
+        return run
+
+    _join_all([_in_thread(app, transaction(n, w), errors) for n, w in transactions.items()], errors)
+
+
 @postgresql_only
 @pytest.mark.parametrize("first", ["binding", "attempt"])
 def test_binding_an_account_while_it_submits_a_quiz(
@@ -738,32 +769,13 @@ def test_binding_an_account_while_it_submits_a_quiz(
     account_id, quiz_id = account.id, get_module("coesione", "verifica").id
     from lms.enrolments.staff_import import _link_accounts  # noqa: PLC0415
 
-    refreshed, errors = threading.Event(), []
-
-    def then_commit(*, leads: bool) -> None:
-        if leads:
-            facts.apply_pending()  # the refresh done, the account's lock held until the commit
-            refreshed.set()
-            threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
-        db.session.commit()
-
-    def binding() -> None:  # the import's transaction
-        if first != "binding":
-            assert refreshed.wait(10)
-        _lock_timeout()
-        _link_accounts()
-        then_commit(leads=first == "binding")
-
     def attempt() -> None:  # the account's own request
-        if first != "attempt":
-            assert refreshed.wait(10)
-        _lock_timeout()
         user = db.session.get(User, account_id)
         assert user is not None
         take_quiz(user, db.session.get(Module, quiz_id), wrong=0)
-        then_commit(leads=first == "attempt")
 
-    _join_all([_in_thread(app, binding, errors), _in_thread(app, attempt, errors)], errors)
+    # The import's transaction binds; the account's own request submits.
+    _one_then_the_other(app, first, {"binding": _link_accounts, "attempt": attempt})
     db.session.expire_all()
     rows = checked()
     assert db.session.get(StaffMember, loose.id).user_id == account_id  # type: ignore[union-attr]
@@ -792,32 +804,12 @@ def test_binding_an_account_while_its_record_is_enrolled(
     from lms.courses.models import Course  # noqa: PLC0415
     from lms.enrolments.staff_import import _link_accounts  # noqa: PLC0415
 
-    refreshed, errors = threading.Event(), []
-
-    def then_commit(*, leads: bool) -> None:
-        if leads:
-            facts.apply_pending()
-            refreshed.set()
-            threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
-        db.session.commit()
-
-    def binding() -> None:
-        if first != "binding":
-            assert refreshed.wait(10)
-        _lock_timeout()
-        _link_accounts()
-        then_commit(leads=first == "binding")
-
     def enrolment() -> None:
-        if first != "enrolment":
-            assert refreshed.wait(10)
-        _lock_timeout()
         course = db.session.get(Course, course_id)
         assert course is not None
         assert enrol(course, staff_ids=[loose_id]).enrolled == 1
-        then_commit(leads=first == "enrolment")
 
-    _join_all([_in_thread(app, binding, errors), _in_thread(app, enrolment, errors)], errors)
+    _one_then_the_other(app, first, {"binding": _link_accounts, "enrolment": enrolment})
     db.session.expire_all()
     rows = checked()
     assert db.session.get(StaffMember, loose_id).user_id == account.id  # type: ignore[union-attr]
@@ -846,34 +838,18 @@ def test_a_quiz_retired_while_a_learner_submits_it(
     s = setting
     checked()
     user_id, quiz_id = s.user.id, get_module("coesione", "verifica").id
-    refreshed, errors = threading.Event(), []
-
-    def then_commit(*, leads: bool) -> None:
-        if leads:
-            facts.apply_pending()
-            refreshed.set()
-            threading.Event().wait(0.5)  # the other reaches its refresh meanwhile
-        db.session.commit()
 
     def course() -> None:
-        if first != "course":
-            assert refreshed.wait(10)
-        _lock_timeout()
         module = db.session.get(Module, quiz_id)
         assert module is not None
         module.retired_at = utcnow()
-        then_commit(leads=first == "course")
 
     def attempt() -> None:
-        if first != "attempt":
-            assert refreshed.wait(10)
-        _lock_timeout()
         user = db.session.get(User, user_id)
         assert user is not None
         take_quiz(user, db.session.get(Module, quiz_id), wrong=0)
-        then_commit(leads=first == "attempt")
 
-    _join_all([_in_thread(app, course, errors), _in_thread(app, attempt, errors)], errors)
+    _one_then_the_other(app, first, {"course": course, "attempt": attempt})
     db.session.expire_all()
     checked()
     assert fact(s.staff, s.coesione) is None
