@@ -10,7 +10,7 @@ from typing import Final, NamedTuple
 import flask_babel
 from babel import numbers
 from flask import Flask, g
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import to_user_timezone
 
 from lms.core import italian
 from lms.core.types import ROME
@@ -25,7 +25,7 @@ def format_decimal(value: Decimal | float, *, format: str) -> str:  # noqa: A002
     the value, the pattern and the language (values equal across types, 80 and
     80.0 or 2.25 and 2.250, are written alike by a fixed pattern).
     """
-    locale = get_locale()
+    locale = italian.bound().locale  # the request's, looked up once (not Babel's proxies)
     return _formatted(value, format, str(locale) if locale else "it")
 
 
@@ -46,7 +46,7 @@ def format_day(value: date | datetime | None, format: str | None = None) -> str:
     if value is None:
         return flask_babel.format_date(None, format)
     day = to_user_timezone(value).date() if isinstance(value, datetime) else value
-    locale = get_locale()
+    locale = italian.bound().locale  # the request's, looked up once (not Babel's proxies)
     return _day(day, format, str(locale) if locale else "")
 
 
@@ -77,7 +77,7 @@ _PERCENT_SIGN_DEFAULT: Final = "\u00a0" + "%"
 
 
 def _percent_sign() -> str:
-    locale = get_locale()
+    locale = italian.bound().locale  # the request's, looked up once (not Babel's proxies)
     return _PERCENT_SIGN.get(locale.language if locale else "", _PERCENT_SIGN_DEFAULT)
 
 
