@@ -186,6 +186,11 @@ def _init_templates(app: Flask) -> None:
         svg_icon=page_parts.svg_icon,
         draw_progress_bar=page_parts.progress_bar,
         fit_course_html=page_parts.fit_course_html,
+        # The same under the names macros.html, _progress.html and _content.html give
+        # them, for the pages drawn on every view (no import to run each time).
+        icon=page_parts.svg_icon,
+        progress_bar=page_parts.progress_bar,
+        course_html=page_parts.fit_course_html,
     )
 
     def page_context() -> dict[str, Any]:
