@@ -191,6 +191,8 @@ def _init_templates(app: Flask) -> None:
         icon=page_parts.svg_icon,
         progress_bar=page_parts.progress_bar,
         course_html=page_parts.fit_course_html,
+        draw_breadcrumbs=page_parts.breadcrumbs,
+        breadcrumbs=page_parts.breadcrumbs,
     )
 
     def page_context() -> dict[str, Any]:

@@ -116,3 +116,28 @@ def _fitted(text: str, title: str | None, base: int, _locale: str) -> Markup:
         text = text.replace("</table>", "</table></div>")
     # Safe: the text was sanitised when it was rendered from Markdown (lms.markdown).
     return Markup(text)  # noqa: S704
+
+
+_CRUMB: Final = (
+    '\n    <li class="breadcrumb-item"><a href="%s">%s</a><span class="separator">/</span></li>'
+)
+_CRUMBS: Final = (
+    '<nav class="breadcrumb-container" aria-label="%s">\n'
+    '  <ol class="breadcrumb">%s\n'
+    '    <li class="breadcrumb-item active" aria-current="page">%s</li>\n'
+    "  </ol>\n"
+    "</nav>"
+)
+
+
+def breadcrumbs(trail: Any, current: Any) -> Markup:
+    """Where the page stands: *trail*, (url, text) pairs leading to it, then *current*.
+
+    The last item, the page's own name, is marked ``aria-current``. It was the
+    macro of macros.html, which still exports it by that name; most pages draw
+    one, and the import a macro needs cost more than the macro.
+    """
+    crumbs = "".join(_CRUMB % (escape(url), escape(text)) for url, text in trail)
+    label = escape(markup_gettext("Percorso"))
+    # Safe: every value escaped as it goes into our own constant markup.
+    return Markup(_CRUMBS % (label, crumbs, escape(current)))  # noqa: S704
