@@ -181,17 +181,13 @@ def _init_templates(app: Flask) -> None:
     from lms.site.navigation import navigation  # noqa: PLC0415
 
     layout.init_app(app)
-    # Drawn in Python: pages draw dozens (macros.html's icon, courses/_progress.html's bar).
+    # Drawn in Python: pages draw dozens (icons, bars) or run them on every view.
+    # Globals under the names macros.html, _progress.html and _content.html export
+    # them by: the hot pages use them with no import to run each time.
     app.jinja_env.globals.update(
-        svg_icon=page_parts.svg_icon,
-        draw_progress_bar=page_parts.progress_bar,
-        fit_course_html=page_parts.fit_course_html,
-        # The same under the names macros.html, _progress.html and _content.html give
-        # them, for the pages drawn on every view (no import to run each time).
         icon=page_parts.svg_icon,
         progress_bar=page_parts.progress_bar,
         course_html=page_parts.fit_course_html,
-        draw_breadcrumbs=page_parts.breadcrumbs,
         breadcrumbs=page_parts.breadcrumbs,
     )
 

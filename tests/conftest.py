@@ -14,6 +14,7 @@ import re
 import secrets
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -24,8 +25,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from argon2 import PasswordHasher
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient, FlaskCliRunner
+from flask_babel import refresh
 from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.test import TestResponse
@@ -121,6 +123,15 @@ def make_test_app(database_url: str, **overrides: object) -> Flask:
     app = create_app(config)
     app.test_client_class = ClosingClient
     return app
+
+
+@contextmanager
+def request_in(app: Flask, lang: str) -> Iterator[None]:
+    """A request context whose reader chose *lang* (``it``, ``en``) with the language switch."""
+    with app.test_request_context("/"):
+        session["lang"] = lang
+        refresh()
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask, render_template_string, session
-from flask_babel import refresh
+from conftest import request_in
+from flask import Flask, render_template_string
 from markupsafe import Markup
 
 from lms.core.page_parts import breadcrumbs
@@ -34,9 +34,7 @@ TRAILS = [
 
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_breadcrumbs_are_the_macros(app: Flask, lang: str) -> None:
-    with app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
+    with request_in(app, lang):
         for trail in TRAILS:
             for current in ("Modulo", '"Fondi" & <b>coesione</b>', Markup("<i>ok</i>")):
                 expected = render_template_string(REFERENCE, trail=trail, current=current)

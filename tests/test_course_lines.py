@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from flask import Flask, render_template_string, session
-from flask_babel import refresh
+from conftest import request_in
+from flask import Flask, render_template_string
 from markupsafe import Markup
 
 from lms.core.italian import markup_gettext
@@ -83,9 +83,7 @@ def _flat(html: str) -> str:
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_the_lines_are_the_templates_in_every_state(app: Flask, lang: str) -> None:
     items, certificates = _items(), frozenset({4})
-    with app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
+    with request_in(app, lang):
         expected = render_template_string(REFERENCE, enrolled=items, certificates=certificates)
         drawn = enrolled_lines(items, certificates)
         started = started_lines([i.entry for i in items], certificates)
@@ -93,9 +91,7 @@ def test_the_lines_are_the_templates_in_every_state(app: Flask, lang: str) -> No
     assert _flat(drawn) == _flat(expected)
     # The other courses followed: the same lines without due days.
     undated = [EnrolledCourse(i.entry, None, overdue=False) for i in items]
-    with app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
+    with request_in(app, lang):
         expected_started = render_template_string(
             REFERENCE, enrolled=undated, certificates=certificates
         )
@@ -103,9 +99,7 @@ def test_the_lines_are_the_templates_in_every_state(app: Flask, lang: str) -> No
 
 
 def test_a_hostile_title_is_escaped_and_italian_elides(app: Flask) -> None:
-    with app.test_request_context("/"):
-        session["lang"] = "it"
-        refresh()
+    with request_in(app, "it"):
         drawn = str(enrolled_lines(_items(), frozenset({4})))
     assert "<script>" not in drawn
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;Fondi&#34;" in drawn
@@ -128,9 +122,7 @@ def test_markup_gettext_is_the_templates_gettext(app: Flask, lang: str) -> None:
         ("%(year)d: %(hours)s ore", {"year": 2026, "hours": Decimal("1.5")}),
         ("Attestato (PDF)", {}),
     ]
-    with app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
+    with request_in(app, lang):
         for message, values in cases:
             expected = render_template_string(
                 "{{ _(message, **values) }}", message=message, values=values

@@ -10,8 +10,8 @@ must write the same characters.
 from __future__ import annotations
 
 import pytest
-from flask import Flask, render_template_string, session
-from flask_babel import refresh
+from conftest import request_in
+from flask import Flask, render_template_string
 
 from lms.core.page_parts import fit_course_html
 
@@ -74,9 +74,7 @@ TITLES = [None, "Fondi & coesione", "Fondi &amp; coesione", "Un altro titolo", "
 
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_fitted_text_is_the_macros_in_every_case(app: Flask, lang: str) -> None:
-    with app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
+    with request_in(app, lang):
         for text in TEXTS:
             for title in TITLES:
                 for base in (1, 2, 3, 5):
@@ -86,7 +84,7 @@ def test_fitted_text_is_the_macros_in_every_case(app: Flask, lang: str) -> None:
 
 
 def test_the_pages_use_it(app: Flask) -> None:
-    assert app.jinja_env.globals["fit_course_html"] is fit_course_html
+    assert app.jinja_env.globals["course_html"] is fit_course_html
     with app.test_request_context("/"):
         page = render_template_string(
             '{% from "courses/_content.html" import course_html %}'

@@ -5,16 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from babel import numbers
-from flask import Flask, session
-from flask_babel import refresh
+from conftest import request_in
+from flask import Flask
 
 from lms.core.filters import format_decimal, format_hours, format_number, format_pct
 
 
 def _in(app: Flask, lang: str) -> tuple[str, str, str, str]:
-    with app.test_request_context("/"):
-        session["lang"] = lang
-        refresh()
+    with request_in(app, lang):
         return (
             format_number(12345),
             format_hours(Decimal("1.50")),
@@ -34,9 +32,7 @@ def test_each_language_keeps_its_own_format_whichever_came_first(app: Flask) -> 
 def test_every_pattern_value_and_language_as_babel_writes_it(app: Flask) -> None:
     values = [Decimal(n) / 8 for n in range(-40, 400)] + [n / 3 for n in range(50)] + [7, 1234567]
     for lang in ("it", "en", "it"):
-        with app.test_request_context("/"):
-            session["lang"] = lang
-            refresh()
+        with request_in(app, lang):
             for pattern in ("#,##0", "#,##0.0", "#,##0.##"):
                 for value in values:
                     expected = numbers.format_decimal(value, format=pattern, locale=lang)
@@ -66,9 +62,7 @@ def test_remembered_days_are_flask_babels_in_both_languages(app: Flask) -> None:
     moments += [m.replace(tzinfo=None) for m in moments[:8]]  # naive: read as UTC
     assert app.jinja_env.filters["dateformat"] is format_day
     for lang in ("it", "en", "it"):
-        with app.test_request_context("/"):
-            session["lang"] = lang
-            refresh()
+        with request_in(app, lang):
             for pattern in (None, "d MMMM y", "EEEE d MMMM y", "short"):
                 for value in [*days, *moments]:
                     expected = flask_babel.format_date(value, pattern)

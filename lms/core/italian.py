@@ -191,7 +191,16 @@ def _finished(context: Context, found: Bound, text: str, variables: dict[str, An
     as they go in), and always formatted, even without values (a doubled percent sign
     is one).
     """
-    return _formatted(found, text, variables, autoescape=context.eval_ctx.autoescape)
+    # Safe: a translation is trusted text, as jinja2.ext trusts it.
+    message: Any = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    message = message % variables
+    if not found.italian or not isinstance(message, str):
+        return message
+    elided = elide(message)
+    if elided == message:
+        return message
+    # Safe: only an apostrophe was added to the text of what was Markup already.
+    return Markup(elided) if isinstance(message, Markup) else elided  # noqa: S704
 
 
 def markup_gettext(string: str, /, **variables: Any) -> Markup:
@@ -211,19 +220,6 @@ def markup_gettext(string: str, /, **variables: Any) -> Markup:
     message = found.translations.ugettext(string) % values
     # Safe: a translation is trusted text (as jinja2.ext trusts it), its values escaped.
     return Markup(elide(message) if found.italian else message)  # noqa: S704
-
-
-def _formatted(found: Bound, text: str, variables: dict[str, Any], *, autoescape: bool) -> Any:
-    # Safe: a translation is trusted text, as jinja2.ext trusts it.
-    message: Any = Markup(text) if autoescape else text  # noqa: S704
-    message = message % variables
-    if not found.italian or not isinstance(message, str):
-        return message
-    elided = elide(message)
-    if elided == message:
-        return message
-    # Safe: only an apostrophe was added to the text of what was Markup already.
-    return Markup(elided) if isinstance(message, Markup) else elided  # noqa: S704
 
 
 @pass_context

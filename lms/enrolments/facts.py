@@ -389,8 +389,8 @@ def apply_pending(session: Session | None = None) -> None:
 
     A report reading the facts calls it first too, so that a change not yet
     committed in the same session is seen (normally there is none: nothing
-    to do). On PostgreSQL each call that refreshes something first locks the
-    records and accounts concerned until the transaction ends (:func:`_lock_for_refresh`).
+    to do). On PostgreSQL each call that refreshes something first takes the
+    locks of :func:`_lock_for_refresh`, held until the transaction ends.
     """
     session = session if session is not None else db.session()
     session.flush()  # the flush notes what it writes (a no-op when nothing changed)
@@ -400,11 +400,10 @@ def apply_pending(session: Session | None = None) -> None:
     note.courses |= session.info.pop(CHANGED_COURSES, set())
     if not note:
         return
-    postgresql = session.get_bind().dialect.name == "postgresql"
     if note.everything:
         refresh()
         return
-    if postgresql:
+    if session.get_bind().dialect.name == "postgresql":
         users = set(note.users)
         users |= {u for u, _c in note.user_courses}
         users |= {u for u, _m in note.user_modules}
@@ -711,7 +710,7 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
 def _before_commit(session: Session) -> None:
     # Also called when a savepoint is released: the note is kept for the
     # transaction's commit, which refreshes it once. On PostgreSQL the refresh
-    # locks records and accounts (:func:`_lock_for_refresh`): one refresh per savepoint
+    # locks the accounts (:func:`_lock_for_refresh`): one refresh per savepoint
     # would take the locks in the order of the work, and two transactions
     # working on the same accounts in opposite orders would deadlock.
     if session.in_nested_transaction():

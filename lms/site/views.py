@@ -66,21 +66,15 @@ def home() -> str:
 def _answer_the_templates_questions(
     staff_id: int | None, entries: list[CatalogueEntry]
 ) -> frozenset[int]:
-    """Seed what the template's helpers read once a request, from what the page read.
+    """Seed what the template reads once a request; the courses whose certificate is due.
 
-    Returns the ids of the courses whose certificate is due (for the course lines).
-
-    ``on_staff()`` (lms.enrolments.blueprint) and ``certificate_available(course)``
-    (lms.certificates.views) keep their answer in ``g`` under these names; each
-    would otherwise run a query. A certificate is due for a completed course when
-    the person is on the staff register (lms.certificates.operations.certificate_due):
-    the courses the page lists are all in *entries*, with their completion.
+    ``on_staff()`` (lms.enrolments.blueprint) keeps its answer in ``g`` under that
+    name, and would otherwise run a query. A certificate is due for a completed
+    course when the person is on the staff register
+    (lms.certificates.operations.certificate_due): the courses the page lists are
+    all in *entries*, with their completion (the course lines link them).
     """
     g.on_staff = staff_id is not None
-    certificates: frozenset[int] = (
-        frozenset(e.course.id for e in entries if e.completed_at is not None)
-        if staff_id is not None
-        else frozenset()
-    )
-    g.certificate_courses = certificates
-    return certificates
+    if staff_id is None:
+        return frozenset()
+    return frozenset(e.course.id for e in entries if e.completed_at is not None)

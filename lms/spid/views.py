@@ -97,10 +97,14 @@ SECURE_BROWSER_COOKIE = "__Host-" + BROWSER_COOKIE
 _NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
+def _secure_cookies() -> bool:
+    """Whether the app's cookies are Secure (HTTPS), as its session cookie is."""
+    return bool(current_app.config["SESSION_COOKIE_SECURE"])
+
+
 def _cookie_name() -> str:
     """The nonce cookie's name: ``__Host-`` prefixed where cookies are Secure."""
-    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
-    return SECURE_BROWSER_COOKIE if secure else BROWSER_COOKIE
+    return SECURE_BROWSER_COOKIE if _secure_cookies() else BROWSER_COOKIE
 
 
 def _browser_nonce() -> str:
@@ -201,7 +205,7 @@ def login() -> BaseResponse | tuple[str, int]:
     response = redirect(
         sp.redirect_url(idp.sso_url, message, secrets.token_urlsafe(16), kind="SAMLRequest")
     )
-    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    secure = _secure_cookies()
     response.set_cookie(
         _cookie_name(),
         nonce,
