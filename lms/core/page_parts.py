@@ -1,10 +1,12 @@
-"""Small pieces of markup drawn in Python: an icon, a progress bar, course text fitted to a page.
+"""Small pieces of markup drawn in Python: an icon, a progress bar, breadcrumbs, course text.
 
-They were Jinja macros (macros.html, courses/_progress.html) and still go by their
-names there (``{% set icon = svg_icon %}``): a page draws dozens of them, in loops,
-and a macro call costs a new Jinja context and a rendering each time, an icon
-a ``url_for`` besides. The markup is the macros' own, character for character;
-every value goes in escaped, as Jinja's autoescape put it.
+They were Jinja macros (macros.html, courses/_progress.html, courses/_content.html)
+and are the app's Jinja globals under the macros' names (``icon``, ``progress_bar``,
+``breadcrumbs``, ``course_html``), which those files still export: a page draws
+dozens of them, in loops, and a macro call costs a new Jinja context and a
+rendering each time (an import of the macro file more still). The markup is the
+macros' own, character for character; every value goes in escaped, as Jinja's
+autoescape put it.
 """
 
 from __future__ import annotations
