@@ -74,8 +74,10 @@ from harness import (
     PASSWORD,
     REPO,
     USER_AGENT,
+    children,
     database_url,
     describe_url,
+    process_cpu,
     serve_process,
     server_env,
     sign_in_all,
@@ -86,7 +88,6 @@ PAGES = ("bare", "home", "module")
 MAX_RATIO = 3.0
 #: At most this many SQL statements a page (issue #19).
 MAX_SQL = 4
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 HELPER_C = r"""
 #include <valgrind/callgrind.h>
@@ -98,35 +99,6 @@ int bench_on_valgrind(void) { return RUNNING_ON_VALGRIND; }
 
 
 # --- /proc ------------------------------------------------------------------------------
-
-
-def parse_stat(text: str) -> tuple[int, int, int]:
-    """(ppid, utime, stime) from the text of ``/proc/<pid>/stat``; times in clock ticks.
-
-    The second field, the command in parentheses, may itself hold spaces and
-    parentheses (``(gunicorn: worker [bench_app:app])``), so the fields are
-    counted from the last ``)``: after it come state (3), ppid (4), …, utime
-    (14) and stime (15), as proc(5) numbers them.
-    """
-    rest = text[text.rindex(")") + 1 :].split()
-    return int(rest[1]), int(rest[11]), int(rest[12])
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process *pid* so far, all its threads."""
-    _ppid, utime, stime = parse_stat(Path(f"/proc/{pid}/stat").read_text())
-    return (utime + stime) / CLOCK_TICKS
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is *pid*."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                if parse_stat((entry / "stat").read_text())[0] == pid:
-                    found.append(int(entry.name))
-    return found
 
 
 def the_worker(master: int, timeout: float = 30) -> int:

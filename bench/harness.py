@@ -45,6 +45,7 @@ DEFAULT_DATABASE_URL = f"sqlite:///{BENCH_DIR / 'data' / 'programme.sqlite3'}"
 PASSWORD = "Bench-2026"  # noqa: S105 - the generated users' published bench password
 USER_AGENT = "lms-bench"
 HOST = "127.0.0.1"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -250,3 +251,47 @@ def bench_app_context(url: str):  # noqa: ANN201 - a Flask app context
 def describe_url(url: str) -> str:
     """The database without its password, for printing."""
     return re.sub(r"://([^:@/]+):[^@/]+@", r"://\1:***@", url)
+
+
+# --- /proc ------------------------------------------------------------------------------
+
+
+def parse_stat(text: str) -> tuple[int, int, int]:
+    """(ppid, utime, stime) from the text of ``/proc/<pid>/stat``; times in clock ticks.
+
+    The second field, the command in parentheses, may itself hold spaces and
+    parentheses (``(gunicorn: worker [bench_app:app])``), so the fields are
+    counted from the last ``)``: after it come state (3), ppid (4), …, utime
+    (14) and stime (15), as proc(5) numbers them.
+    """
+    rest = text[text.rindex(")") + 1 :].split()
+    return int(rest[1]), int(rest[11]), int(rest[12])
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process *pid* so far, all its threads."""
+    _ppid, utime, stime = parse_stat(Path(f"/proc/{pid}/stat").read_text())
+    return (utime + stime) / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is *pid*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if parse_stat((entry / "stat").read_text())[0] == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) core-seconds of the whole machine since boot, from ``/proc/stat``.
+
+    Busy is everything but idle and iowait; total includes them. Over an
+    interval, busy / total is the share of all cores that were working.
+    """
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # noqa: PLR2004 - iowait
+    total = sum(fields[:8])  # user … steal; guest time is already in user
+    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS

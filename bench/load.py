@@ -28,25 +28,32 @@ third of the bare endpoint's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from harness import (
     HOST,
     USER_AGENT,
     bench_app_context,
+    children,
     database_url,
     describe_url,
     fetch,
+    machine_cpu,
     percentile,
-    serve,
+    process_cpu,
+    serve_process,
     sign_in_all,
 )
 
@@ -207,6 +214,40 @@ def run_threads(port: int, items: list[tuple[str, str]], clients: int, seconds: 
     }
 
 
+@contextlib.contextmanager
+def cpu_spent(master: int) -> Iterator[dict[str, float]]:
+    """CPU seconds spent while the block runs: gunicorn's workers, this process's children
+    that ended in it (the load client), the whole machine (busy and elapsed core-seconds).
+
+    Wall time under load says how fast the pages came back; these say where the
+    cores went: a page whose server CPU is 3x the bare endpoint's but whose
+    throughput is 1/5 of it lost the difference somewhere other than in the
+    app's own work (the client, the kernel, idle cores).
+    """
+    workers = children(master)
+    server = sum(process_cpu(pid) for pid in workers)
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy, total = machine_cpu()
+    spent: dict[str, float] = {}
+    yield spent
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_after, total_after = machine_cpu()
+    spent["server"] = sum(process_cpu(pid) for pid in workers) - server
+    spent["client"] = (after.ru_utime + after.ru_stime) - (client.ru_utime + client.ru_stime)
+    spent["busy"] = busy_after - busy
+    spent["total"] = total_after - total
+
+
+def per_request(spent: dict[str, float], requests: int) -> dict[str, float]:
+    """Server and client CPU a request in ms, and how many cores were busy on average."""
+    count = max(1, requests)
+    return {
+        "server_cpu_ms": spent["server"] * 1000 / count,
+        "client_cpu_ms": spent["client"] * 1000 / count,
+        "busy_cores": spent["busy"] / max(spent["total"], 1e-9) * (os.cpu_count() or 1),
+    }
+
+
 def check_pages(port: int, targets: dict[str, list[tuple[str, str]]]) -> None:
     """Every session sees its page (200), not the sign-in page."""
     for label, items in targets.items():
@@ -244,7 +285,10 @@ def main() -> None:
         f"load: {tool}, {args.clients} clients, {args.seconds:g} s a run, {args.rounds} rounds"
     )
     rounds: dict[str, list[dict]] = {"bare": [], "home": [], "module": []}
-    with serve(url, worker_class=args.worker_class, threads=args.threads) as port:
+    with serve_process(url, worker_class=args.worker_class, threads=args.threads) as (
+        port,
+        master,
+    ):
         started = time.perf_counter()
         cookies = sign_in_all(port, [email for email, _path in learners])
         print(f"signed in {len(cookies)} learners in {time.perf_counter() - started:.1f} s")
@@ -261,28 +305,46 @@ def main() -> None:
             for label, items in targets.items():
                 if args.warmup:
                     runner(port, items, args.clients, args.warmup)
-                result = runner(port, items, args.clients, args.seconds)
+                with cpu_spent(master.pid) as spent:
+                    result = runner(port, items, args.clients, args.seconds)
+                result |= per_request(spent, result["requests"])
                 rounds[label].append(result)
                 print(
                     f"  round {n + 1} {label:<7}{result['rps']:>9.0f} req/s  "
                     f"p50 {result['p50_ms']:>7.1f} ms  p99 {result['p99_ms']:>7.1f} ms  "
-                    f"errors {result['errors']}"
+                    f"server {result['server_cpu_ms']:.2f} ms  client "
+                    f"{result['client_cpu_ms']:.2f} ms CPU a request  "
+                    f"cores busy {result['busy_cores']:.2f}  errors {result['errors']}"
                 )
         check_pages(port, targets)
     summary = {
         label: {
             key: statistics.median(r[key] for r in results)
-            for key in ("rps", "p50_ms", "p99_ms", "errors")
+            for key in (
+                "rps",
+                "p50_ms",
+                "p99_ms",
+                "errors",
+                "server_cpu_ms",
+                "client_cpu_ms",
+                "busy_cores",
+            )
         }
         | {"rounds": results}
         for label, results in rounds.items()
     }
     bare = summary["bare"]["rps"] if "bare" in summary else float("nan")
-    print(f"\n{'endpoint':<10}{'req/s':>9}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    bare_cpu = summary["bare"]["server_cpu_ms"] if "bare" in summary else float("nan")
+    print(
+        f"\n{'endpoint':<10}{'req/s':>9}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'server CPU ms':>15}{'vs bare':>9}{'client CPU ms':>15}{'cores busy':>12}"
+    )
     for label, s in summary.items():
         print(
             f"{label:<10}{s['rps']:>9.0f}{s['rps'] / bare:>9.2f}"
             f"{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['errors']:>8.0f}"
+            f"{s['server_cpu_ms']:>15.2f}{s['server_cpu_ms'] / bare_cpu:>9.2f}"
+            f"{s['client_cpu_ms']:>15.2f}{s['busy_cores']:>12.2f}"
         )
     if args.json:
         args.json.write_text(

@@ -1,4 +1,4 @@
-"""bench/cpu.py's readers: /proc/<pid>/stat, a process's children, callgrind's dumps."""
+"""bench/'s readers: /proc/<pid>/stat and a process's children (harness.py), callgrind's dumps (cpu.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from bench_modules import load
 
 cpu = load("cpu")
+harness = load("harness")
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
@@ -20,15 +21,15 @@ def test_parse_stat_counts_fields_after_the_last_parenthesis() -> None:
     # A command name with spaces and parentheses, as gunicorn's workers have.
     fields = ["S", "4242", *["0"] * 9, "1234", "56", *["0"] * 30]
     text = "777 (gunicorn: worker [bench_app:app) (x)) " + " ".join(fields) + "\n"
-    assert cpu.parse_stat(text) == (4242, 1234, 56)
+    assert harness.parse_stat(text) == (4242, 1234, 56)
 
 
 @linux_only
 def test_parse_stat_of_this_process() -> None:
-    ppid, utime, stime = cpu.parse_stat(Path("/proc/self/stat").read_text())
+    ppid, utime, stime = harness.parse_stat(Path("/proc/self/stat").read_text())
     assert ppid == os.getppid()
     spent = time.process_time()  # this process's own user + system time
-    assert abs((utime + stime) / cpu.CLOCK_TICKS - spent) < 0.5
+    assert abs((utime + stime) / harness.CLOCK_TICKS - spent) < 0.5
 
 
 @linux_only
@@ -38,14 +39,14 @@ def test_process_cpu_counts_a_childs_busy_loop_not_its_sleep() -> None:
     try:
         # Found among this process's children (the suite may have started others: a
         # server, a browser; the fresh-clone CI run had one).
-        assert sleeper.pid in cpu.children(os.getpid())
+        assert sleeper.pid in harness.children(os.getpid())
         deadline = time.monotonic() + 20
-        while cpu.process_cpu(sleeper.pid) < 0.3 and time.monotonic() < deadline:
+        while harness.process_cpu(sleeper.pid) < 0.3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        first = cpu.process_cpu(sleeper.pid)
+        first = harness.process_cpu(sleeper.pid)
         time.sleep(0.5)
         assert 0.3 <= first < 2
-        assert cpu.process_cpu(sleeper.pid) - first < 0.05
+        assert harness.process_cpu(sleeper.pid) - first < 0.05
     finally:
         sleeper.kill()
         sleeper.wait()

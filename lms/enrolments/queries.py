@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, or_, select
-from sqlalchemy.orm import load_only
 
 from lms.auth.models import User
 from lms.auth.permissions import Capability, authority_scope_clause, can, region_scope_ids
@@ -18,8 +17,8 @@ from lms.courses.queries import (
     CATALOGUE_USER,
     CatalogueEntry,
     catalogue,
-    catalogue_rows,
     catalogue_statement,
+    heading_rows,
 )
 from lms.enrolments.models import Enrolment, EnrolmentRule
 from lms.extensions import db
@@ -80,7 +79,7 @@ def home_courses(user: User, today: date) -> tuple[list[CatalogueEntry], list[En
     enrolment in it, if any (their staff record's: unique per account, and an
     enrolment is unique per person and course).
     """
-    rows = catalogue_rows(_home_catalogue(drafts=can(user, Capability.VIEW_DRAFTS)), user)
+    rows = heading_rows(_home_catalogue(drafts=can(user, Capability.VIEW_DRAFTS)), user)
     entries = [entry for entry, _extra in rows]
     enrolments = {
         entry.course.id: (extra[0], extra[1]) for entry, extra in rows if extra[0] is not None
@@ -102,18 +101,9 @@ def _home_catalogue(*, drafts: bool) -> Select[Any]:
     )
     enrolment_id = mine.with_only_columns(Enrolment.id).scalar_subquery()
     due_on = mine.with_only_columns(Enrolment.due_on).scalar_subquery()
-    # The page reads a course's title, slug and hours, not its summary, audience
-    # or bookkeeping: a few dozen courses a page, each column converted.
-    return catalogue_statement(enrolment_id, due_on, drafts=drafts).options(
-        load_only(
-            Course.slug,
-            Course.title,
-            Course.hours,
-            Course.language,
-            Course.status,
-            Course.retired_at,
-        )
-    )
+    # The page reads a course's heading (its title, slug and hours), not its
+    # summary, audience or bookkeeping: a few dozen courses a page, plain rows.
+    return catalogue_statement(enrolment_id, due_on, drafts=drafts, heading=True)
 
 
 def due_date(user: User, course: Course) -> date | None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 from lms.auth.models import User
 from lms.auth.permissions import authority_scope_clause
 from lms.core.search import fold
-from lms.core.sql import LIKE_ESCAPE, contains_pattern
+from lms.core.sql import LIKE_ESCAPE, contains_pattern, read_rows
 from lms.core.types import utcnow
 from lms.courses.models import Course, Module, ModuleKind
 from lms.courses.queries import visible_courses_clause
@@ -216,36 +217,104 @@ def staff_record(user: User) -> StaffMember | None:
     return db.session.scalar(select(StaffMember).where(StaffMember.user_id == user.id))
 
 
+class BookedSignup(NamedTuple):
+    """Of a booking's sign-up, what the home page shows: its key and status."""
+
+    id: int
+    status: SignupStatus
+
+
+class BookedEdition(NamedTuple):
+    """Of a booking's edition, what the home page shows."""
+
+    id: int
+    starts_at: datetime
+    minutes: int
+    place: str
+    meeting_url: str
+
+    @property
+    def ends_at(self) -> datetime:
+        """When the edition ends: its start plus its minutes (as :class:`LiveEdition`)."""
+        return self.starts_at + timedelta(minutes=self.minutes)
+
+
+class BookedModule(NamedTuple):
+    """Of a booking's module, what the home page shows."""
+
+    id: int
+    slug: str
+    title: str
+
+
+class BookedCourse(NamedTuple):
+    """Of a booking's course, what the home page shows."""
+
+    id: int
+    slug: str
+    title: str
+    language: str
+
+
+#: Each part of a booking and the model its fields are columns of (the same names).
+_BOOKING_PARTS: Final = (
+    (BookedSignup, LiveSignup),
+    (BookedEdition, LiveEdition),
+    (BookedModule, Module),
+    (BookedCourse, Course),
+)
+
+
+_Part = TypeVar("_Part", BookedSignup, BookedEdition, BookedModule, BookedCourse)
+
+
 @dataclass(frozen=True)
 class Booking:
-    """A person's open sign-up with its edition, module and course (the home page's panel)."""
+    """A person's open sign-up with its edition, module and course (the home page's panel).
 
-    signup: LiveSignup
-    edition: LiveEdition
-    module: Module
-    course: Course
+    Each part is the columns the page shows, under the model's names, read as
+    plain rows (:func:`~lms.core.sql.read_rows`): the home page reads them on
+    every view, and the four models whole were some sixty columns to convert
+    (and, on PostgreSQL, to describe), through the ORM, for a panel that is
+    most often empty.
+    """
+
+    signup: BookedSignup
+    edition: BookedEdition
+    module: BookedModule
+    course: BookedCourse
 
     @property
     def ends_at(self) -> datetime:
         """When the edition ends."""
         return self.edition.ends_at
 
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Booking:
+        """The booking of a row of :func:`_bookings_statement`: its parts' fields in order."""
+        values = iter(row)
+
+        def part(kind: type[_Part]) -> _Part:
+            return kind(*(next(values) for _ in kind._fields))
+
+        return cls(part(BookedSignup), part(BookedEdition), part(BookedModule), part(BookedCourse))
+
 
 def upcoming_bookings(user: User, now: datetime | None = None) -> list[Booking]:
     """*user*'s open sign-ups in editions not cancelled and not yet over, in date order."""
     now = now or utcnow()
-    rows = db.session.execute(
+    rows = read_rows(
         _bookings_statement(), {"bookings_user": user.id, "bookings_since": now - LONGEST}
-    ).all()
-    bookings = [Booking(*row) for row in rows]
+    )
+    bookings = [Booking.from_row(row) for row in rows]
     return [b for b in bookings if b.ends_at > now]
 
 
 @cache
-def _bookings_statement() -> Select[LiveSignup, LiveEdition, Module, Course]:
+def _bookings_statement() -> Select[*tuple[Any, ...]]:
     """:func:`upcoming_bookings`' statement, built once (the home page runs it every time)."""
     return (
-        select(LiveSignup, LiveEdition, Module, Course)
+        select(*(getattr(model, name) for part, model in _BOOKING_PARTS for name in part._fields))
         .join(StaffMember, StaffMember.id == LiveSignup.staff_id)
         .join(LiveEdition, LiveEdition.id == LiveSignup.edition_id)
         .join(Module, Module.id == LiveEdition.module_id)

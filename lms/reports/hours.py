@@ -45,6 +45,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from lms.core.sql import read_rows
 from lms.core.types import ROME, UTCDateTime, rome_date
 from lms.courses.models import Course, CourseCompletion, Module, ModuleKind
 from lms.extensions import db
@@ -166,7 +167,7 @@ def hours_per_year(user_id: int, target: Decimal) -> list[YearHours]:
     account's staff record, if any.
     """
     parts: dict[int, dict[str, int]] = {}
-    for part, moment, day, value in db.session.execute(_person_hours(), {"user_id": user_id}):
+    for part, moment, day, value in read_rows(_person_hours(), {"user_id": user_id}):
         year = rome_date(moment).year if moment is not None else day.year
         parts.setdefault(year, {"platform": 0, "live": 0, "external": 0, "pending": 0})
         parts[year][part] += int(value)
