@@ -128,3 +128,31 @@ def test_markup_gettext_is_the_templates_gettext(app: Flask, lang: str) -> None:
                 "{{ _(message, **values) }}", message=message, values=values
             )
             assert markup_gettext(message, **values) == expected, (message, values)
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["corso-1", "coesione-2021-2027", "Maiuscole", "con spazi", "perché", "a/b", "x?y=1&z"],
+)
+@pytest.mark.parametrize("root", ["", "/formazione"])
+def test_each_link_is_url_fors_whatever_the_slug_and_the_mount(
+    app: Flask, slug: str, root: str
+) -> None:
+    """The links built once a list (``_CourseLinks``) are ``url_for``'s, escaped.
+
+    A plain slug (the content checker's form) goes in the link as it is; any other
+    (none passes ``lms content check``, but a line must not trust it) is built by
+    ``url_for``, quoted; under a mount point (``SCRIPT_NAME``) both keep its prefix.
+    """
+    from flask import url_for  # noqa: PLC0415
+    from markupsafe import escape  # noqa: PLC0415
+
+    from lms.courses.queries import CourseHeading  # noqa: PLC0415
+
+    course = CourseHeading(7, slug, "Titolo", Decimal(2), "it", None, None)  # type: ignore[arg-type]
+    entry = CatalogueEntry(course, 2, 1, None)
+    with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+        drawn = str(started_lines([entry], frozenset()))
+        expected = str(escape(url_for("courses.overview", course_slug=slug)))
+    assert expected.startswith(f"{root}/courses/")
+    assert f'<a href="{expected}">' in drawn

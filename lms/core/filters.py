@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Final, NamedTuple
@@ -25,8 +25,8 @@ def format_decimal(value: Decimal | float, *, format: str) -> str:  # noqa: A002
     the value, the pattern and the language (values equal across types, 80 and
     80.0 or 2.25 and 2.250, are written alike by a fixed pattern).
     """
-    locale = italian.bound().locale  # the request's, looked up once (not Babel's proxies)
-    return _formatted(value, format, str(locale) if locale else "it")
+    # The request's language, looked up once (not through Babel's proxies).
+    return _formatted(value, format, italian.bound().code or "it")
 
 
 @lru_cache(maxsize=8192)
@@ -45,9 +45,17 @@ def format_day(value: date | datetime | None, format: str | None = None) -> str:
     """
     if value is None:
         return flask_babel.format_date(None, format)
-    day = to_user_timezone(value).date() if isinstance(value, datetime) else value
-    locale = italian.bound().locale  # the request's, looked up once (not Babel's proxies)
-    return _day(day, format, str(locale) if locale else "")
+    # The request's language and time zone, looked up once (not through Babel's proxies).
+    found = italian.bound()
+    day = value
+    if isinstance(value, datetime):
+        if found.timezone is None:
+            day = to_user_timezone(value).date()
+        else:
+            # As to_user_timezone: a naive moment is UTC (the app's are aware).
+            moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+            day = moment.astimezone(found.timezone).date()
+    return _day(day, format, found.code)
 
 
 @lru_cache(maxsize=8192)

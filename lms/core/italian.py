@@ -15,13 +15,14 @@ e-mails, Python's ``gettext`` and :class:`~lms.core.messages.Message`) go throug
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any, Final, NamedTuple, TypeVar
 
 from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
-from flask_babel import Domain, get_domain, get_locale
+from flask_babel import Domain, get_domain, get_locale, get_timezone
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -99,6 +100,10 @@ class Bound(NamedTuple):
     translations: NullTranslations
     #: Whether the elision applies (Italian, or no locale at all: the messages as written).
     italian: bool
+    #: The locale's identifier (``it``, ``en_GB``; empty without one), for keys of caches.
+    code: str = ""
+    #: Where the reader is (Flask-Babel's ``get_timezone``; None outside a request).
+    timezone: tzinfo | None = None
 
 
 #: Outside an application context: the messages as written (Flask-Babel's NullTranslations).
@@ -132,7 +137,14 @@ def bound() -> Bound:
     # Domain's own lookup, not ours (ElidingDomain.get_translations comes back here).
     translations = Domain.get_translations(domain)
     locale = get_locale()
-    answer = Bound(locale, domain, translations, locale is None or locale.language == "it")
+    answer = Bound(
+        locale,
+        domain,
+        translations,
+        locale is None or locale.language == "it",
+        str(locale) if locale is not None else "",
+        get_timezone(),
+    )
     state = getattr(g._get_current_object(), "_flask_babel", None)  # noqa: SLF001
     if state is not None and locale is not None:
         state.lms_bound = answer

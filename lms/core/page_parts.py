@@ -78,8 +78,7 @@ def fit_course_html(html: Any, title: Any = None, base: int = 2) -> Markup:
     every view. The result depends only on the text, the title, the level and
     the language (the tables' names), so it is kept for the texts read most.
     """
-    locale = str(bound().locale)
-    return _fitted(str(html or ""), None if title is None else str(title), base, locale)
+    return _fitted(str(html or ""), None if title is None else str(title), base, bound().code)
 
 
 @lru_cache(maxsize=256)

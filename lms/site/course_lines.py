@@ -13,6 +13,7 @@ as it goes in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from typing import Final
 
@@ -60,10 +61,38 @@ def _state(entry: CatalogueEntry, certificates: Collection[int]) -> str:
     return state
 
 
-def _line(entry: CatalogueEntry, due: str, state: str, *, overdue: bool) -> str:
+#: A slug that goes into a URL as it is (the content checker's form of one,
+#: lms/courses/content.py): no character werkzeug would quote or escape() change.
+_PLAIN_SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SLUG_MARK: Final = "lms-slug-mark"
+
+
+class _CourseLinks:
+    """The links to the courses' overviews, built once a list (werkzeug's ``url_for``).
+
+    A page of lines links a dozen courses, and each ``url_for`` matched the
+    endpoint's rule again: the link is built once with a mark for the slug, and
+    a plain slug (every course's: the content checker refuses any other) put in
+    its place. Any other slug still goes through ``url_for``.
+    """
+
+    def __init__(self) -> None:
+        self._head, self._tail = str(
+            escape(url_for("courses.overview", course_slug=_SLUG_MARK))
+        ).split(_SLUG_MARK)
+
+    def __call__(self, slug: str) -> str:
+        if _PLAIN_SLUG.fullmatch(slug):
+            return self._head + slug + self._tail
+        return str(escape(url_for("courses.overview", course_slug=slug)))
+
+
+def _line(
+    entry: CatalogueEntry, due: str, state: str, links: _CourseLinks, *, overdue: bool
+) -> str:
     return _LINE % (
         " lms-overdue" if overdue else "",
-        escape(url_for("courses.overview", course_slug=entry.course.slug)),
+        links(entry.course.slug),
         escape(entry.course.title),
         due,
         state,
@@ -76,6 +105,7 @@ def enrolled_lines(items: Iterable[EnrolledCourse], certificates: Collection[int
     *certificates*: the ids of the courses whose certificate the person may download.
     """
     lines = []
+    links = _CourseLinks()
     for item in items:
         entry = item.entry
         due = ""
@@ -86,13 +116,16 @@ def enrolled_lines(items: Iterable[EnrolledCourse], certificates: Collection[int
             )
         elif item.due_on is not None and entry.completed_at is None:
             due = _DUE % _("da completare entro il %(date)s", date=format_day(item.due_on))
-        lines.append(_line(entry, due, _state(entry, certificates), overdue=item.overdue))
+        lines.append(_line(entry, due, _state(entry, certificates), links, overdue=item.overdue))
     # Safe: every value went in escaped, or as Markup (a message, an icon, a bar).
     return Markup("\n".join(lines))  # noqa: S704
 
 
 def started_lines(entries: Iterable[CatalogueEntry], certificates: Collection[int]) -> Markup:
     """The other courses the person follows: each with its state."""
-    lines = [_line(entry, "", _state(entry, certificates), overdue=False) for entry in entries]
+    links = _CourseLinks()
+    lines = [
+        _line(entry, "", _state(entry, certificates), links, overdue=False) for entry in entries
+    ]
     # Safe: every value went in escaped, or as Markup (a message, an icon, a bar).
     return Markup("\n".join(lines))  # noqa: S704

@@ -177,9 +177,8 @@ def page_layout(context: Context) -> Layout:
         (str(item["endpoint"]), str(item["current"])) for item in nav_items if item["active"]
     )
     endpoint = page_request.endpoint
-    locale = bound().locale
     key = LayoutKey(
-        locale=str(locale) if locale is not None else "",
+        locale=bound().code,
         role=str(user.role.value) if signed_in and user is not None else None,
         marked=marked,
         page=endpoint if endpoint in MARKED_PAGES else None,
