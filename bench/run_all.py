@@ -302,6 +302,15 @@ def load_row(load: dict, key: str, label: str) -> tuple[str, str, str, str]:
         f"{s['rps']:,.0f} req/s ({s['rps'] / bare:.2f}x bare), "
         f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms"
     )
+    if "server_cpu_ms" in s:
+        # Where the cores went (bench/load.py cpu_spent): the server's CPU a request
+        # under this load, against the bare endpoint's, and the cores kept busy.
+        ratio = s["server_cpu_ms"] / summary["bare"]["server_cpu_ms"]
+        times = "" if key == "bare" else f" = {ratio:.1f}x bare"
+        figure += (
+            f"; server CPU {s['server_cpu_ms']:.2f} ms a request{times}, "
+            f"{s['busy_cores']:.2f} cores busy"
+        )
     if s["errors"]:
         figure += f", {s['errors']:.0f} errors"
     if key == "bare":

@@ -1,4 +1,4 @@
-"""bench/'s readers: /proc/<pid>/stat and a process's children (harness.py), callgrind's dumps (cpu.py)."""
+"""bench/'s readers: /proc (harness.py), callgrind's dumps (cpu.py), the load's CPU figures."""
 
 from __future__ import annotations
 
@@ -68,3 +68,35 @@ def test_read_dumps_divides_each_pages_instructions_by_its_requests(tmp_path: Pa
     assert found == {"bare": 300_000, "home": 2_000_000}
     with pytest.raises(RuntimeError, match="module"):
         cpu.read_dumps(tmp_path, {"bare": 10, "module": 20})
+
+
+@linux_only
+def test_machine_cpu_counts_a_busy_loop_as_busy() -> None:
+    busy, total = harness.machine_cpu()
+    assert 0 < busy <= total
+    spent = time.process_time()
+    while time.process_time() - spent < 0.3:  # this process keeps one core busy
+        pass
+    busy_after, total_after = harness.machine_cpu()
+    assert busy_after - busy >= 0.2  # at least most of our own 0.3 s (ticks are 10 ms)
+    assert total_after - total >= busy_after - busy
+
+
+def test_load_rows_say_the_server_cpu_a_request_and_the_cores_busy() -> None:
+    load_bench = load("load")
+    run_all = load("run_all")
+    spent = {"server": 1.5, "client": 0.1, "busy": 3.0, "total": 4.0}
+    per = load_bench.per_request(spent, 1000)
+    assert per["server_cpu_ms"] == pytest.approx(1.5)
+    assert per["client_cpu_ms"] == pytest.approx(0.1)
+    assert per["busy_cores"] == pytest.approx(0.75 * (os.cpu_count() or 1))
+    base = {"p50_ms": 10.0, "p99_ms": 50.0, "errors": 0, "busy_cores": 1.9}
+    results = {
+        "bare": base | {"rps": 1000.0, "server_cpu_ms": 1.5},
+        "home": base | {"rps": 250.0, "server_cpu_ms": 6.0},
+    }
+    rows = {key: run_all.load_row({"results": results, "clients": 50}, key, key) for key in results}
+    assert "server CPU 1.50 ms a request, 1.90 cores busy" in rows["bare"][1]
+    assert "0.25x bare" in rows["home"][1]
+    assert "server CPU 6.00 ms a request = 4.0x bare, 1.90 cores busy" in rows["home"][1]
+    assert rows["home"][3] != "met"  # 1/4 of the bare endpoint's throughput
