@@ -79,7 +79,7 @@ def test_machine_cpu_counts_a_busy_loop_as_busy() -> None:
         pass
     busy_after, total_after = harness.machine_cpu()
     assert busy_after - busy >= 0.2  # at least most of our own 0.3 s (ticks are 10 ms)
-    assert total_after - total >= busy_after - busy
+    assert total_after - total >= busy_after - busy - 1e-6  # equal when every core was busy
 
 
 def test_load_rows_say_the_server_cpu_a_request_and_the_cores_busy() -> None:

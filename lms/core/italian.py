@@ -23,8 +23,8 @@ from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
 from flask_babel import Domain, get_domain, get_locale, get_timezone
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 #: Each article or articulated preposition, and what it becomes before a vowel.
@@ -196,7 +196,7 @@ class ElidingDomain(Domain):
         return elide_message(super().npgettext(*args, **variables))
 
 
-def _finished(context: Context, found: Bound, text: str, variables: dict[str, Any]) -> Any:
+def _finished(eval_ctx: EvalContext, found: Bound, text: str, variables: dict[str, Any]) -> Any:
     """What Jinja's new-style gettext makes of a translation, then elided in Italian.
 
     As jinja2.ext does: Markup when the template autoescapes (the values are escaped
@@ -204,7 +204,7 @@ def _finished(context: Context, found: Bound, text: str, variables: dict[str, An
     is one).
     """
     # Safe: a translation is trusted text, as jinja2.ext trusts it.
-    message: Any = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    message: Any = Markup(text) if eval_ctx.autoescape else text  # noqa: S704
     message = message % variables
     if not found.italian or not isinstance(message, str):
         return message
@@ -234,34 +234,36 @@ def markup_gettext(string: str, /, **variables: Any) -> Markup:
     return Markup(elide(message) if found.italian else message)  # noqa: S704
 
 
-@pass_context
-def _template_gettext(context: Context, string: str, /, **variables: Any) -> Any:
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> Any:
     found = bound()
-    return _finished(context, found, found.translations.ugettext(string), variables)
+    return _finished(eval_ctx, found, found.translations.ugettext(string), variables)
 
 
-@pass_context
+@pass_eval_context
 def _template_ngettext(
-    context: Context, singular: str, plural: str, num: int, /, **variables: Any
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
 ) -> Any:
     variables.setdefault("num", num)
     found = bound()
-    return _finished(context, found, found.translations.ungettext(singular, plural, num), variables)
+    return _finished(
+        eval_ctx, found, found.translations.ungettext(singular, plural, num), variables
+    )
 
 
-@pass_context
+@pass_eval_context
 def _template_pgettext(
-    context: Context, message_context: str, string: str, /, **variables: Any
+    eval_ctx: EvalContext, message_context: str, string: str, /, **variables: Any
 ) -> Any:
     variables.setdefault("context", message_context)
     found = bound()
     text = found.translations.upgettext(message_context, string)
-    return _finished(context, found, text, variables)
+    return _finished(eval_ctx, found, text, variables)
 
 
-@pass_context
+@pass_eval_context
 def _template_npgettext(
-    context: Context,
+    eval_ctx: EvalContext,
     message_context: str,
     singular: str,
     plural: str,
@@ -273,12 +275,19 @@ def _template_npgettext(
     variables.setdefault("num", num)
     found = bound()
     text = found.translations.unpgettext(message_context, singular, plural, num)
-    return _finished(context, found, text, variables)
+    return _finished(eval_ctx, found, text, variables)
 
 
 #: Jinja's gettext callables: Flask-Babel's (jinja2.ext's new style over its
 #: translations) with the language bound once a request and the sentence elided.
+#: They need of the template only whether it escapes (its evaluation context), not
+#: its context: Jinja makes a copy of the whole context (every global, every
+#: block) for each call of a context function inside a block or loop that set a
+#: variable, a few dozen copies on the home page. For the same reason ``_`` is
+#: ``gettext`` itself, not jinja2.ext's alias, a context function that looks
+#: ``gettext`` up in the context on every call.
 _TEMPLATE_CALLABLES: Final = {
+    "_": _template_gettext,
     "gettext": _template_gettext,
     "ngettext": _template_ngettext,
     "pgettext": _template_pgettext,
