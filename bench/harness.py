@@ -285,6 +285,24 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def named_cpu(name: str) -> float:
+    """User + system CPU seconds so far of every process whose command is *name*.
+
+    ``postgres``: the database server on this machine, its backends included
+    (the bench's connections stay open in the pools, so a window's difference
+    is what the server spent in it). Processes that end in between are lost.
+    """
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                text = (entry / "stat").read_text()
+                if text[text.index("(") + 1 : text.rindex(")")] == name:
+                    _ppid, utime, stime = parse_stat(text)
+                    total += (utime + stime) / CLOCK_TICKS
+    return total
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) core-seconds of the whole machine since boot, from ``/proc/stat``.
 

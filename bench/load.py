@@ -51,6 +51,7 @@ from harness import (
     describe_url,
     fetch,
     machine_cpu,
+    named_cpu,
     percentile,
     process_cpu,
     serve_process,
@@ -217,7 +218,8 @@ def run_threads(port: int, items: list[tuple[str, str]], clients: int, seconds: 
 @contextlib.contextmanager
 def cpu_spent(master: int) -> Iterator[dict[str, float]]:
     """CPU seconds spent while the block runs: gunicorn's workers, this process's children
-    that ended in it (the load client), the whole machine (busy and elapsed core-seconds).
+    that ended in it (the load client), a PostgreSQL server on this machine, the whole
+    machine (busy and elapsed core-seconds).
 
     Wall time under load says how fast the pages came back; these say where the
     cores went: a page whose server CPU is 3x the bare endpoint's but whose
@@ -227,11 +229,13 @@ def cpu_spent(master: int) -> Iterator[dict[str, float]]:
     workers = children(master)
     server = sum(process_cpu(pid) for pid in workers)
     client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    database = named_cpu("postgres")
     busy, total = machine_cpu()
     spent: dict[str, float] = {}
     yield spent
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_after, total_after = machine_cpu()
+    spent["database"] = named_cpu("postgres") - database
     spent["server"] = sum(process_cpu(pid) for pid in workers) - server
     spent["client"] = (after.ru_utime + after.ru_stime) - (client.ru_utime + client.ru_stime)
     spent["busy"] = busy_after - busy
@@ -244,6 +248,7 @@ def per_request(spent: dict[str, float], requests: int) -> dict[str, float]:
     return {
         "server_cpu_ms": spent["server"] * 1000 / count,
         "client_cpu_ms": spent["client"] * 1000 / count,
+        "database_cpu_ms": spent.get("database", 0.0) * 1000 / count,
         "busy_cores": spent["busy"] / max(spent["total"], 1e-9) * (os.cpu_count() or 1),
     }
 
@@ -313,7 +318,8 @@ def main() -> None:
                     f"  round {n + 1} {label:<7}{result['rps']:>9.0f} req/s  "
                     f"p50 {result['p50_ms']:>7.1f} ms  p99 {result['p99_ms']:>7.1f} ms  "
                     f"server {result['server_cpu_ms']:.2f} ms  client "
-                    f"{result['client_cpu_ms']:.2f} ms CPU a request  "
+                    f"{result['client_cpu_ms']:.2f} ms  database "
+                    f"{result['database_cpu_ms']:.2f} ms CPU a request  "
                     f"cores busy {result['busy_cores']:.2f}  errors {result['errors']}"
                 )
         check_pages(port, targets)
@@ -327,6 +333,7 @@ def main() -> None:
                 "errors",
                 "server_cpu_ms",
                 "client_cpu_ms",
+                "database_cpu_ms",
                 "busy_cores",
             )
         }
@@ -337,14 +344,15 @@ def main() -> None:
     bare_cpu = summary["bare"]["server_cpu_ms"] if "bare" in summary else float("nan")
     print(
         f"\n{'endpoint':<10}{'req/s':>9}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-        f"{'server CPU ms':>15}{'vs bare':>9}{'client CPU ms':>15}{'cores busy':>12}"
+        f"{'server CPU ms':>15}{'vs bare':>9}{'client CPU ms':>15}{'database CPU ms':>17}"
+        f"{'cores busy':>12}"
     )
     for label, s in summary.items():
         print(
             f"{label:<10}{s['rps']:>9.0f}{s['rps'] / bare:>9.2f}"
             f"{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['errors']:>8.0f}"
             f"{s['server_cpu_ms']:>15.2f}{s['server_cpu_ms'] / bare_cpu:>9.2f}"
-            f"{s['client_cpu_ms']:>15.2f}{s['busy_cores']:>12.2f}"
+            f"{s['client_cpu_ms']:>15.2f}{s['database_cpu_ms']:>17.2f}{s['busy_cores']:>12.2f}"
         )
     if args.json:
         args.json.write_text(

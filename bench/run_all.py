@@ -307,8 +307,10 @@ def load_row(load: dict, key: str, label: str) -> tuple[str, str, str, str]:
         # under this load, against the bare endpoint's, and the cores kept busy.
         ratio = s["server_cpu_ms"] / summary["bare"]["server_cpu_ms"]
         times = "" if key == "bare" else f" = {ratio:.1f}x bare"
+        database = s.get("database_cpu_ms") or 0
         figure += (
-            f"; server CPU {s['server_cpu_ms']:.2f} ms a request{times}, "
+            f"; server CPU {s['server_cpu_ms']:.2f} ms a request{times}"
+            f"{f', database {database:.2f} ms' if database else ''}, "
             f"{s['busy_cores']:.2f} cores busy"
         )
     if s["errors"]:

@@ -100,3 +100,24 @@ def test_load_rows_say_the_server_cpu_a_request_and_the_cores_busy() -> None:
     assert "0.25x bare" in rows["home"][1]
     assert "server CPU 6.00 ms a request = 4.0x bare, 1.90 cores busy" in rows["home"][1]
     assert rows["home"][3] != "met"  # 1/4 of the bare endpoint's throughput
+
+
+@linux_only
+def test_named_cpu_counts_every_process_of_that_command() -> None:
+    name = Path("/proc/self/comm").read_text().strip()  # this interpreter's, as stat has it
+    spent = time.process_time()
+    while time.process_time() - spent < 0.2:
+        pass
+    assert harness.named_cpu(name) >= time.process_time() - 0.05  # this process at least
+    assert harness.named_cpu("no-such-command-here") == 0
+
+
+def test_load_rows_name_the_database_servers_cpu_when_there_is_one() -> None:
+    run_all = load("run_all")
+    base = {"p50_ms": 10.0, "p99_ms": 50.0, "errors": 0, "busy_cores": 1.9}
+    results = {
+        "bare": base | {"rps": 600.0, "server_cpu_ms": 2.4, "database_cpu_ms": 0.5},
+        "home": base | {"rps": 120.0, "server_cpu_ms": 7.3, "database_cpu_ms": 4.1},
+    }
+    row = run_all.load_row({"results": results, "clients": 50}, "home", "home")
+    assert "server CPU 7.30 ms a request = 3.0x bare, database 4.10 ms, 1.90 cores busy" in row[1]

@@ -138,24 +138,38 @@ def catalogue_statement(
     reader completed.
     """
     user_id = bindparam(CATALOGUE_USER, type_=Integer)
-    required = and_(
-        Module.course_id == Course.id, Module.retired_at.is_(None), Module.required.is_(True)
+    # The counts per course, each in one grouped pass joined to the courses: as
+    # subqueries correlated to each course, PostgreSQL scanned the modules twice
+    # a course (60 scans for 30 courses, most of the statement's time).
+    required = and_(Module.retired_at.is_(None), Module.required.is_(True))
+    modules = (
+        select(Module.course_id, func.count(Module.id).label("modules"))
+        .where(required)
+        .group_by(Module.course_id)
+        .subquery("required_modules")
     )
-    modules = select(func.count(Module.id)).where(required).correlate(Course).scalar_subquery()
     done = (
-        select(func.count(ModuleProgress.id))
-        .join(Module, Module.id == ModuleProgress.module_id)
+        select(Module.course_id, func.count(ModuleProgress.id).label("done"))
+        .join(ModuleProgress, ModuleProgress.module_id == Module.id)
         .where(
             required,
             ModuleProgress.user_id == user_id,
             ModuleProgress.completed_at.is_not(None),
         )
-        .correlate(Course)
-        .scalar_subquery()
+        .group_by(Module.course_id)
+        .subquery("done_modules")
     )
     course = HEADING_COLUMNS if heading else (Course,)
     return (
-        select(*course, modules, done, CourseCompletion.completed_at, *columns)
+        select(
+            *course,
+            func.coalesce(modules.c.modules, 0),
+            func.coalesce(done.c.done, 0),
+            CourseCompletion.completed_at,
+            *columns,
+        )
+        .outerjoin(modules, modules.c.course_id == Course.id)
+        .outerjoin(done, done.c.course_id == Course.id)
         .outerjoin(  # at most one: unique (user, course)
             CourseCompletion,
             and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user_id),
