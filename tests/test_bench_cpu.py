@@ -121,3 +121,16 @@ def test_load_rows_name_the_database_servers_cpu_when_there_is_one() -> None:
     }
     row = run_all.load_row({"results": results, "clients": 50}, "home", "home")
     assert "server CPU 7.30 ms a request = 3.0x bare, database 4.10 ms, 1.90 cores busy" in row[1]
+
+
+def test_explain_pages_refuses_a_database_that_is_not_postgresql(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parent.parent / "bench" / "explain_pages.py"
+    done = subprocess.run(  # noqa: S603 - this interpreter, the project's own script
+        [sys.executable, str(script), "--database-url", f"sqlite:///{tmp_path / 'x.sqlite3'}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=script.parent,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "PostgreSQL" in done.stderr
