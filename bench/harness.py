@@ -274,15 +274,17 @@ def process_cpu(pid: int) -> float:
     return (utime + stime) / CLOCK_TICKS
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is *pid*."""
-    found = []
+def _stats() -> Iterator[tuple[int, str]]:
+    """(pid, text of ``/proc/<pid>/stat``) of every process that is still there."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                if parse_stat((entry / "stat").read_text())[0] == pid:
-                    found.append(int(entry.name))
-    return found
+            with contextlib.suppress(OSError):
+                yield int(entry.name), (entry / "stat").read_text()
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is *pid*."""
+    return [child for child, text in _stats() if parse_stat(text)[0] == pid]
 
 
 def named_cpu(name: str) -> float:
@@ -292,15 +294,12 @@ def named_cpu(name: str) -> float:
     (the bench's connections stay open in the pools, so a window's difference
     is what the server spent in it). Processes that end in between are lost.
     """
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                text = (entry / "stat").read_text()
-                if text[text.index("(") + 1 : text.rindex(")")] == name:
-                    _ppid, utime, stime = parse_stat(text)
-                    total += (utime + stime) / CLOCK_TICKS
-    return total
+    total = 0
+    for _pid, text in _stats():
+        if text[text.index("(") + 1 : text.rindex(")")] == name:
+            _ppid, utime, stime = parse_stat(text)
+            total += utime + stime
+    return total / CLOCK_TICKS
 
 
 def machine_cpu() -> tuple[float, float]:

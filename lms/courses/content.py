@@ -59,7 +59,8 @@ DEFAULT_PASS_MARK = 60
 #: Percent of a live session's minutes a person must attend, unless it says otherwise.
 DEFAULT_ATTENDANCE = 75
 
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: The form of a course or module slug (its folder's name): it goes into URLs as it is.
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -493,7 +494,7 @@ def is_course_folder(path: Path) -> bool:
 def load_course_folder(path: Path) -> tuple[CourseSource | None, list[ContentError]]:
     """One course folder and its problems; the course only when it has none."""
     errors: list[ContentError] = []
-    if not _SLUG.fullmatch(path.name):
+    if not SLUG.fullmatch(path.name):
         errors.append(
             ContentError(
                 path,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -163,8 +163,8 @@ def catalogue_statement(
     return (
         select(
             *course,
-            func.coalesce(modules.c.modules, 0),
-            func.coalesce(done.c.done, 0),
+            modules.c.modules,  # NULL: none (the entries say 0)
+            done.c.done,
             CourseCompletion.completed_at,
             *columns,
         )
@@ -184,9 +184,7 @@ def catalogue_rows(
 ) -> list[tuple[CatalogueEntry, tuple[Any, ...]]]:
     """Run a :func:`catalogue_statement` for *user*: each entry with its extra columns."""
     rows = db.session.execute(statement, {CATALOGUE_USER: user.id}).all()
-    return [
-        (CatalogueEntry(row[0], row[1] or 0, row[2] or 0, row[3]), tuple(row[4:])) for row in rows
-    ]
+    return _entries(rows, 1, lambda row: row[0])
 
 
 def heading_rows(
@@ -199,14 +197,16 @@ def heading_rows(
     """
     width = len(HEADING_COLUMNS)
     rows = read_rows(statement, {CATALOGUE_USER: user.id}).all()
+    return _entries(rows, width, lambda row: CourseHeading(*row[:width]))
+
+
+def _entries(
+    rows: Sequence[Any], width: int, course_of: Callable[[Any], Course | CourseHeading]
+) -> list[tuple[CatalogueEntry, tuple[Any, ...]]]:
+    """Each row of a :func:`catalogue_statement` (its course in *width* columns) as an entry."""
     return [
         (
-            CatalogueEntry(
-                CourseHeading(*row[:width]),
-                row[width] or 0,
-                row[width + 1] or 0,
-                row[width + 2],
-            ),
+            CatalogueEntry(course_of(row), row[width] or 0, row[width + 1] or 0, row[width + 2]),
             tuple(row[width + 3 :]),
         )
         for row in rows

@@ -13,7 +13,6 @@ as it goes in.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 from typing import Final
 
@@ -23,6 +22,7 @@ from markupsafe import Markup, escape
 from lms.core.filters import format_day, format_pct
 from lms.core.italian import markup_gettext as _
 from lms.core.page_parts import progress_bar, svg_icon
+from lms.courses.content import SLUG
 from lms.courses.queries import CatalogueEntry
 from lms.enrolments.queries import EnrolledCourse
 
@@ -61,9 +61,6 @@ def _state(entry: CatalogueEntry, certificates: Collection[int]) -> str:
     return state
 
 
-#: A slug that goes into a URL as it is (the content checker's form of one,
-#: lms/courses/content.py): no character werkzeug would quote or escape() change.
-_PLAIN_SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SLUG_MARK: Final = "lms-slug-mark"
 
 
@@ -82,7 +79,9 @@ class _CourseLinks:
         ).split(_SLUG_MARK)
 
     def __call__(self, slug: str) -> str:
-        if _PLAIN_SLUG.fullmatch(slug):
+        # The content checker's form (lms.courses.content.SLUG): nothing werkzeug would
+        # quote or escape() change.
+        if SLUG.fullmatch(slug):
             return self._head + slug + self._tail
         return str(escape(url_for("courses.overview", course_slug=slug)))
 
