@@ -324,7 +324,8 @@ def test_a_seat_held_elsewhere_is_said_on_the_other_editions(
     user = _db.session.get(User, person.user_id)
     assert login(client, user.email).status_code == 302
     page = plain(text(client.get(f"/courses/{lw.course.slug}/{lw.live.slug}/")))
-    assert page.count("Hai già un posto nella sessione del ") == 2
+    # "del 4 dicembre", "dell'11 dicembre": Italian elides before 8, 11 and 80-89.
+    assert len(re.findall("Hai già un posto nella sessione dell?'? ?[0-9]", page)) == 2
     assert "rinuncia a quello per sceglierne un'altra." in page
     assert "Prenota —" not in page
 
@@ -343,5 +344,5 @@ def test_a_place_on_a_waiting_list_is_said_on_the_other_editions(
     assert login(client, user.email).status_code == 302
     page = plain(text(client.get(f"/courses/{lw.course.slug}/{lw.live.slug}/")))
     assert "Sei in lista d'attesa per questa sessione." in page
-    assert page.count("Sei in lista d'attesa per la sessione del ") == 1
+    assert len(re.findall("Sei in lista d'attesa per la sessione dell?'? ?[0-9]", page)) == 1
     assert "Hai già un posto" not in page
