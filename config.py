@@ -52,6 +52,11 @@ class Config:
         "LMS_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012
+    #: PostgreSQL: psycopg prepares a statement after its fifth run on a connection,
+    #: and PostgreSQL then plans it once for all (lms.core.sql.custom_plans says
+    #: where it must not). Off (``0``) only for a PgBouncer in transaction mode
+    #: older than 1.21, which cannot keep prepared statements (docs/deploy.md).
+    DATABASE_PREPARED_STATEMENTS = _env_bool("LMS_DATABASE_PREPARED_STATEMENTS", default=True)
     CONTENT_DIR = os.environ.get("LMS_CONTENT_DIR", str(BASE_DIR / "content"))
     ANNUAL_HOURS_TARGET = _env_int("LMS_ANNUAL_HOURS_TARGET", 40)
     #: Public address of the site, used in links sent by e-mail or printed by the CLI.

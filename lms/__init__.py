@@ -28,9 +28,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     settings: dict[str, Any] = dict(app.config)
     config_class.validate(settings)
-    if str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql+psycopg"):
-        # psycopg prepares a statement after five runs, and PostgreSQL then may use a
-        # generic plan: for the IN lists of a large roster import that is 100x slower.
+    postgresql = str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql+psycopg")
+    if postgresql and not settings.get("DATABASE_PREPARED_STATEMENTS", True):
+        # psycopg's default (prepare after five runs) stands otherwise: a page's few
+        # statements are then planned once per connection, not on every view (issue #19).
         options = dict(settings.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -1,7 +1,8 @@
 """Small query helpers: LIKE patterns, page numbers, row counts, UTC days, new rows only.
 
 Row counts of writes; the UTC day of a moment in SQL; INSERT … SELECT that skips
-the rows a unique index already holds; plain rows read past the ORM.
+the rows a unique index already holds; plain rows read past the ORM; plans made
+for each run's parameters in bulk work.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Final, cast
 
 from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Executable, Insert, Select, Table
+from sqlalchemy import Date, Executable, Insert, Select, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.compiler import compiles
@@ -59,6 +60,23 @@ def read_rows(
     if session.autoflush:
         session.flush()  # nothing to do (and cheap) when nothing is pending
     return session.connection().execute(statement, parameters)
+
+
+def custom_plans() -> None:
+    """Plan the rest of this transaction's statements for their own parameters (PostgreSQL).
+
+    psycopg prepares a statement after its fifth run on a connection, and after
+    five runs of the prepared statement PostgreSQL may keep one generic plan for
+    every later run, made without the parameters' values: what saves the pages
+    a millisecond of planning on every view (issue #19). Bulk work must not
+    have it: its parameters (arrays of thousands of keys, dates, areas) decide
+    the best plan, and a generic plan made large roster-import lookups 100x
+    slower. The roster import, the reports and the notifications' plan call
+    this first. ``SET LOCAL`` lasts until the transaction ends; nothing on SQLite.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def contains_pattern(text: str) -> str:

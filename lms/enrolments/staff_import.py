@@ -47,7 +47,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
 from lms.core.messages import _l
 from lms.core.search import name_key
-from lms.core.sql import rowcount
+from lms.core.sql import custom_plans, rowcount
 from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
 from lms.enrolments import facts
@@ -271,6 +271,7 @@ def plan_import(rows: Sequence[Any], *, scope: Container[int] | None) -> ImportP
     (:func:`scope_ids`; None: no limit), given explicitly so that no caller
     forgets it: the ownership rules of :meth:`_Known.problem` need it.
     """
+    custom_plans()  # lookups of thousands of codes at once (lms.core.sql.custom_plans)
     plan = ImportPlan()
     # Chunk by chunk, so that only one chunk's records are held at a time.
     for chunk in _chunks(rows):
@@ -317,6 +318,7 @@ def apply_import(plan: ImportPlan, now: datetime | None = None) -> ImportResult:
     """Write the plan: staff records, learner accounts, standing enrolments. Flushes only."""
     if plan.errors:
         raise ValueError("an import with errors cannot be applied")
+    custom_plans()
     now = now or utcnow()
     new_ids: list[int] = []
     created = inactive = 0

@@ -79,7 +79,7 @@ from sqlalchemy.orm import aliased
 
 from lms.audit.models import Action, AuditEntry, AuditObject, ObjectKind
 from lms.auth.models import Role, User
-from lms.core.sql import insert_new, rowcount, utc_day
+from lms.core.sql import custom_plans, insert_new, rowcount, utc_day
 from lms.core.types import UTCDateTime, rome_date, rome_midnight, utcnow
 from lms.courses.models import Course, CourseCompletion
 from lms.enrolments.models import Enrolment, EnrolmentRule
@@ -688,6 +688,7 @@ def plan_events(now: datetime | None = None) -> PlanReport:
     again), changes and cancellations. The invitations are planned before the
     invitations again (which go only when no invitation waits).
     """
+    custom_plans()  # a whole programme's enrolments at once (lms.core.sql.custom_plans)
     now = now or utcnow()
     today = rome_date(now)
     report = PlanReport()
@@ -707,6 +708,7 @@ def plan_day(now: datetime | None = None, settings: Settings | None = None) -> P
     Flushes, never commits: the caller commits, then sends
     (:func:`lms.notifications.jobs.run`).
     """
+    custom_plans()
     now = now or utcnow()
     settings = settings or Settings.from_config()
     today = rome_date(now)

@@ -30,7 +30,7 @@ from lms.auth.permissions import Capability, can, require
 from lms.core.downloads import table_download
 from lms.core.export import CSV_MIMETYPE
 from lms.core.people_xlsx import PeopleSheet
-from lms.core.sql import page_number
+from lms.core.sql import custom_plans, page_number
 from lms.enrolments.forms import CATEGORY_LABELS
 from lms.reports.coverage import (
     By,
@@ -52,6 +52,13 @@ from lms.reports.learners import learner_csv_chunks, learner_page, learner_rows
 from lms.reports.sheets import STATUS_LABELS, coverage_sheet, hours_sheet, learners_sheet
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.before_request
+def _plans_for_these_figures() -> None:
+    """A report's statements are planned for its own filters (lms.core.sql.custom_plans)."""
+    custom_plans()
+
 
 PER_PAGE = 50
 FORMATS = ("csv", "xlsx")
