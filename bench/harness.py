@@ -7,6 +7,10 @@ by default. Sync workers close the connection after every response (no
 keep-alive), so at 50 clients a good part of what they would measure is TCP
 set-up; threads also let a worker overlap its PostgreSQL round trips. Python's
 GIL keeps each worker on one core, so 2 workers is what 2 cores can use.
+A gthread worker accepts every connection it can (gunicorn's
+``worker_connections``, 1,000 by default): ``bench/load.py`` caps it at each
+worker's share of the clients, or both of wrk's connections' halves may end
+on one worker (see :func:`connections_per_worker`).
 
 Sessions are made the way a browser makes them: ``GET /login`` for the CSRF
 token and the session cookie, then ``POST /login`` with the generated users'
@@ -98,8 +102,13 @@ def serve_process(
     worker_class: str = "gthread",
     threads: int = 4,
     source: Path | None = None,
+    worker_connections: int | None = None,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
-    """:func:`serve`, yielding (port, gunicorn's master process); *source*: the code to serve."""
+    """:func:`serve`, yielding (port, gunicorn's master process); *source*: the code to serve.
+
+    *worker_connections*: the most connections a gthread worker holds at once
+    (gunicorn's default when None).
+    """
     source = source or SOURCE
     port = free_port()
     instance = tempfile.mkdtemp(prefix="lms-bench-instance-")
@@ -114,6 +123,7 @@ def serve_process(
         worker_class,
         "--threads",
         str(threads),
+        *(["--worker-connections", str(worker_connections)] if worker_connections else []),
         "--bind",
         f"{HOST}:{port}",
         "--backlog",
@@ -312,3 +322,43 @@ def machine_cpu() -> tuple[float, float]:
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # noqa: PLR2004 - iowait
     total = sum(fields[:8])  # user … steal; guest time is already in user
     return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
+
+
+def _established(port: int, tables: Sequence[Path]) -> set[str]:
+    """Socket inodes of the established TCP connections whose local port is *port*."""
+    inodes: set[str] = set()
+    for table in tables:
+        with contextlib.suppress(OSError):
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                # local address "HEX_IP:HEX_PORT", state 01 = ESTABLISHED, inode (field 10)
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(fields[9])
+    return inodes
+
+
+def connections_per_worker(
+    pids: Sequence[int],
+    port: int,
+    tables: Sequence[Path] = (Path("/proc/net/tcp"), Path("/proc/net/tcp6")),
+) -> list[int]:
+    """How many of the clients' connections to *port* each process of *pids* holds now.
+
+    From ``/proc/net/tcp`` (the connections, by socket inode) and each
+    process's ``/proc/<pid>/fd`` (its sockets). The third pass of issue #19
+    found, with ``ss``, gthread workers holding 45/5 or 50/0 of wrk's 50
+    connections: the one holding them all serves every request on one core
+    (the GIL) while the other idles.
+    """
+    inodes = _established(port, tables)
+    counts = []
+    for pid in pids:
+        held = 0
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = str(fd.readlink())
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        held += 1
+        counts.append(held)
+    return counts

@@ -21,6 +21,13 @@ Without ``wrk`` (scripts/install-bench-tools.sh installs it) a thread-based
 Python client does the same, and says so: it is slower than wrk and competes
 with the server for the 2 cores, so only its ratios mean much.
 
+Each gthread worker holds at most its share of the clients' connections
+(``--worker-connections``, by default the clients over the 2 workers, rounded
+up): with gunicorn's default (1,000) one worker could take all of them and
+serve every request on one core while the other idled (issue #19, third
+pass). In the middle of each run the connections each worker holds are
+counted (``connections per worker``), to show the split.
+
 Targets (issue #7): p99 under 100 ms at 50 clients; throughput at least a
 third of the bare endpoint's.
 """
@@ -31,6 +38,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import math
 import os
 import resource
 import shutil
@@ -47,6 +55,7 @@ from harness import (
     USER_AGENT,
     bench_app_context,
     children,
+    connections_per_worker,
     database_url,
     describe_url,
     fetch,
@@ -242,6 +251,23 @@ def cpu_spent(master: int) -> Iterator[dict[str, float]]:
     spent["total"] = total_after - total
 
 
+@contextlib.contextmanager
+def split_midway(master: int, port: int, seconds: float) -> Iterator[list[int]]:
+    """The connections each of gunicorn's workers holds halfway through the block's run."""
+    split: list[int] = []
+
+    def count() -> None:
+        split.extend(connections_per_worker(sorted(children(master)), port))
+
+    timer = threading.Timer(seconds / 2, count)
+    timer.start()
+    try:
+        yield split
+    finally:
+        timer.cancel()
+        timer.join()
+
+
 def per_request(spent: dict[str, float], requests: int) -> dict[str, float]:
     """Server and client CPU a request in ms, and how many cores were busy on average."""
     count = max(1, requests)
@@ -251,6 +277,10 @@ def per_request(spent: dict[str, float], requests: int) -> dict[str, float]:
         "database_cpu_ms": spent.get("database", 0.0) * 1000 / count,
         "busy_cores": spent["busy"] / max(spent["total"], 1e-9) * (os.cpu_count() or 1),
     }
+
+
+#: gunicorn's workers: one a core (the GIL keeps each on one).
+WORKERS = 2
 
 
 def check_pages(port: int, targets: dict[str, list[tuple[str, str]]]) -> None:
@@ -272,6 +302,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=None,
+        help="most connections a gthread worker holds (default: its share of the clients)",
+    )
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
         "--only", nargs="*", choices=("bare", "home", "module"), help="measure only these"
@@ -284,16 +320,22 @@ def main() -> None:
         tool = "wrk" if shutil.which("wrk") else "python"
     runner = run_wrk if tool == "wrk" else run_threads
     learners = pick_learners(url, args.clients)
+    share = args.worker_connections or math.ceil(args.clients / WORKERS)
+    gthread = args.worker_class == "gthread"
+    per_worker = f" x {args.threads} threads, {share} connections each at most" if gthread else ""
     print(
-        f"database: {describe_url(url)}; gunicorn: 2 {args.worker_class} workers"
-        f"{f' x {args.threads} threads' if args.worker_class == 'gthread' else ''}; "
+        f"database: {describe_url(url)}; gunicorn: {WORKERS} {args.worker_class} workers"
+        f"{per_worker}; "
         f"load: {tool}, {args.clients} clients, {args.seconds:g} s a run, {args.rounds} rounds"
     )
     rounds: dict[str, list[dict]] = {"bare": [], "home": [], "module": []}
-    with serve_process(url, worker_class=args.worker_class, threads=args.threads) as (
-        port,
-        master,
-    ):
+    with serve_process(
+        url,
+        workers=WORKERS,
+        worker_class=args.worker_class,
+        threads=args.threads,
+        worker_connections=share if gthread else None,
+    ) as (port, master):
         started = time.perf_counter()
         cookies = sign_in_all(port, [email for email, _path in learners])
         print(f"signed in {len(cookies)} learners in {time.perf_counter() - started:.1f} s")
@@ -310,9 +352,12 @@ def main() -> None:
             for label, items in targets.items():
                 if args.warmup:
                     runner(port, items, args.clients, args.warmup)
-                with cpu_spent(master.pid) as spent:
+                with (
+                    cpu_spent(master.pid) as spent,
+                    split_midway(master.pid, port, args.seconds) as split,
+                ):
                     result = runner(port, items, args.clients, args.seconds)
-                result |= per_request(spent, result["requests"])
+                result |= per_request(spent, result["requests"]) | {"split": split}
                 rounds[label].append(result)
                 print(
                     f"  round {n + 1} {label:<7}{result['rps']:>9.0f} req/s  "
@@ -320,7 +365,8 @@ def main() -> None:
                     f"server {result['server_cpu_ms']:.2f} ms  client "
                     f"{result['client_cpu_ms']:.2f} ms  database "
                     f"{result['database_cpu_ms']:.2f} ms CPU a request  "
-                    f"cores busy {result['busy_cores']:.2f}  errors {result['errors']}"
+                    f"cores busy {result['busy_cores']:.2f}  connections per worker "
+                    f"{'/'.join(map(str, split))}  errors {result['errors']}"
                 )
         check_pages(port, targets)
     summary = {
@@ -337,7 +383,7 @@ def main() -> None:
                 "busy_cores",
             )
         }
-        | {"rounds": results}
+        | {"rounds": results, "splits": [r["split"] for r in results]}
         for label, results in rounds.items()
     }
     bare = summary["bare"]["rps"] if "bare" in summary else float("nan")
@@ -363,6 +409,7 @@ def main() -> None:
                     "seconds": args.seconds,
                     "worker_class": args.worker_class,
                     "threads": args.threads,
+                    "worker_connections": share if gthread else None,
                     "results": summary,
                 },
                 indent=2,

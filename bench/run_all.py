@@ -313,6 +313,11 @@ def load_row(load: dict, key: str, label: str) -> tuple[str, str, str, str]:
             f"{f', database {database:.2f} ms' if database else ''}, "
             f"{s['busy_cores']:.2f} cores busy"
         )
+    if s.get("splits"):
+        # The clients' connections each worker held halfway through each round.
+        figure += ", connections per worker " + " and ".join(
+            "/".join(map(str, split)) for split in s["splits"]
+        )
     if s["errors"]:
         figure += f", {s['errors']:.0f} errors"
     if key == "bare":
@@ -440,6 +445,23 @@ def cpu_notes(cpu: dict) -> list[str]:
     return [text]
 
 
+def load_notes(load: dict | None) -> list[str]:
+    """How bench/load.py's rows were measured."""
+    if not load:
+        return []
+    notes = []
+    if load.get("worker_connections"):
+        notes.append(
+            f"Load: {load['clients']} connections on 2 gthread workers x {load['threads']}"
+            f" threads, each worker holding {load['worker_connections']} of them at most (its"
+            " share; with gunicorn's default of 1,000 one worker could hold them all and serve"
+            " them on one core). Connections per worker: counted halfway through each round."
+        )
+    if load.get("tool") == "python":
+        notes.append("wrk was not available: the load figures come from the Python client.")
+    return notes
+
+
 def markdown(url: str, rows: list, about: list, notes: list[str], before: str | None) -> str:
     """This database's section of results.md."""
     lines = ["| machine | |", "|---|---|", *(f"| {k} | {v} |" for k, v in about), ""]
@@ -559,9 +581,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one step after another
             f" ({os.cpu_count()} CPUs). Run time {time.perf_counter() - started:.0f} s."
         ),
     ]
-    notes += cpu_notes(cpu)
-    if "load" in results and results["load"].get("tool") == "python":
-        notes.append("wrk was not available: the load figures come from the Python client.")
+    notes += cpu_notes(cpu) + load_notes(results.get("load"))
     if not args.no_write:
         write_results(markdown(url, rows, about, notes, before_label), url)
         print(f"\nwritten to {RESULTS.relative_to(BENCH_DIR.parent)}")

@@ -24,7 +24,13 @@ worker_class = "sync"
 timeout = 300
 #: On reload or stop, requests in flight get this long to finish.
 graceful_timeout = 30
-#: nginx keeps connections to the upstream open (see deploy/nginx.conf).
+#: Seconds an idle connection from nginx stays open. Only for threaded workers
+#: (``--worker-class gthread``): a synchronous worker closes every connection after its
+#: response, so nginx's pool of upstream connections (deploy/nginx.conf) opens one a
+#: request, which on loopback or a private network costs little. A gthread worker
+#: instead holds every connection it accepts (``worker_connections``, 1,000 by
+#: default): cap that near nginx's ``keepalive`` pool over the workers, or one worker
+#: may hold all of them and serve them on one core (bench/results.md, issue #19).
 keepalive = 5
 
 #: Recycle workers now and then (memory held by a large import or export is returned).

@@ -134,3 +134,55 @@ def test_explain_pages_refuses_a_database_that_is_not_postgresql(tmp_path: Path)
     )
     assert done.returncode == 2, done.stderr
     assert "PostgreSQL" in done.stderr
+
+
+@linux_only
+def test_connections_per_worker_counts_the_accepted_connections_each_process_holds() -> None:
+    import socket  # noqa: PLC0415 - this test's alone
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    # A child that connects three times and holds on: its sockets' local port is not
+    # the server's, so it holds none of the server's connections.
+    script = (
+        "import socket, sys, time\n"
+        f"s = [socket.create_connection(('127.0.0.1', {port})) for _ in range(3)]\n"
+        "print('ready', flush=True)\ntime.sleep(30)\n"
+    )
+    holder = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    accepted = []
+    try:
+        accepted = [listener.accept()[0] for _ in range(3)]
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        assert harness.connections_per_worker([os.getpid(), holder.pid], port) == [3, 0]
+        accepted.pop().close()
+        assert harness.connections_per_worker([os.getpid(), holder.pid], port) == [2, 0]
+        # The listening socket is no connection: another port's count is nought.
+        assert harness.connections_per_worker([os.getpid()], port + 1 if port < 65535 else 1) == [0]
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_load_rows_say_how_the_connections_were_split() -> None:
+    run_all = load("run_all")
+    base = {"p50_ms": 10.0, "p99_ms": 50.0, "errors": 0, "busy_cores": 1.9}
+    results = {
+        "bare": base | {"rps": 1000.0, "server_cpu_ms": 1.5, "splits": [[25, 25], [50, 0]]},
+        "home": base | {"rps": 350.0, "server_cpu_ms": 4.5, "splits": [[25, 25]]},
+    }
+    rows = {key: run_all.load_row({"results": results, "clients": 50}, key, key) for key in results}
+    assert rows["bare"][1].endswith("connections per worker 25/25 and 50/0")
+    assert rows["home"][1].endswith("connections per worker 25/25")
+    notes = run_all.load_notes({"clients": 50, "threads": 4, "worker_connections": 25})
+    assert "each worker holding 25 of them at most" in notes[0]
