@@ -131,6 +131,7 @@ def main() -> None:
         write_roster(roster, args.rows, codes)
         generated = time.perf_counter() - started
         data = roster.read_bytes()
+        figures["database"] = db.engine.dialect.name
         print(
             f"database: {db.engine.dialect.name}; roster: {args.rows} rows, "
             f"{len(data) / 2**20:.1f} MiB (generated in {generated:.1f} s)"

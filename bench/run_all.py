@@ -215,21 +215,25 @@ def table(results: dict, quick: bool) -> list[tuple[str, str, str, str, str]]:  
     if roster:
         if "first_rows_per_s" in roster:
             n = roster["rows"]
+            # Its own database (emptied): SQLite unless LMS_BENCH_ROSTER_DATABASE_URL says.
+            on = {"sqlite": " (SQLite)", "postgresql": " (PostgreSQL)"}.get(
+                str(roster.get("database")), ""
+            )
             rows += [
                 (
-                    f"roster import, {n:,} new rows",
+                    f"roster import{on}, {n:,} new rows",
                     f"{roster['first_rows_per_s']:,.0f} rows/s ({roster['first_s']:.1f} s)",
                     ">= 5,000 rows/s",
                     verdict(roster["first_rows_per_s"] >= 5000),  # noqa: PLR2004
                 ),
                 (
-                    f"roster import, {n:,} unchanged rows",
+                    f"roster import{on}, {n:,} unchanged rows",
                     f"{roster['second_rows_per_s']:,.0f} rows/s ({roster['second_s']:.1f} s)",
                     ">= 5,000 rows/s",
                     verdict(roster["second_rows_per_s"] >= 5000),  # noqa: PLR2004
                 ),
                 (
-                    "roster import, peak RSS",
+                    f"roster import{on}, peak RSS",
                     f"{roster['second_peak_rss_mib']:.0f} MiB",
                     "(reported)",
                     "n/a",

@@ -24,18 +24,13 @@ from __future__ import annotations
 from collections.abc import Collection, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Table,
-    any_,
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -47,7 +42,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
 from lms.core.messages import _l
 from lms.core.search import name_key
-from lms.core.sql import custom_plans, rowcount
+from lms.core.sql import among, copy_rows, custom_plans, rowcount
 from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
 from lms.enrolments import facts
@@ -79,17 +74,6 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 def _is_psycopg() -> bool:
     dialect = db.session.get_bind().dialect
     return dialect.name == "postgresql" and dialect.driver == "psycopg"
-
-
-def _among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter.
-
-    PostgreSQL parses and plans an IN list of thousands of parameters slowly;
-    an array is one value whatever its length.
-    """
-    if _is_psycopg():
-        return column == any_(literal(list(values), ARRAY(column.type)))
-    return column.in_(values)
 
 
 def authority_codes(candidates: Collection[str] | None = None) -> dict[str, int]:
@@ -164,7 +148,7 @@ class _Known:
         columns = [staff[name] for name in FIELDS]  # record[3:] are the FIELDS
         for record in db.session.execute(
             select(staff.id, staff.codice_fiscale, staff.user_id, *columns).where(
-                _among(staff.codice_fiscale, cfs)
+                among(staff.codice_fiscale, cfs)
             )
         ):
             known.staff[record.codice_fiscale] = record
@@ -172,13 +156,13 @@ class _Known:
                 known.account_of[record.codice_fiscale] = record.user_id
         known.email_owner.update(
             db.session.execute(
-                select(staff.email, staff.codice_fiscale).where(_among(staff.email, emails))
+                select(staff.email, staff.codice_fiscale).where(among(staff.email, emails))
             ).all()
         )
         # Two index lookups, not a join: the plan must not depend on fresh statistics.
         accounts = {}
         for email, user_id, role in db.session.execute(
-            select(users.email, users.id, users.role).where(_among(users.email, emails))
+            select(users.email, users.id, users.role).where(among(users.email, emails))
         ):
             accounts[email] = user_id
             if role != Role.LEARNER:
@@ -186,7 +170,7 @@ class _Known:
         owners = dict(
             db.session.execute(
                 select(staff.user_id, staff.codice_fiscale).where(
-                    _among(staff.user_id, list(accounts.values()))
+                    among(staff.user_id, list(accounts.values()))
                 )
             ).all()
         )
@@ -453,7 +437,7 @@ def _bindable_accounts(emails: Sequence[str]) -> tuple[dict[str, int], set[str]]
     bindable: dict[str, int] = {}
     taken: set[str] = set()
     for email, user_id, role, has_staff in db.session.execute(
-        select(users.email, users.id, users.role, bound).where(_among(users.email, emails))
+        select(users.email, users.id, users.role, bound).where(among(users.email, emails))
     ):
         taken.add(email)
         if role == Role.LEARNER and not has_staff:
@@ -474,7 +458,7 @@ def _insert_rows(model: type[Base], rows: list[dict], key: str) -> dict[Any, int
     if not isinstance(table, Table):  # a model mapped to a join or a select
         raise TypeError(f"{model.__name__} is not mapped to one table")
     if _is_psycopg():
-        ids = _copy_rows(table.name, rows)
+        ids = _copy_rows(table, rows)
         # COPY goes past the session's events: the reports' facts hear of it here.
         facts.note_inserted(model, rows)
         return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
@@ -482,31 +466,20 @@ def _insert_rows(model: type[Base], rows: list[dict], key: str) -> dict[Any, int
     return dict(returned.all())
 
 
-def _copy_rows(table: str, rows: list[dict]) -> list[int]:
+def _copy_rows(table: Table, rows: list[dict]) -> list[int]:
     """PostgreSQL: take ids from the table's sequence, then ``COPY`` the rows with them.
 
-    COPY returns nothing, hence the ids drawn first. psycopg escapes each value
-    (tabs, newlines, backslashes) and writes None as NULL; enums go as their values.
+    COPY returns nothing, hence the ids drawn first (:func:`lms.core.sql.copy_rows`).
     """
     ids = list(
         db.session.scalars(
             text(
                 "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
             ),
-            {"table": table, "n": len(rows)},
+            {"table": table.name, "n": len(rows)},
         )
     )
-    names = list(rows[0])
-    # Table and column names come from the models, never from the file.
-    statement = f"COPY {table} (id, {', '.join(names)}) FROM STDIN"
-    driver_connection = db.session.connection().connection.driver_connection
-    if driver_connection is None:  # only once the pool has invalidated the connection
-        raise RuntimeError("the database connection is gone: cannot COPY the rows")
-    cursor = driver_connection.cursor()
-    with cursor, cursor.copy(statement) as copy:
-        for row_id, row in zip(ids, rows, strict=True):
-            values = (row[name] for name in names)
-            copy.write_row((row_id, *(v.value if isinstance(v, Enum) else v for v in values)))
+    copy_rows(table, [{"id": row_id, **row} for row_id, row in zip(ids, rows, strict=True)])
     return ids
 
 
@@ -589,7 +562,7 @@ def _sync_account_status(
     off = on = 0
     for chunk in _chunks(staff_ids):
         left = select(StaffMember.user_id).where(
-            _among(StaffMember.id, chunk), StaffMember.has_left(today)
+            among(StaffMember.id, chunk), StaffMember.has_left(today)
         )
         off += (
             rowcount(
@@ -608,7 +581,7 @@ def _sync_account_status(
             .where(
                 User.role == Role.LEARNER,
                 User.id == StaffMember.user_id,
-                _among(StaffMember.id, chunk),
+                among(StaffMember.id, chunk),
                 or_(
                     User.email != StaffMember.email,
                     User.first_name != StaffMember.first_name,
@@ -625,7 +598,7 @@ def _sync_account_status(
         )
     for chunk in _chunks(returning):
         back = select(StaffMember.user_id).where(
-            _among(StaffMember.id, chunk), StaffMember.still_employed(today)
+            among(StaffMember.id, chunk), StaffMember.still_employed(today)
         )
         on += (
             rowcount(
