@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from lms.auth.models import Role, User
 from lms.core.sql import custom_plans
+from lms.enrolments import facts
 from lms.enrolments.staff_import import ImportPlan, apply_import, plan_import
 from lms.extensions import db as _db
 from lms.notifications.plan import plan_day, plan_events
@@ -183,3 +184,35 @@ def test_a_page_does_not_ask_for_custom_plans(
         assert client.get("/").status_code == 200
     assert seen
     assert not [s for s in seen if "plan_cache_mode" in s]
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("refresh", "custom"),
+    [
+        pytest.param(lambda: facts.refresh(staff_ids=[1]), False, id="one person"),
+        pytest.param(
+            lambda: facts.refresh(staff_ids=range(1, facts.FEW + 2)), True, id="many people"
+        ),
+        pytest.param(lambda: facts.refresh(course_ids=[1]), True, id="a whole course"),
+        pytest.param(
+            lambda: (facts.note_staff([1]), facts.apply_pending()), False, id="noted: one person"
+        ),
+        pytest.param(
+            lambda: (facts.note_staff(range(1, facts.FEW + 2)), facts.apply_pending()),
+            True,
+            id="noted: many people",
+        ),
+        pytest.param(
+            lambda: (facts.note_courses([1]), facts.apply_pending()), True, id="noted: a course"
+        ),
+    ],
+)
+def test_a_refresh_of_the_facts_for_many_plans_for_its_own_arrays(
+    refresh: Callable[[], object],
+    custom: bool,  # noqa: FBT001 - a parameter of the cases
+) -> None:
+    """One learner's refresh follows their page views: its generic plan must not serve 5,000."""
+    _db.session.rollback()
+    refresh()
+    assert _plan_cache_mode() == ("force_custom_plan" if custom else "auto")

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -123,7 +124,7 @@ def copy_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
             copy.write_row(tuple(v.value if isinstance(v, Enum) else v for v in values))
 
 
-def custom_plans() -> None:
+def custom_plans(session: Session | None = None) -> None:
     """Plan the rest of this transaction's statements for their own parameters (PostgreSQL).
 
     psycopg prepares a statement after its fifth run on a connection, and after
@@ -133,11 +134,13 @@ def custom_plans() -> None:
     have it: its parameters (arrays of thousands of keys, dates, areas) decide
     the best plan, and a generic plan made large roster-import lookups 100x
     slower. The roster import, the reports and the notifications' plan call
-    this first. ``SET LOCAL`` lasts until the transaction ends; nothing on SQLite.
+    this first, and so does a refresh of the report facts for many people
+    (lms.enrolments.facts). ``SET LOCAL`` lasts until the transaction ends;
+    nothing on SQLite. *session*: the one to run it in (``db.session`` by default).
     """
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    run = session if session is not None else db.session
+    if run.get_bind().dialect.name == "postgresql":
+        run.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def contains_pattern(text: str) -> str:

@@ -76,7 +76,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from lms.assessments.models import QuizAttempt
 from lms.auth.models import User
-from lms.core.sql import among
+from lms.core.sql import among, custom_plans
 from lms.core.types import rome_date
 from lms.courses.models import CourseCompletion, Module, ModuleKind, ModuleProgress
 from lms.courses.sync import CHANGED_COURSES
@@ -138,6 +138,12 @@ def best_score() -> Label[int]:
     """
     return cast(func.round(func.max(QuizAttempt.score_pct) * 100), Integer).label("best")
 
+
+#: A refresh of more people than this, or of whole courses, has its statements
+#: planned for its own arrays (lms.core.sql.custom_plans): PostgreSQL's generic
+#: plan of ``= ANY($1)``, made while one learner's facts followed their page
+#: views, must not serve an import's 5,000 people.
+FEW = 100
 
 #: Ids to refresh: a collection, a SELECT of one id column (set-based, for what a
 #: bulk statement wrote), or None for all.
@@ -321,6 +327,8 @@ def refresh(staff_ids: Ids = None, course_ids: Ids = None) -> None:
         if ids is not None and not isinstance(ids, Select) and not ids:
             return
     session = db.session()
+    if staff_ids is None or isinstance(staff_ids, Select) or len(staff_ids) > FEW:
+        custom_plans(session)
     if session.get_bind().dialect.name == "postgresql":
         _lock_for_refresh(session, course_wide=staff_ids is None)
     _refresh_locked(staff_ids, course_ids)
@@ -350,6 +358,19 @@ class Pending:
     user_courses: set[tuple[int, int]] = field(default_factory=set)
     user_modules: set[tuple[int, int]] = field(default_factory=set)
     modules: set[int] = field(default_factory=set)
+
+    def size(self) -> int:
+        """How many people (or person and course pairs) the note names."""
+        return sum(
+            len(noted)
+            for noted in (
+                self.staff,
+                self.users,
+                self.staff_courses,
+                self.user_courses,
+                self.user_modules,
+            )
+        )
 
     def __bool__(self) -> bool:
         return self.everything or any(
@@ -387,6 +408,12 @@ def note_staff(staff_ids: Iterable[int], session: Session | None = None) -> None
     pending(session).staff.update(staff_ids)
 
 
+def _plans_for(session: Session, note: Pending) -> None:
+    """Plans for this refresh's own arrays when it is of whole courses or many people."""
+    if note.courses or note.modules or note.size() > FEW:
+        custom_plans(session)
+
+
 def apply_pending(session: Session | None = None) -> None:
     """Refresh what the session's transaction changed, now (the commit calls this).
 
@@ -406,6 +433,7 @@ def apply_pending(session: Session | None = None) -> None:
     if note.everything:
         refresh()
         return
+    _plans_for(session, note)
     if session.get_bind().dialect.name == "postgresql":
         users = set(note.users)
         users |= {u for u, _c in note.user_courses}
