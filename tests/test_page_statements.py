@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +28,8 @@ import pytest
 from conftest import login
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, func, select, text
+from sql_statements import counted
+from sqlalchemy import delete, func, select, text
 from test_quiz_attempts import postgresql_only
 
 from lms.auth.models import User
@@ -163,23 +163,6 @@ def _learner() -> User:
 
 
 # Counting -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements *app* sends while the block runs (whitespace collapsed)."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def get(client: FlaskClient, web_app: Flask, url: str) -> tuple[str, list[str]]:

@@ -12,14 +12,13 @@ turns prepared statements off for a PgBouncer that cannot keep them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sql_statements import counted
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from lms.auth.models import Role, User
@@ -63,23 +62,6 @@ def _plans() -> tuple[int, int] | None:
 
 def _plan_cache_mode() -> str:
     return str(_db.session.execute(text("SELECT current_setting('plan_cache_mode')")).scalar_one())
-
-
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL of every statement *app*'s engine runs inside the block."""
-    seen: list[str] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
 
 @postgresql_only
@@ -134,7 +116,7 @@ def test_prepared_statements_on_by_default() -> None:
 
 
 def test_custom_plans_is_one_statement_on_postgresql_none_on_sqlite(app: Flask) -> None:
-    with _statements(app) as seen:
+    with counted(app) as seen:
         custom_plans()
     if ON_POSTGRESQL:
         assert seen == ["SET LOCAL plan_cache_mode = force_custom_plan"]
@@ -165,7 +147,7 @@ def test_a_report_plans_for_its_own_filters(
     web_app: Flask, client: FlaskClient, login_as: Callable[..., User], path: str
 ) -> None:
     login_as(Role.ADMIN)
-    with _statements(web_app) as seen:
+    with counted(web_app) as seen:
         response = client.get(path)
         response.get_data()
     assert response.status_code == 200, path
@@ -180,7 +162,7 @@ def test_a_page_does_not_ask_for_custom_plans(
     web_app: Flask, client: FlaskClient, login_as: Callable[..., User]
 ) -> None:
     login_as(Role.LEARNER)
-    with _statements(web_app) as seen:
+    with counted(web_app) as seen:
         assert client.get("/").status_code == 200
     assert seen
     assert not [s for s in seen if "plan_cache_mode" in s]

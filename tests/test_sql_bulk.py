@@ -7,11 +7,11 @@ and an INSERT. The rows found and written are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, select
+from flask import Flask
+from sql_statements import counted
+from sqlalchemy import Table, func, select
 
 from lms.audit import AuditObject, ObjectKind, record
 from lms.core.sql import COPY_FROM_ROWS, among, copy_rows
@@ -23,21 +23,6 @@ REGIONS = cast("Table", Region.__table__)
 
 def _postgresql() -> bool:
     return _db.session.get_bind().dialect.name == "postgresql"
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    engine = _db.engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
 
 def _regions(count: int, start: int = 0) -> list[dict[str, Any]]:
@@ -53,9 +38,9 @@ def _regions(count: int, start: int = 0) -> list[dict[str, Any]]:
     ]
 
 
-def test_copy_rows_writes_every_value_as_an_insert_would() -> None:
+def test_copy_rows_writes_every_value_as_an_insert_would(app: Flask) -> None:
     rows = _regions(COPY_FROM_ROWS + 20)
-    with _statements() as seen:
+    with counted(app) as seen:
         copy_rows(REGIONS, rows)
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT")]
     if _postgresql():
@@ -69,11 +54,11 @@ def test_copy_rows_writes_every_value_as_an_insert_would() -> None:
     assert [tuple(row) for row in found] == expected
 
 
-def test_copy_rows_of_a_few_rows_is_one_insert_and_of_none_nothing() -> None:
-    with _statements() as seen:
+def test_copy_rows_of_a_few_rows_is_one_insert_and_of_none_nothing(app: Flask) -> None:
+    with counted(app) as seen:
         copy_rows(REGIONS, [])
     assert seen == []
-    with _statements() as seen:
+    with counted(app) as seen:
         copy_rows(REGIONS, _regions(3))
     assert [s for s in seen if s.lstrip().upper().startswith("INSERT")]
     assert _db.session.scalar(select(func.count()).select_from(Region)) == 3
@@ -96,11 +81,11 @@ def test_an_audit_entry_of_many_objects_keeps_each_once_with_its_kind() -> None:
     }
 
 
-def test_among_finds_what_an_in_list_finds() -> None:
+def test_among_finds_what_an_in_list_finds(app: Flask) -> None:
     copy_rows(REGIONS, _regions(150))
     wanted = [f"{n:02X}"[-2:] for n in range(0, 150, 7)] + ["ZZ"]
     statement = select(Region.code).where(among(Region.code, wanted)).order_by(Region.code)
-    with _statements() as seen:
+    with counted(app) as seen:
         found = list(_db.session.scalars(statement))
     assert found == sorted(set(wanted) - {"ZZ"})
     if _postgresql():
