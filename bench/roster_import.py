@@ -27,6 +27,13 @@ On PostgreSQL that is about 16,000 rows/s (first) and 23,000 rows/s (second).
 SQLite's CPU time, which the load disturbs less, is the same for the first
 import (5.5-6.0 s) and 10 % lower for the second (3.4-3.7 s against 3.8-4.1 s).
 Reading and validating the file is 1.5-2 s of each run.
+
+Since then the import also writes the report facts, the audit log and the
+accounts' status: on 4 December PostgreSQL took 22.5 s for the first import
+until the facts' refresh named its people in one array and the audit's
+objects went by COPY (16 s, 6,200 rows/s; bench/results.md, issue #19,
+fourth pass). ``make bench`` runs this on SQLite unless
+``LMS_BENCH_ROSTER_DATABASE_URL`` names a database for it (emptied).
 """
 
 from __future__ import annotations
