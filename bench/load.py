@@ -409,6 +409,7 @@ def main() -> None:
                     "seconds": args.seconds,
                     "worker_class": args.worker_class,
                     "threads": args.threads,
+                    "workers": WORKERS,
                     "worker_connections": share if gthread else None,
                     "results": summary,
                 },

@@ -456,7 +456,8 @@ def load_notes(load: dict | None) -> list[str]:
     notes = []
     if load.get("worker_connections"):
         notes.append(
-            f"Load: {load['clients']} connections on 2 gthread workers x {load['threads']}"
+            f"Load: {load['clients']} connections on {load.get('workers', 2)} gthread workers"
+            f" x {load['threads']}"
             f" threads, each worker holding {load['worker_connections']} of them at most (its"
             " share; with gunicorn's default of 1,000 one worker could hold them all and serve"
             " them on one core). Connections per worker: counted halfway through each round."

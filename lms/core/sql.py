@@ -75,6 +75,12 @@ def read_rows(
     return session.connection().execute(statement, parameters)
 
 
+def on_psycopg() -> bool:
+    """Whether the session's database is PostgreSQL through psycopg (its arrays, its COPY)."""
+    dialect = db.session.get_bind().dialect
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
 def among(column: Any, values: Collection[Any]) -> ColumnElement[bool]:
     """``column IN values``; on PostgreSQL (psycopg) ``column = ANY(array)``, one parameter.
 
@@ -82,8 +88,7 @@ def among(column: Any, values: Collection[Any]) -> ColumnElement[bool]:
     psycopg rewrites the statement's text for each); an array is one value
     whatever its length, and the statement's text stays the same.
     """
-    dialect = db.session.get_bind().dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+    if on_psycopg():
         return column == any_(literal(list(values), ARRAY(column.type)))
     return column.in_(values)
 
@@ -105,9 +110,7 @@ def copy_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
     session = db.session
-    dialect = session.get_bind().dialect
-    psycopg = dialect.name == "postgresql" and dialect.driver == "psycopg"
-    if not psycopg or len(rows) < COPY_FROM_ROWS:
+    if len(rows) < COPY_FROM_ROWS or not on_psycopg():
         session.execute(table.insert(), list(rows))
         return
     session.flush()

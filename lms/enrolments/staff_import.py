@@ -42,7 +42,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import authority_scope_clause
 from lms.core.messages import _l
 from lms.core.search import name_key
-from lms.core.sql import among, copy_rows, custom_plans, rowcount
+from lms.core.sql import among, copy_rows, custom_plans, on_psycopg, rowcount
 from lms.core.tabular import RowError
 from lms.core.types import rome_date, utcnow
 from lms.enrolments import facts
@@ -69,11 +69,6 @@ FIELDS = (
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _is_psycopg() -> bool:
-    dialect = db.session.get_bind().dialect
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 def authority_codes(candidates: Collection[str] | None = None) -> dict[str, int]:
@@ -457,7 +452,7 @@ def _insert_rows(model: type[Base], rows: list[dict], key: str) -> dict[Any, int
     table = model.__table__
     if not isinstance(table, Table):  # a model mapped to a join or a select
         raise TypeError(f"{model.__name__} is not mapped to one table")
-    if _is_psycopg():
+    if on_psycopg():
         ids = _copy_rows(table, rows)
         # COPY goes past the session's events: the reports' facts hear of it here.
         facts.note_inserted(model, rows)
